@@ -1,0 +1,607 @@
+/**
+ * The client's protocol engine: login, key look-ups, per-peer sessions,
+ * sending and receiving end-to-end encrypted messages. It reports everything
+ * as {@linkcode ClientEvent}s; it prints nothing itself.
+ *
+ * @module
+ */
+import {
+  fingerprint,
+  formatFingerprint,
+  type Identity,
+  importPeerKeys,
+  type PeerKeys,
+  ReceiveSession,
+  SecurityError,
+  SendSession,
+  signLogin,
+} from "../crypto/mod.ts";
+import {
+  bytesField,
+  ChatError,
+  type Frame,
+  FramedConnection,
+  intField,
+  MAX_FRAME_BYTES,
+  MAX_TEXT_BYTES,
+  nameKey,
+  objectField,
+  parseFrame,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  stringField,
+  validateName,
+} from "../protocol/mod.ts";
+
+/** What the client reports; `--json` prints these one per line. */
+export type ClientEvent =
+  | { type: "ready"; name: string; fingerprint: string }
+  | { type: "message"; from: string; to: string; text: string; id: string }
+  | { type: "sent"; id: string; to: string }
+  | { type: "delivered"; id: string; to: string }
+  | { type: "join"; name: string }
+  | { type: "leave"; name: string }
+  | {
+    type: "who";
+    users: { name: string; fingerprint: string }[];
+    total: number;
+  }
+  | {
+    type: "fingerprint";
+    name: string;
+    fingerprint: string;
+    safety_number?: string;
+  }
+  | { type: "error"; code: string; message: string; id?: string }
+  | { type: "security"; code: string; from: string; message: string }
+  | { type: "info"; message: string };
+
+/** A peer's keys as the client knows them. */
+interface Peer {
+  name: string;
+  keys: PeerKeys;
+  fingerprint: string;
+}
+
+interface Pending {
+  to: string;
+  text: string;
+  resent: boolean;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+/** Longest wait for a look-up answer, in ms. */
+const LOOKUP_TIMEOUT_MS = 10_000;
+
+function randomId(): string {
+  return crypto.getRandomValues(new Uint8Array(8)).toHex();
+}
+
+/** Options of {@linkcode ChatClient.connect}. */
+export interface ConnectOptions {
+  /** Server host. */
+  hostname: string;
+  /** Server port. */
+  port: number;
+  /** The name to log in as. */
+  name: string;
+  /** One's own identity. */
+  identity: Identity;
+  /** Receives every event. */
+  onEvent: (event: ClientEvent) => void;
+}
+
+/** A logged-in client; see the module doc. */
+export class ChatClient {
+  readonly #fc: FramedConnection;
+  readonly #identity: Identity;
+  readonly #emit: (event: ClientEvent) => void;
+  readonly #peers = new Map<string, Peer>();
+  readonly #sendSessions = new Map<string, SendSession>();
+  readonly #receiveSessions = new Map<string, ReceiveSession>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #lookups = new Map<string, (frame: Frame) => void>();
+  #sendChain: Promise<void> = Promise.resolve();
+  #receiveChain: Promise<void> = Promise.resolve();
+  #name: string;
+  #fingerprint = "";
+  #welcomed = false;
+  #loggedIn: PromiseWithResolvers<void> = Promise.withResolvers();
+  /** Resolves when the connection ends, with the reason. */
+  readonly closed: Promise<ChatError>;
+
+  private constructor(fc: FramedConnection, opts: ConnectOptions) {
+    this.#fc = fc;
+    this.#identity = opts.identity;
+    this.#emit = opts.onEvent;
+    this.#name = opts.name;
+    this.closed = this.#run();
+  }
+
+  /** The name the server bound (its case kept). */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** One's own formatted fingerprint. */
+  get fingerprint(): string {
+    return this.#fingerprint;
+  }
+
+  /**
+   * Connects and logs in: hello, signed challenge, welcome. A `ready` event
+   * is emitted before any other.
+   *
+   * @throws {ChatError} with the server's code (e.g. `name_taken`, `bad_name`)
+   * or `connect_failed` when the server cannot be reached
+   */
+  static async connect(opts: ConnectOptions): Promise<ChatClient> {
+    const name = validateName(opts.name);
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname: opts.hostname, port: opts.port });
+    } catch (err) {
+      throw new ChatError(
+        "connect_failed",
+        `Cannot reach the server at ${opts.hostname}:${opts.port}: ${
+          (err as Error).message
+        }`,
+      );
+    }
+    conn.setNoDelay(true);
+    const fc = new FramedConnection(conn, {
+      maxFrameBytes: MAX_FRAME_BYTES * 4,
+    });
+    const fp = formatFingerprint(
+      await fingerprint(opts.identity.peer.publicKeys),
+    );
+    const client = new ChatClient(fc, { ...opts, name });
+    client.#fingerprint = fp;
+    const own = opts.identity.peer.publicKeys;
+    fc.send({
+      type: "hello",
+      version: PROTOCOL_VERSION,
+      name,
+      sign: own.sign.toBase64(),
+      kx: own.kx.toBase64(),
+    });
+    await client.#loggedIn.promise;
+    return client;
+  }
+
+  async #onLoginFrame(frame: Frame): Promise<void> {
+    if (frame.type === "challenge") {
+      const nonce = bytesField(frame, "nonce", 64);
+      const sig = await signLogin(
+        this.#identity.signPrivate,
+        nonce,
+        this.#name,
+      );
+      this.#fc.send({ type: "auth", signature: sig.toBase64() });
+    } else if (frame.type === "welcome") {
+      this.#name = stringField(frame, "name", 64);
+      this.#welcomed = true;
+      this.#emit({
+        type: "ready",
+        name: this.#name,
+        fingerprint: this.#fingerprint,
+      });
+      this.#loggedIn.resolve();
+    } else if (frame.type === "error") {
+      throw new ChatError(
+        stringField(frame, "code", 64),
+        stringField(frame, "message"),
+      );
+    } else {
+      throw new ProtocolError(
+        "bad_frame",
+        `Unexpected "${frame.type}" during login`,
+      );
+    }
+  }
+
+  async #run(): Promise<ChatError> {
+    let reason: ChatError;
+    try {
+      await this.#fc.readFrames((payload) => {
+        const frame = parseFrame(payload);
+        return this.#welcomed
+          ? this.#onFrame(frame)
+          : this.#onLoginFrame(frame);
+      });
+      reason = this.#fc.closeReason ??
+        new ChatError("connection_lost", "Connection to the server was lost");
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      reason = err;
+    }
+    this.#fc.close();
+    this.#loggedIn.reject(reason);
+    for (const resolve of this.#lookups.values()) {
+      resolve({
+        type: "error",
+        code: "connection_lost",
+        message: "Connection to the server was lost",
+      });
+    }
+    this.#lookups.clear();
+    return reason;
+  }
+
+  #onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case "msg":
+        this.#receiveChain = this.#receiveChain.then(() =>
+          this.#receive(frame)
+        );
+        return;
+      case "delivered": {
+        const id = stringField(frame, "id", 64);
+        const by = stringField(frame, "by", 64);
+        const session = this.#sendSessions.get(nameKey(by));
+        if (session) session.acknowledged = true;
+        if (this.#pending.delete(id)) {
+          this.#emit({ type: "delivered", id, to: by });
+        }
+        return;
+      }
+      case "nack":
+        return this.#onNack(frame);
+      case "keys":
+      case "error": {
+        const id = typeof frame.id === "string" ? frame.id : undefined;
+        const lookup = id === undefined ? undefined : this.#lookups.get(id);
+        if (lookup) {
+          this.#lookups.delete(id!);
+          return lookup(frame);
+        }
+        if (frame.type === "keys") return;
+        if (id !== undefined) this.#pending.delete(id);
+        this.#emit({
+          type: "error",
+          code: stringField(frame, "code", 64),
+          message: stringField(frame, "message"),
+          ...(id === undefined ? {} : { id }),
+        });
+        return;
+      }
+      case "join": {
+        const name = stringField(frame, "name", 64);
+        // A peer that logs in again has lost its sessions: start a new one.
+        this.#sendSessions.delete(nameKey(name));
+        this.#emit({ type: "join", name });
+        return;
+      }
+      case "leave":
+        this.#emit({ type: "leave", name: stringField(frame, "name", 64) });
+        return;
+      case "who":
+        this.#receiveChain = this.#receiveChain.then(() => this.#onWho(frame));
+        return;
+      case "ping":
+        this.#fc.send({ type: "pong" });
+        return;
+      default:
+        return; // Unknown frames from a newer server are ignored.
+    }
+  }
+
+  async #onWho(frame: Frame): Promise<void> {
+    const list = Array.isArray(frame.users) ? frame.users : [];
+    const users: { name: string; fingerprint: string }[] = [];
+    for (const u of list) {
+      const peer = await this.#peerFromFrame({
+        ...(u as Record<string, unknown>),
+        type: "who.user",
+      });
+      if (peer) users.push({ name: peer.name, fingerprint: peer.fingerprint });
+    }
+    this.#emit({ type: "who", users, total: intField(frame, "total") });
+  }
+
+  async #peerFromFrame(frame: Frame): Promise<Peer | undefined> {
+    try {
+      const name = stringField(frame, "name", 64);
+      const publicKeys = {
+        sign: bytesField(frame, "sign", 3072),
+        kx: bytesField(frame, "kx", 3072),
+      };
+      const known = this.#peers.get(nameKey(name));
+      if (
+        known && known.keys.publicKeys.sign.toBase64() === frame.sign &&
+        known.keys.publicKeys.kx.toBase64() === frame.kx
+      ) return known;
+      const keys = await importPeerKeys(publicKeys);
+      const peer = {
+        name,
+        keys,
+        fingerprint: formatFingerprint(await fingerprint(publicKeys)),
+      };
+      this.#peers.set(nameKey(name), peer);
+      return peer;
+    } catch (err) {
+      if (err instanceof SecurityError || err instanceof ProtocolError) {
+        this.#emit({
+          type: "security",
+          code: err.code,
+          from: typeof frame.name === "string" ? frame.name : "?",
+          message: err.message,
+        });
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * A peer's keys, from the cache or the server.
+   *
+   * @throws {ChatError} `no_such_user`, `connection_lost`, `lookup_timeout`
+   */
+  async peer(name: string): Promise<Peer> {
+    const known = this.#peers.get(nameKey(name));
+    if (known) return known;
+    const id = randomId();
+    const frame = await new Promise<Frame>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#lookups.delete(id);
+        resolve({
+          type: "error",
+          code: "lookup_timeout",
+          message: `No answer about "${name}"`,
+        });
+      }, LOOKUP_TIMEOUT_MS);
+      this.#lookups.set(id, (f) => {
+        clearTimeout(timer);
+        resolve(f);
+      });
+      this.#fc.send({ type: "lookup", name, id });
+    });
+    if (frame.type === "error") {
+      throw new ChatError(
+        stringField(frame, "code", 64),
+        stringField(frame, "message"),
+      );
+    }
+    const peer = await this.#peerFromFrame(frame);
+    if (!peer) {
+      throw new ChatError(
+        "bad_key",
+        `The server sent unusable keys for "${name}"`,
+      );
+    }
+    return peer;
+  }
+
+  /**
+   * Encrypts and sends a direct message. Messages leave in the order given.
+   *
+   * @returns the message id
+   */
+  sendText(to: string, text: string): string {
+    const id = randomId();
+    this.#queueSend(id, to, text);
+    return id;
+  }
+
+  #queueSend(id: string, to: string, text: string, resent = false): void {
+    this.#sendChain = this.#sendChain.then(() =>
+      this.#send(id, to, text, resent)
+    );
+  }
+
+  async #send(
+    id: string,
+    to: string,
+    text: string,
+    resent: boolean,
+  ): Promise<void> {
+    try {
+      const bytes = encoder.encode(text);
+      if (bytes.length > MAX_TEXT_BYTES) {
+        throw new ChatError(
+          "too_long",
+          `Message is ${bytes.length} bytes, over the ${MAX_TEXT_BYTES}-byte limit; not sent`,
+        );
+      }
+      const peer = await this.peer(to);
+      if (nameKey(peer.name) === nameKey(this.name)) {
+        throw new ChatError("self", "You cannot message yourself");
+      }
+      const key = nameKey(peer.name);
+      let session = this.#sendSessions.get(key);
+      if (!session || session.exhausted) {
+        session = await SendSession.start(
+          this.#identity,
+          this.name,
+          peer.name,
+          peer.keys,
+        );
+        this.#sendSessions.set(key, session);
+      }
+      const { header, sealed } = await session.seal(id, bytes);
+      const frame: Record<string, unknown> = {
+        type: "send",
+        id,
+        to: peer.name,
+        session: session.key.id.toBase64(),
+        counter: header.counter,
+        iv: sealed.iv.toBase64(),
+        ct: sealed.ciphertext.toBase64(),
+        mac: sealed.mac.toBase64(),
+      };
+      if (!session.acknowledged) {
+        const t = session.transport;
+        frame.kt = {
+          wrapped: t.wrapped.toBase64(),
+          signature: t.signature.toBase64(),
+          timestamp: t.timestamp,
+        };
+      }
+      this.#pending.set(id, { to: peer.name, text, resent });
+      if (!this.#fc.send(frame)) {
+        throw new ChatError(
+          "connection_lost",
+          "Not connected; message not sent",
+        );
+      }
+      this.#emit({ type: "sent", id, to: peer.name });
+    } catch (err) {
+      this.#pending.delete(id);
+      if (!(err instanceof ChatError || err instanceof SecurityError)) {
+        throw err;
+      }
+      this.#emit({ type: "error", code: err.code, message: err.message, id });
+    }
+  }
+
+  #onNack(frame: Frame): void {
+    const id = stringField(frame, "id", 64);
+    const from = stringField(frame, "from", 64);
+    const pending = this.#pending.get(id);
+    // The peer cannot read our session (it restarted): start a new one, resend once.
+    this.#sendSessions.delete(nameKey(from));
+    if (!pending || pending.resent || nameKey(pending.to) !== nameKey(from)) {
+      return;
+    }
+    this.#pending.delete(id);
+    this.#queueSend(id, pending.to, pending.text, true);
+  }
+
+  async #receive(outer: Frame): Promise<void> {
+    const from = typeof outer.from === "string" ? outer.from : "?";
+    let id: string | undefined;
+    try {
+      const m = objectField(outer, "m");
+      if (!m) {
+        throw new ProtocolError("bad_field", "Relayed frame has no message");
+      }
+      id = stringField(m, "id", 64);
+      const to = stringField(m, "to", 64);
+      if (nameKey(to) !== nameKey(this.name)) {
+        throw new SecurityError(
+          "wrong_recipient",
+          `Message from "${from}" was addressed to "${to}"`,
+        );
+      }
+      const sessionId = bytesField(m, "session", 16);
+      const counter = intField(m, "counter");
+      const sealed = {
+        iv: bytesField(m, "iv", 16),
+        ciphertext: bytesField(m, "ct", MAX_TEXT_BYTES + 16),
+        mac: bytesField(m, "mac", 32),
+      };
+      const key = `${nameKey(from)} ${m.session}`;
+      let session = this.#receiveSessions.get(key);
+      if (!session) {
+        const kt = objectField(m, "kt");
+        if (!kt) {
+          this.#fc.send({
+            type: "nack",
+            to: from,
+            id,
+            code: "unknown_session",
+          });
+          this.#emit({
+            type: "error",
+            code: "unknown_session",
+            message:
+              `A message from "${from}" used a session this client does not have; asked for a resend`,
+          });
+          return;
+        }
+        const sender = await this.peer(from);
+        session = await ReceiveSession.accept(
+          this.#identity,
+          { from, to, sessionId },
+          {
+            wrapped: bytesField(kt, "wrapped", 1024),
+            signature: bytesField(kt, "signature", 1024),
+            timestamp: intField(kt, "timestamp"),
+          },
+          sender.keys,
+        );
+        this.#receiveSessions.set(key, session);
+      }
+      const plaintext = await session.open({ from, to, id, counter }, sealed);
+      let text: string;
+      try {
+        text = decoder.decode(plaintext);
+      } catch {
+        throw new SecurityError(
+          "bad_mac",
+          `Message from "${from}" is not UTF-8 text`,
+        );
+      }
+      this.#fc.send({ type: "ack", to: from, id });
+      this.#emit({ type: "message", from, to, text, id });
+    } catch (err) {
+      if (err instanceof SecurityError || err instanceof ProtocolError) {
+        this.#emit({
+          type: "security",
+          code: err.code,
+          from,
+          message: `${err.message}; message dropped`,
+        });
+      } else if (err instanceof ChatError) {
+        this.#emit({
+          type: "error",
+          code: err.code,
+          message: err.message,
+          ...(id ? { id } : {}),
+        });
+      } else {
+        throw err;
+      }
+    }
+  }
+
+  /** Asks the server who is online; a `who` event follows. */
+  who(): void {
+    this.#fc.send({ type: "who" });
+  }
+
+  /**
+   * One's own fingerprint, or the safety number shared with a peer.
+   *
+   * @throws {ChatError} `no_such_user`
+   */
+  async fingerprintOf(name?: string): Promise<ClientEvent> {
+    if (name === undefined || nameKey(name) === nameKey(this.name)) {
+      return {
+        type: "fingerprint",
+        name: this.name,
+        fingerprint: this.fingerprint,
+      };
+    }
+    const peer = await this.peer(name);
+    const safety = [this.fingerprint, peer.fingerprint].sort().join(" ");
+    return {
+      type: "fingerprint",
+      name: peer.name,
+      fingerprint: peer.fingerprint,
+      safety_number: safety,
+    };
+  }
+
+  /** Messages sent and not yet delivered or refused. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Resolves once queued sends have been handed to the socket. */
+  async flush(): Promise<void> {
+    await this.#sendChain;
+    await this.#fc.drained();
+  }
+
+  /** Says goodbye and closes. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#fc.send({ type: "bye" });
+    await this.#fc.drained();
+    this.#fc.close();
+    await this.closed;
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The `chat connect` client: key store, protocol engine, commands and output.
+ *
+ * @module
+ */
+export * from "./client.ts";
+export * from "./commands.ts";
+export * from "./connect.ts";
+export * from "./key_store.ts";
+export * from "./output.ts";

@@ -1,0 +1,104 @@
+/**
+ * How events reach the user: one JSON object a line (`--json`), or text lines;
+ * on a terminal, printed above the prompt without garbling the line being
+ * typed.
+ *
+ * @module
+ */
+import readline from "node:readline";
+import process from "node:process";
+import type { ClientEvent } from "./client.ts";
+
+/** Prints events. */
+export type Printer = (event: ClientEvent) => void;
+
+/** A printer of one JSON object per line on stdout. */
+export function jsonPrinter(): Printer {
+  return (event) => {
+    process.stdout.write(JSON.stringify(event) + "\n");
+  };
+}
+
+/**
+ * Makes control characters visible (`\x1b` becomes `^[`), so that received
+ * text cannot move the cursor, recolour or clear the terminal. Newlines and
+ * tabs are kept.
+ */
+export function visible(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x20
+      ? "^" + String.fromCharCode(code + 64)
+      : `\\u{${code.toString(16)}}`;
+  });
+}
+
+/** The text form of an event: which stream, and the lines; nothing for quiet events. */
+export function formatEvent(
+  e: ClientEvent,
+): { err: boolean; text: string } | undefined {
+  switch (e.type) {
+    case "ready":
+      return {
+        err: false,
+        text:
+          `connected as ${e.name}; your fingerprint: ${e.fingerprint}\ntype /help for commands`,
+      };
+    case "message":
+      return { err: false, text: `${e.from}: ${visible(e.text)}` };
+    case "join":
+      return { err: false, text: `${e.name} has joined the chat` };
+    case "leave":
+      return { err: false, text: `${e.name} has left the chat` };
+    case "who":
+      return {
+        err: false,
+        text: [
+          `online (${e.total}):`,
+          ...e.users.map((u) => `  ${u.name.padEnd(16)} ${u.fingerprint}`),
+        ]
+          .join("\n"),
+      };
+    case "fingerprint":
+      return {
+        err: false,
+        text: e.safety_number === undefined
+          ? `your fingerprint: ${e.fingerprint}`
+          : `safety number with ${e.name}: ${e.safety_number}\n(compare it with ${e.name} in person or by phone)`,
+      };
+    case "info":
+      return { err: false, text: e.message };
+    case "error":
+      return { err: true, text: `chat: error: ${e.message}` };
+    case "security":
+      return {
+        err: true,
+        text: `chat: SECURITY WARNING from ${e.from}: ${e.message}`,
+      };
+    case "sent":
+    case "delivered":
+      return undefined;
+  }
+}
+
+/**
+ * A text printer. With a terminal `rl`, each line is printed above the prompt
+ * and the half-typed input is redrawn; security warnings are bold red.
+ */
+export function textPrinter(rl?: readline.Interface): Printer {
+  return (event) => {
+    const out = formatEvent(event);
+    if (!out) return;
+    let text = out.text;
+    if (rl && event.type === "security" && !Deno.noColor) {
+      text = `\x1b[1;31m${text}\x1b[0m`;
+    }
+    if (rl) {
+      readline.clearLine(process.stdout, 0);
+      readline.cursorTo(process.stdout, 0);
+    }
+    (out.err ? process.stderr : process.stdout).write(text + "\n");
+    if (rl) rl.prompt(true);
+  };
+}

@@ -1,0 +1,153 @@
+// This module is browser compatible.
+/**
+ * Per-peer session state: the sender's counter and rotation, the receiver's
+ * replay check. No RSA operation happens here after a session is set up.
+ *
+ * @module
+ */
+import type { Bytes } from "./_bytes.ts";
+import { SecurityError } from "./errors.ts";
+import type { Identity, PeerKeys } from "./identity.ts";
+import {
+  createSession,
+  type KeyTransport,
+  openSession,
+  type SessionKey,
+} from "./key_transport.ts";
+import {
+  type MessageHeader,
+  openMessage,
+  type SealedMessage,
+  sealMessage,
+} from "./message.ts";
+
+/** Messages sent under one session key before the sender makes a new one. */
+export const ROTATE_AFTER = 1000;
+/** Oldest key transport a receiver accepts, in ms (30 days, longer than any offline queue). */
+export const MAX_TRANSPORT_AGE_MS = 30 * 24 * 3600_000;
+/** How far in the future a key transport's time may be, in ms (clock skew). */
+export const MAX_CLOCK_SKEW_MS = 10 * 60_000;
+
+/** The sending half of a session with one peer. */
+export class SendSession {
+  /** Sender's name. */
+  readonly from: string;
+  /** Recipient's name. */
+  readonly to: string;
+  /** The session key. */
+  readonly key: SessionKey;
+  /** The signed key transport, attached to messages until the peer acknowledges one. */
+  readonly transport: KeyTransport;
+  /** Counter of the last message sealed; 0 before the first. */
+  counter = 0;
+  /** Set when the peer has acknowledged a message of this session. */
+  acknowledged = false;
+
+  private constructor(
+    from: string,
+    to: string,
+    key: SessionKey,
+    transport: KeyTransport,
+  ) {
+    this.from = from;
+    this.to = to;
+    this.key = key;
+    this.transport = transport;
+  }
+
+  /** Starts a session: one RSA-OAEP encryption and one RSA-PSS signature. */
+  static async start(
+    self: Identity,
+    from: string,
+    to: string,
+    peer: PeerKeys,
+  ): Promise<SendSession> {
+    const { key, transport } = await createSession(
+      { from, to },
+      peer.kx,
+      self.signPrivate,
+    );
+    return new SendSession(from, to, key, transport);
+  }
+
+  /** True once {@linkcode ROTATE_AFTER} messages were sealed: make a new session. */
+  get exhausted(): boolean {
+    return this.counter >= ROTATE_AFTER;
+  }
+
+  /** Seals the next message with the next counter. */
+  seal(
+    id: string,
+    plaintext: Bytes,
+  ): Promise<{ header: MessageHeader; sealed: SealedMessage }> {
+    const header = {
+      from: this.from,
+      to: this.to,
+      id,
+      counter: ++this.counter,
+    };
+    return sealMessage(this.key, header, plaintext).then((sealed) => ({
+      header,
+      sealed,
+    }));
+  }
+}
+
+/** The receiving half of a session: it requires counters to increase. */
+export class ReceiveSession {
+  /** The session key. */
+  readonly key: SessionKey;
+  /** Highest counter accepted so far. */
+  lastCounter = 0;
+
+  /** Wraps an opened session key. */
+  constructor(key: SessionKey) {
+    this.key = key;
+  }
+
+  /**
+   * Verifies a key transport (time window, then signature) and unwraps it.
+   *
+   * @param now the receiver's clock, ms since the Unix epoch
+   * @throws {SecurityError} `stale_key_transport`, `bad_signature` or `bad_key_transport`
+   */
+  static async accept(
+    self: Identity,
+    ctx: { from: string; to: string; sessionId: Bytes },
+    transport: KeyTransport,
+    sender: PeerKeys,
+    now: number = Date.now(),
+  ): Promise<ReceiveSession> {
+    const age = now - transport.timestamp;
+    if (age > MAX_TRANSPORT_AGE_MS || age < -MAX_CLOCK_SKEW_MS) {
+      throw new SecurityError(
+        "stale_key_transport",
+        `Key transport from "${ctx.from}" is dated outside the accepted window`,
+      );
+    }
+    return new ReceiveSession(
+      await openSession(ctx, transport, sender.sign, self.kxPrivate),
+    );
+  }
+
+  /**
+   * Checks the counter, then the MAC, then decrypts. The counter moves only
+   * when the MAC verifies.
+   *
+   * @throws {SecurityError} `replay` for a counter not above the last one; `bad_mac`
+   */
+  async open(header: MessageHeader, sealed: SealedMessage): Promise<Bytes> {
+    if (
+      !Number.isSafeInteger(header.counter) ||
+      header.counter <= this.lastCounter
+    ) {
+      throw new SecurityError(
+        "replay",
+        `Message from "${header.from}" replays counter ${header.counter}`,
+      );
+    }
+    const plaintext = await openMessage(this.key, header, sealed);
+    this.lastCounter = header.counter;
+    return plaintext;
+  }
+}

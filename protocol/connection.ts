@@ -1,0 +1,178 @@
+/**
+ * A framed TCP (or TLS) connection: one read loop that splits frames, and one
+ * serial writer that batches queued frames into as few writes as it can,
+ * loops on partial writes, and never interleaves two frames.
+ *
+ * @module
+ */
+import { ProtocolError } from "./errors.ts";
+import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from "./frame.ts";
+
+/** Default bound on bytes queued for one peer before it counts as not reading (8 MiB). */
+export const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/** Options of {@linkcode FramedConnection}. */
+export interface FramedConnectionOptions {
+  /** Largest frame payload accepted, in bytes. */
+  maxFrameBytes?: number;
+  /** Largest backlog of unsent bytes before the peer is dropped as not reading. */
+  maxQueueBytes?: number;
+}
+
+/** True for the errors that only mean "the peer or our own close ended the socket". */
+export function isPeerGone(err: unknown): boolean {
+  return err instanceof Deno.errors.BadResource ||
+    err instanceof Deno.errors.Interrupted ||
+    err instanceof Deno.errors.BrokenPipe ||
+    err instanceof Deno.errors.ConnectionReset ||
+    err instanceof Deno.errors.ConnectionAborted ||
+    err instanceof Deno.errors.NotConnected ||
+    err instanceof Deno.errors.UnexpectedEof;
+}
+
+/** A connection that speaks frames; see the module doc. */
+export class FramedConnection {
+  /** The socket underneath. */
+  readonly conn: Deno.Conn;
+  readonly #decoder: FrameDecoder;
+  readonly #maxQueue: number;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #writing = false;
+  #closed = false;
+  #drained: (() => void)[] = [];
+  /** Why the connection was closed by this side, if it was. */
+  closeReason: ProtocolError | undefined;
+
+  /** Wraps a connected socket. */
+  constructor(conn: Deno.Conn, options: FramedConnectionOptions = {}) {
+    this.conn = conn;
+    this.#decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES);
+    this.#maxQueue = options.maxQueueBytes ?? MAX_QUEUE_BYTES;
+  }
+
+  /** True once closed by either side. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes queued and not yet written. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Queues a JSON frame; see {@linkcode sendBytes}. */
+  send(frame: unknown): boolean {
+    return this.sendBytes(encodeFrame(frame));
+  }
+
+  /**
+   * Queues already-framed bytes. When the backlog would pass the bound, the
+   * peer is dropped (`slow_reader`) and this returns false.
+   */
+  sendBytes(bytes: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (this.#queuedBytes + bytes.length > this.#maxQueue) {
+      this.close(
+        new ProtocolError("slow_reader", "Peer does not read its frames"),
+      );
+      return false;
+    }
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (!this.#writing) {
+      this.#writing = true;
+      queueMicrotask(() => this.#flush());
+    }
+    return true;
+  }
+
+  /** Resolves when everything queued so far was written (or the connection closed). */
+  drained(): Promise<void> {
+    if (!this.#writing || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const parts = this.#queue;
+        this.#queue = [];
+        let buf: Uint8Array;
+        if (parts.length === 1) {
+          buf = parts[0]!;
+        } else {
+          let size = 0;
+          for (const p of parts) size += p.length;
+          buf = new Uint8Array(size);
+          let off = 0;
+          for (const p of parts) {
+            buf.set(p, off);
+            off += p.length;
+          }
+        }
+        let off = 0;
+        while (off < buf.length) {
+          off += await this.conn.write(buf.subarray(off));
+        }
+        this.#queuedBytes -= buf.length;
+      }
+    } catch (err) {
+      if (!isPeerGone(err)) throw err;
+      this.close();
+    } finally {
+      this.#writing = false;
+      for (const resolve of this.#drained.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Reads frames until EOF and hands each payload to `onFrame`, in order; a
+   * returned promise is awaited before the next frame.
+   *
+   * @throws {ProtocolError} `frame_too_large`, `empty_frame`, or
+   * `truncated_frame` when EOF cuts a frame
+   */
+  async readFrames(
+    onFrame: (payload: Uint8Array) => void | Promise<void>,
+  ): Promise<void> {
+    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    while (!this.#closed) {
+      let n: number | null;
+      try {
+        n = await this.conn.read(buf);
+      } catch (err) {
+        if (isPeerGone(err)) return;
+        throw err;
+      }
+      if (n === null) {
+        if (this.#decoder.partial) {
+          throw new ProtocolError(
+            "truncated_frame",
+            "Connection closed inside a frame",
+          );
+        }
+        return;
+      }
+      for (const payload of this.#decoder.push(buf.subarray(0, n))) {
+        const pending = onFrame(payload);
+        if (pending) await pending;
+        if (this.#closed) return;
+      }
+    }
+  }
+
+  /** Closes the socket once; later calls do nothing. */
+  close(reason?: ProtocolError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.closeReason ??= reason;
+    this.#queue = [];
+    try {
+      this.conn.close();
+    } catch (err) {
+      if (!isPeerGone(err)) throw err;
+    }
+  }
+}

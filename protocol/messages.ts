@@ -1,0 +1,107 @@
+/**
+ * Frame payloads: UTF-8 JSON objects with a string `type`. This module reads
+ * fields from untrusted payloads with bounds; see docs/PROTOCOL.md for every
+ * frame.
+ *
+ * @module
+ */
+import { ProtocolError } from "./errors.ts";
+
+/** Version sent in `hello`; a server refuses any other. */
+export const PROTOCOL_VERSION = 1;
+/** Largest message text, in UTF-8 bytes (256 KiB). Longer text is refused before sending. */
+export const MAX_TEXT_BYTES = 256 * 1024;
+
+/** A parsed frame payload. */
+export type Frame = { type: string } & Record<string, unknown>;
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Parses a payload as a JSON object with a string `type`.
+ *
+ * @throws {ProtocolError} `bad_frame` for bad UTF-8, bad JSON or no `type`
+ */
+export function parseFrame(payload: Uint8Array): Frame {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(payload));
+  } catch {
+    throw new ProtocolError("bad_frame", "Frame is not UTF-8 JSON");
+  }
+  if (
+    typeof value !== "object" || value === null || Array.isArray(value) ||
+    typeof (value as Frame).type !== "string"
+  ) {
+    throw new ProtocolError("bad_frame", "Frame is not an object with a type");
+  }
+  return value as Frame;
+}
+
+/**
+ * Reads a string field of at most `max` characters.
+ *
+ * @throws {ProtocolError} `bad_field`
+ */
+export function stringField(frame: Frame, key: string, max = 1024): string {
+  const v = frame[key];
+  if (typeof v !== "string" || v.length > max) {
+    throw new ProtocolError(
+      "bad_field",
+      `Field "${key}" of "${frame.type}" is not a string`,
+    );
+  }
+  return v;
+}
+
+/**
+ * Reads a non-negative safe integer field.
+ *
+ * @throws {ProtocolError} `bad_field`
+ */
+export function intField(frame: Frame, key: string): number {
+  const v = frame[key];
+  if (!Number.isSafeInteger(v) || (v as number) < 0) {
+    throw new ProtocolError(
+      "bad_field",
+      `Field "${key}" of "${frame.type}" is not an integer`,
+    );
+  }
+  return v as number;
+}
+
+/**
+ * Reads a standard base64 field (RFC 4648 §4, padded) into bytes.
+ *
+ * @param maxBytes largest decoded length accepted
+ * @throws {ProtocolError} `bad_field`
+ */
+export function bytesField(
+  frame: Frame,
+  key: string,
+  maxBytes: number,
+): Uint8Array<ArrayBuffer> {
+  const v = frame[key];
+  if (typeof v === "string" && v.length <= Math.ceil(maxBytes / 3) * 4) {
+    try {
+      return Uint8Array.fromBase64(v, { lastChunkHandling: "strict" });
+    } catch { /* reported below */ }
+  }
+  throw new ProtocolError(
+    "bad_field",
+    `Field "${key}" of "${frame.type}" is not base64`,
+  );
+}
+
+/** Reads an object field as a frame-like record, or `undefined` when absent. */
+export function objectField(frame: Frame, key: string): Frame | undefined {
+  const v = frame[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new ProtocolError(
+      "bad_field",
+      `Field "${key}" of "${frame.type}" is not an object`,
+    );
+  }
+  return { ...(v as Record<string, unknown>), type: `${frame.type}.${key}` };
+}

@@ -1,0 +1,370 @@
+/**
+ * The relay: it checks who is who at login and forwards end-to-end encrypted
+ * frames. It never sees a private key, a session key or a message text, and
+ * logs connections and errors only.
+ *
+ * @module
+ */
+import { importPeerKeys, SecurityError, verifyLogin } from "../crypto/mod.ts";
+import {
+  bytesField,
+  ChatError,
+  encodeFrame,
+  type Frame,
+  FramedConnection,
+  intField,
+  MAX_FRAME_BYTES,
+  MAX_QUEUE_BYTES,
+  nameKey,
+  parseFrame,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  stringField,
+  validateName,
+} from "../protocol/mod.ts";
+import { type Binding, Store } from "./store.ts";
+
+/** Options of {@linkcode startServer}. */
+export interface ServerOptions {
+  /** Address to bind; default `127.0.0.1`. */
+  hostname?: string;
+  /** TCP port; 0 picks a free one. Default 65534. */
+  port?: number;
+  /** SQLite database path, or `:memory:` (the default). */
+  database?: string;
+  /** Largest frame payload, in bytes. */
+  maxFrameBytes?: number;
+  /** Largest unsent backlog per connection, in bytes. */
+  maxQueueBytes?: number;
+  /** Time a connection has to log in, in ms; default 10,000. */
+  loginTimeoutMs?: number;
+  /** Where log lines go; default stderr. Lines never hold message bodies or keys. */
+  log?: (line: string) => void;
+}
+
+/** A running relay. */
+export interface Server {
+  /** The address it listens on, with the real port. */
+  addr: Deno.NetAddr;
+  /** Stops accepting, tells clients the server is going down, closes all. */
+  shutdown(): Promise<void>;
+  /** Resolves when the accept loop has ended. */
+  finished: Promise<void>;
+}
+
+/** Default TCP port of `chat serve`. */
+export const DEFAULT_PORT = 65534;
+/** Most users listed with keys in a `who` reply. */
+export const MAX_WHO_USERS = 256;
+const encoder = new TextEncoder();
+const CLOSING = encoder.encode("}");
+
+interface Client {
+  fc: FramedConnection;
+  peer: string;
+  binding?: Binding;
+  /** The claim under way: set by `hello`, checked by `auth`. */
+  login?: { claim: Binding; signKey: CryptoKey; challenge: Uint8Array };
+  /** `{"type":"msg","from":"NAME","m":` as bytes, made once at login. */
+  relayPrefix?: Uint8Array;
+}
+
+/**
+ * Starts a relay server.
+ *
+ * @throws {Deno.errors.AddrInUse} when the port is taken
+ */
+export function startServer(options: ServerOptions = {}): Server {
+  const log = options.log ?? ((line: string) => console.error(`chat: ${line}`));
+  const store = new Store(options.database ?? ":memory:");
+  const listener = Deno.listen({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? DEFAULT_PORT,
+  });
+  const online = new Map<string, Client>();
+  const all = new Set<Client>();
+  const loginTimeoutMs = options.loginTimeoutMs ?? 10_000;
+  const connOptions = {
+    maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
+    maxQueueBytes: options.maxQueueBytes ?? MAX_QUEUE_BYTES,
+  };
+
+  function broadcast(frame: Frame, except: Client): void {
+    const bytes = encodeFrame(frame);
+    for (const c of online.values()) if (c !== except) c.fc.sendBytes(bytes);
+  }
+
+  function fail(client: Client, err: ChatError, id?: string): void {
+    client.fc.send({
+      type: "error",
+      code: err.code,
+      message: err.message,
+      ...(id ? { id } : {}),
+    });
+  }
+
+  async function hello(client: Client, frame: Frame): Promise<void> {
+    if (frame.type !== "hello") {
+      throw new ProtocolError(
+        "bad_frame",
+        `Expected "hello", got "${frame.type}"`,
+      );
+    }
+    const version = intField(frame, "version");
+    if (version !== PROTOCOL_VERSION) {
+      throw new ChatError(
+        "version_mismatch",
+        `Protocol version ${version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+      );
+    }
+    const name = validateName(frame.name);
+    const claim = {
+      name,
+      sign: stringField(frame, "sign", 4096),
+      kx: stringField(frame, "kx", 4096),
+    };
+    const keys = await importPeerKeys({
+      sign: bytesField(frame, "sign", 3072),
+      kx: bytesField(frame, "kx", 3072),
+    });
+    checkFree(claim);
+    const challenge = crypto.getRandomValues(new Uint8Array(32));
+    client.login = { claim, signKey: keys.sign, challenge };
+    client.fc.send({ type: "challenge", nonce: challenge.toBase64() });
+  }
+
+  function checkFree(claim: Binding): void {
+    const bound = store.binding(claim.name);
+    if (bound && (bound.sign !== claim.sign || bound.kx !== claim.kx)) {
+      throw new ChatError(
+        "name_taken",
+        `Name "${claim.name}" belongs to another key`,
+      );
+    }
+  }
+
+  async function auth(client: Client, frame: Frame): Promise<void> {
+    if (frame.type !== "auth") {
+      throw new ProtocolError(
+        "bad_frame",
+        `Expected "auth", got "${frame.type}"`,
+      );
+    }
+    const { claim, signKey, challenge } = client.login!;
+    const signature = bytesField(frame, "signature", 1024);
+    if (!await verifyLogin(signKey, challenge, claim.name, signature)) {
+      throw new ChatError(
+        "bad_login",
+        `Login signature for "${claim.name}" does not verify`,
+      );
+    }
+    // Another claim may have bound the name while we verified.
+    checkFree(claim);
+    client.binding = store.binding(claim.name) ?? claim;
+    if (client.binding === claim) store.bind(claim);
+    const key = nameKey(claim.name);
+    const previous = online.get(key);
+    if (previous) {
+      fail(
+        previous,
+        new ChatError("replaced", "Logged in again from another connection"),
+      );
+      closeSoon(previous);
+    }
+    online.set(key, client);
+    const name = client.binding.name;
+    client.relayPrefix = encoder.encode(
+      `{"type":"msg","from":${JSON.stringify(name)},"m":`,
+    );
+    client.fc.send({
+      type: "welcome",
+      name,
+      users: [...online.values()].map((c) => c.binding!.name),
+    });
+    if (!previous) broadcast({ type: "join", name }, client);
+    log(`login ${name} from ${client.peer}`);
+  }
+
+  function relay(client: Client, payload: Uint8Array, frame: Frame): void {
+    const id = stringField(frame, "id", 64);
+    const to = stringField(frame, "to", 64);
+    const target = online.get(nameKey(to));
+    if (!target) {
+      const code = store.binding(to) ? "offline" : "no_such_user";
+      const message = code === "offline"
+        ? `"${to}" is not online; message not delivered`
+        : `No user named "${to}"`;
+      client.fc.send({ type: "error", code, message, id, to });
+      return;
+    }
+    const prefix = client.relayPrefix!;
+    const size = prefix.length + payload.length + 1;
+    const out = new Uint8Array(4 + size);
+    new DataView(out.buffer).setUint32(0, size);
+    out.set(prefix, 4);
+    out.set(payload, 4 + prefix.length);
+    out.set(CLOSING, 4 + prefix.length + payload.length);
+    target.fc.sendBytes(out);
+  }
+
+  function handle(client: Client, payload: Uint8Array): void {
+    const frame = parseFrame(payload);
+    switch (frame.type) {
+      case "send":
+        return relay(client, payload, frame);
+      case "ack":
+      case "nack": {
+        const target = online.get(nameKey(stringField(frame, "to", 64)));
+        const id = stringField(frame, "id", 64);
+        if (frame.type === "ack") {
+          target?.fc.send({ type: "delivered", id, by: client.binding!.name });
+        } else {
+          const code = stringField(frame, "code", 64);
+          target?.fc.send({
+            type: "nack",
+            id,
+            from: client.binding!.name,
+            code,
+          });
+        }
+        return;
+      }
+      case "lookup": {
+        const name = stringField(frame, "name", 64);
+        const ref = frame.id === undefined
+          ? {}
+          : { id: stringField(frame, "id", 64) };
+        const b = store.binding(name);
+        if (!b) {
+          client.fc.send({
+            type: "error",
+            code: "no_such_user",
+            message: `No user named "${name}"`,
+            ...ref,
+          });
+          return;
+        }
+        client.fc.send({
+          type: "keys",
+          name: b.name,
+          sign: b.sign,
+          kx: b.kx,
+          ...ref,
+        });
+        return;
+      }
+      case "who": {
+        const users = [...online.values()].slice(0, MAX_WHO_USERS).map((c) => ({
+          name: c.binding!.name,
+          sign: c.binding!.sign,
+          kx: c.binding!.kx,
+        }));
+        client.fc.send({ type: "who", users, total: online.size });
+        return;
+      }
+      case "ping":
+        client.fc.send({ type: "pong" });
+        return;
+      case "pong":
+        return;
+      case "bye":
+        client.fc.close();
+        return;
+      default:
+        fail(
+          client,
+          new ChatError("unknown_type", `Unknown frame type "${frame.type}"`),
+        );
+    }
+  }
+
+  function closeSoon(client: Client): void {
+    const timer = setTimeout(() => client.fc.close(), 1000);
+    client.fc.drained().then(() => {
+      clearTimeout(timer);
+      client.fc.close();
+    });
+  }
+
+  async function serveConn(conn: Deno.Conn): Promise<void> {
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    const client: Client = {
+      fc: new FramedConnection(conn, connOptions),
+      peer: `${addr.hostname}:${addr.port}`,
+    };
+    all.add(client);
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    const timer = setTimeout(() => {
+      if (client.binding) return;
+      log(`closed ${client.peer}: no login within ${loginTimeoutMs} ms`);
+      fail(
+        client,
+        new ChatError("login_timeout", "No login within the time limit"),
+      );
+      closeSoon(client);
+    }, loginTimeoutMs);
+    try {
+      await client.fc.readFrames((payload) => {
+        if (client.binding) return handle(client, payload);
+        const frame = parseFrame(payload);
+        return client.login ? auth(client, frame) : hello(client, frame);
+      });
+    } catch (err) {
+      if (err instanceof ChatError || err instanceof SecurityError) {
+        log(
+          `closed ${
+            client.binding?.name ?? client.peer
+          }: ${err.code}: ${err.message}`,
+        );
+        fail(
+          client,
+          err instanceof ChatError ? err : new ChatError(err.code, err.message),
+        );
+        closeSoon(client);
+      } else {
+        log(`closed ${client.peer}: internal error: ${(err as Error).message}`);
+        client.fc.close();
+      }
+    } finally {
+      clearTimeout(timer);
+      all.delete(client);
+      if (!client.fc.closed && !client.fc.closeReason) {
+        await client.fc.drained();
+      }
+      client.fc.close();
+      const name = client.binding?.name;
+      if (name && online.get(nameKey(name)) === client) {
+        online.delete(nameKey(name));
+        broadcast({ type: "leave", name }, client);
+        log(`left ${name}`);
+      }
+    }
+  }
+
+  const finished = (async () => {
+    for await (const conn of listener) {
+      serveConn(conn).catch((err) => log(`internal error: ${err}`));
+    }
+  })();
+
+  return {
+    addr: listener.addr,
+    finished,
+    async shutdown(): Promise<void> {
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+      await finished;
+      for (const c of all) {
+        fail(c, new ChatError("shutdown", "Server is shutting down"));
+        closeSoon(c);
+      }
+      const deadline = Date.now() + 2000;
+      while (all.size > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      for (const c of all) c.fc.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The server's memory: which public keys own which name, in SQLite through
+ * `node:sqlite`. A file database survives restarts; `:memory:` does not.
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { nameKey } from "../protocol/name.ts";
+
+/** A name and the public keys bound to it, base64 SPKI DER as on the wire. */
+export interface Binding {
+  /** The name as first claimed (its case kept). */
+  name: string;
+  /** RSA-PSS public key, base64 SPKI DER. */
+  sign: string;
+  /** RSA-OAEP public key, base64 SPKI DER. */
+  kx: string;
+}
+
+/** Name-to-key bindings in SQLite; every write is committed before it returns. */
+export class Store {
+  readonly #db: DatabaseSync;
+  readonly #cache = new Map<string, Binding>();
+  readonly #insert;
+
+  /**
+   * Opens (or creates) the database.
+   *
+   * @param path a file path, or `:memory:`
+   */
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = FULL;
+      CREATE TABLE IF NOT EXISTS bindings (
+        name_key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        sign TEXT NOT NULL,
+        kx TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+      ) STRICT;
+    `);
+    for (
+      const row of this.#db.prepare("SELECT name, sign, kx FROM bindings").all()
+    ) {
+      const b = row as unknown as Binding;
+      this.#cache.set(nameKey(b.name), {
+        name: b.name,
+        sign: b.sign,
+        kx: b.kx,
+      });
+    }
+    this.#insert = this.#db.prepare(
+      "INSERT INTO bindings (name_key, name, sign, kx, created_ms) VALUES (?, ?, ?, ?, ?)",
+    );
+  }
+
+  /** The binding for a name (any case), if the name was ever claimed. */
+  binding(name: string): Binding | undefined {
+    return this.#cache.get(nameKey(name));
+  }
+
+  /** Number of bound names. */
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** Binds a free name to keys, durably. The caller has checked the name is free. */
+  bind(binding: Binding): void {
+    this.#insert.run(
+      nameKey(binding.name),
+      binding.name,
+      binding.sign,
+      binding.kx,
+      Date.now(),
+    );
+    this.#cache.set(nameKey(binding.name), binding);
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#db.close();
+  }
+}
