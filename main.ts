@@ -6,8 +6,18 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { runConnect } from "./client/mod.ts";
-import { ChatError, UsageError } from "./protocol/mod.ts";
-import { DEFAULT_PORT, startServer } from "./server/mod.ts";
+import {
+  certificateFingerprint,
+  ChatError,
+  parseFingerprint,
+  UsageError,
+} from "./protocol/mod.ts";
+import {
+  DEFAULT_PORT,
+  LIMITS,
+  type ServerOptions,
+  startServer,
+} from "./server/mod.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 /** The program version, from deno.json. */
@@ -16,8 +26,9 @@ export const VERSION: string = denoJson.version;
 const USAGE = `chat ${VERSION}: end-to-end encrypted terminal chat
 
 Usage:
-  chat serve [--host HOST] [--port PORT]
+  chat serve [--host HOST] [--port PORT] [LIMITS] [--tls-cert FILE --tls-key FILE]
   chat connect --name NAME [--host HOST] [--port PORT] [--home DIR] [--json]
+               [--tls | --server-fingerprint HEX]
   chat --help | --version
 
 serve     run the relay; it forwards messages it cannot read
@@ -30,15 +41,84 @@ Options:
   --home DIR    key folder (default $CHAT_HOME, else $XDG_CONFIG_HOME/chat, else ~/.config/chat)
   --json        print one JSON event per line (for scripts)
 
+Server limits (chat serve); each closes only the connection over it:
+  --max-frame-bytes N    largest frame accepted (default ${LIMITS.maxFrameBytes})
+  --max-queue-bytes N    unsent bytes held for one connection; past it the
+                         connection is dropped as not reading (default ${LIMITS.maxQueueBytes})
+  --login-timeout S      seconds a new connection has to log in (default ${
+  LIMITS.loginTimeoutMs / 1000
+})
+  --idle-timeout S       seconds of silence before a ping; as long again with
+                         no answer closes the connection (default ${
+  LIMITS.idleTimeoutMs / 1000
+})
+  --msg-rate N           messages a second per connection, on average; over it
+                         they are refused (rate_limited), and a sender that
+                         keeps on is disconnected (default ${LIMITS.messageRate}; 0: no limit)
+  --msg-burst N          messages at once after a quiet spell, e.g. a paste
+                         (default ${LIMITS.messageBurst})
+  --max-conns N          open connections in total (default ${LIMITS.maxConnections})
+  --max-conns-per-ip N   open connections from one address (default ${LIMITS.maxConnectionsPerIp}; 0: no limit)
+
+TLS (who talks to whom is then hidden from the network too):
+  --tls-cert FILE --tls-key FILE
+                         serve: TLS with this PEM certificate chain and key; the
+                         certificate's SHA-256 fingerprint is printed at start
+  --tls                  connect: use TLS, trusting the default root certificates
+                         (DENO_TLS_CA_STORE=system: the system's; DENO_CERT=FILE
+                         adds one) and checking the host name
+  --server-fingerprint HEX
+                         connect: use TLS and accept only the server certificate
+                         with this SHA-256 fingerprint (as chat serve prints it)
+
 In the chat: @name message, /who, /fingerprint [name], /help, /quit`;
 
 function parsePort(value: string | undefined): number {
   if (value === undefined) return DEFAULT_PORT;
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) {
-    throw new UsageError(`Port "${value}" is not a number from 0 to 65535`);
+    throw new UsageError(
+      `Port "${value}" is not a number from 0 to 65535`,
+      `for example: --port ${DEFAULT_PORT}`,
+    );
   }
   return port;
+}
+
+/** Parses a time in seconds (decimals allowed, > 0) into ms. */
+function parseSeconds(flag: string, value: string): number {
+  const ms = Math.round(Number(value) * 1000);
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(value) || ms === 0) {
+    throw new UsageError(
+      `--${flag} "${value}" is not a number of seconds from 0.001 to 999999`,
+      `for example: chat serve --${flag} 10`,
+    );
+  }
+  return ms;
+}
+
+/** Parses a whole number of at least `min`. */
+function parseCount(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d{1,10}$/.test(value) || n < min || n > Number.MAX_SAFE_INTEGER) {
+    throw new UsageError(
+      `--${flag} "${value}" is not a whole number of at least ${min}`,
+      "run chat --help for the limits and their defaults",
+    );
+  }
+  return n;
+}
+
+/** Reads a PEM file named by a flag. */
+async function readPem(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    throw new ChatError(
+      "bad_tls_file",
+      `Cannot read --${flag} ${path}: ${(err as Error).message}`,
+    );
+  }
 }
 
 type Values = Record<
@@ -71,19 +151,76 @@ async function serve(args: string[]): Promise<number> {
   const { values } = parse(args, {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string" },
+    "login-timeout": { type: "string" },
+    "idle-timeout": { type: "string" },
+    "max-frame-bytes": { type: "string" },
+    "max-queue-bytes": { type: "string" },
+    "msg-rate": { type: "string" },
+    "msg-burst": { type: "string" },
+    "max-conns": { type: "string" },
+    "max-conns-per-ip": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
   });
+  const limits: ServerOptions = {};
+  const flag = (name: string) => values[name] as string | undefined;
+  const seconds = (name: string) => {
+    const v = flag(name);
+    return v === undefined ? undefined : parseSeconds(name, v);
+  };
+  const count = (name: string, min: number) => {
+    const v = flag(name);
+    return v === undefined ? undefined : parseCount(name, v, min);
+  };
+  const set = <K extends keyof ServerOptions>(
+    key: K,
+    value: ServerOptions[K] | undefined,
+  ) => {
+    if (value !== undefined) limits[key] = value;
+  };
+  set("loginTimeoutMs", seconds("login-timeout"));
+  set("idleTimeoutMs", seconds("idle-timeout"));
+  // 16 KiB at least: a login frame must always fit.
+  set("maxFrameBytes", count("max-frame-bytes", 16 * 1024));
+  set("maxQueueBytes", count("max-queue-bytes", 16 * 1024));
+  set("messageRate", count("msg-rate", 0));
+  set("messageBurst", count("msg-burst", 1));
+  set("maxConnections", count("max-conns", 1));
+  set("maxConnectionsPerIp", count("max-conns-per-ip", 0));
+  const certFile = flag("tls-cert");
+  const keyFile = flag("tls-key");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError(
+      "--tls-cert and --tls-key go together",
+      "chat serve --tls-cert cert.pem --tls-key key.pem",
+    );
+  }
+  let fingerprint: string | undefined;
+  if (certFile !== undefined && keyFile !== undefined) {
+    const cert = await readPem("tls-cert", certFile);
+    limits.tls = { cert, key: await readPem("tls-key", keyFile) };
+    fingerprint = await certificateFingerprint(cert);
+  }
   const server = startServer({
     hostname: values.host as string,
     port: parsePort(values.port as string | undefined),
+    ...limits,
   });
-  console.log(`listening on ${server.addr.hostname}:${server.addr.port}`);
+  let stopped: Promise<void> | undefined;
   const stop = () => {
+    if (stopped) return;
     console.error("chat: shutting down");
-    server.shutdown();
+    stopped = server.shutdown();
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  // Only now: whoever reads this line may stop the server at once.
+  console.log(`listening on ${server.addr.hostname}:${server.addr.port}`);
+  if (fingerprint) console.log(`tls certificate sha256 ${fingerprint}`);
   await server.finished;
+  await stopped;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
   return 0;
 }
 
@@ -94,6 +231,8 @@ function connect(args: string[]): Promise<number> {
     port: { type: "string" },
     home: { type: "string" },
     json: { type: "boolean", default: false },
+    tls: { type: "boolean", default: false },
+    "server-fingerprint": { type: "string" },
   });
   if (values.name === undefined) {
     throw new UsageError(
@@ -101,12 +240,27 @@ function connect(args: string[]): Promise<number> {
       "chat connect --name emir",
     );
   }
+  const pin = values["server-fingerprint"] as string | undefined;
+  let tls: { fingerprint?: string } | undefined;
+  if (pin !== undefined) {
+    try {
+      tls = { fingerprint: parseFingerprint(pin) };
+    } catch (err) {
+      throw new UsageError(
+        (err as Error).message,
+        "copy the line `tls certificate sha256 …` that chat serve prints",
+      );
+    }
+  } else if (values.tls) {
+    tls = {};
+  }
   return runConnect({
     hostname: values.host as string,
     port: parsePort(values.port as string | undefined),
     name: values.name as string,
     json: values.json as boolean,
     ...(values.home === undefined ? {} : { home: values.home as string }),
+    ...(tls ? { tls } : {}),
   });
 }
 

@@ -12,11 +12,13 @@ import {
   importPeerKeys,
   type PeerKeys,
   ReceiveSession,
+  safetyNumber,
   SecurityError,
   SendSession,
   signLogin,
 } from "../crypto/mod.ts";
 import {
+  type ByteConn,
   bytesField,
   ChatError,
   type Frame,
@@ -32,18 +34,22 @@ import {
   stringField,
   validateName,
 } from "../protocol/mod.ts";
+import { PinStore, type Trust } from "./pins.ts";
+import { ReceiveLog } from "./receive_log.ts";
+import { connectTls } from "./tls.ts";
 
 /** What the client reports; `--json` prints these one per line. */
 export type ClientEvent =
   | { type: "ready"; name: string; fingerprint: string }
   | { type: "message"; from: string; to: string; text: string; id: string }
   | { type: "sent"; id: string; to: string }
+  | { type: "queued"; id: string; to: string }
   | { type: "delivered"; id: string; to: string }
   | { type: "join"; name: string }
   | { type: "leave"; name: string }
   | {
     type: "who";
-    users: { name: string; fingerprint: string }[];
+    users: { name: string; fingerprint: string; trust: Trust }[];
     total: number;
   }
   | {
@@ -52,21 +58,42 @@ export type ClientEvent =
     fingerprint: string;
     safety_number?: string;
   }
+  | {
+    type: "trust";
+    name: string;
+    fingerprint: string;
+    trust: Trust;
+    safety_number: string;
+  }
   | { type: "error"; code: string; message: string; id?: string }
-  | { type: "security"; code: string; from: string; message: string }
+  | {
+    type: "security";
+    code: string;
+    from: string;
+    message: string;
+    id?: string;
+  }
   | { type: "info"; message: string };
 
 /** A peer's keys as the client knows them. */
 interface Peer {
   name: string;
+  /** Base64 SPKI DER, as on the wire and in the pin file. */
+  sign: string;
+  kx: string;
   keys: PeerKeys;
   fingerprint: string;
+  trust: Trust;
 }
 
 interface Pending {
   to: string;
   text: string;
   resent: boolean;
+  /** The session the message was sealed in. */
+  session: SendSession;
+  /** The server keeps it for an offline recipient. */
+  queued: boolean;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -90,6 +117,12 @@ export interface ConnectOptions {
   identity: Identity;
   /** Receives every event. */
   onEvent: (event: ClientEvent) => void;
+  /** Connect with TLS; with `fingerprint`, trust only that certificate (see client/tls.ts). */
+  tls?: { fingerprint?: string };
+  /** Pinned peer keys; default: pins in memory only. */
+  pins?: PinStore;
+  /** Messages already shown and replay counters; default: in memory only. */
+  receiveLog?: ReceiveLog;
 }
 
 /** A logged-in client; see the module doc. */
@@ -97,6 +130,8 @@ export class ChatClient {
   readonly #fc: FramedConnection;
   readonly #identity: Identity;
   readonly #emit: (event: ClientEvent) => void;
+  readonly #pins: PinStore;
+  readonly #log: ReceiveLog;
   readonly #peers = new Map<string, Peer>();
   readonly #sendSessions = new Map<string, SendSession>();
   readonly #receiveSessions = new Map<string, ReceiveSession>();
@@ -111,10 +146,15 @@ export class ChatClient {
   /** Resolves when the connection ends, with the reason. */
   readonly closed: Promise<ChatError>;
 
-  private constructor(fc: FramedConnection, opts: ConnectOptions) {
+  private constructor(
+    fc: FramedConnection,
+    opts: ConnectOptions & { pins: PinStore },
+  ) {
     this.#fc = fc;
     this.#identity = opts.identity;
     this.#emit = opts.onEvent;
+    this.#pins = opts.pins;
+    this.#log = opts.receiveLog ?? new ReceiveLog(":memory:");
     this.#name = opts.name;
     this.closed = this.#run();
   }
@@ -138,25 +178,30 @@ export class ChatClient {
    */
   static async connect(opts: ConnectOptions): Promise<ChatClient> {
     const name = validateName(opts.name);
-    let conn: Deno.TcpConn;
-    try {
-      conn = await Deno.connect({ hostname: opts.hostname, port: opts.port });
-    } catch (err) {
-      throw new ChatError(
-        "connect_failed",
-        `Cannot reach the server at ${opts.hostname}:${opts.port}: ${
-          (err as Error).message
-        }`,
-      );
+    let conn: ByteConn;
+    if (opts.tls) {
+      conn = await connectTls({ ...opts, ...opts.tls });
+    } else {
+      try {
+        conn = await Deno.connect({ hostname: opts.hostname, port: opts.port });
+      } catch (err) {
+        throw new ChatError(
+          "connect_failed",
+          `Cannot reach the server at ${opts.hostname}:${opts.port}: ${
+            (err as Error).message
+          }`,
+        );
+      }
+      (conn as Deno.TcpConn).setNoDelay(true);
     }
-    conn.setNoDelay(true);
     const fc = new FramedConnection(conn, {
       maxFrameBytes: MAX_FRAME_BYTES * 4,
     });
     const fp = formatFingerprint(
       await fingerprint(opts.identity.peer.publicKeys),
     );
-    const client = new ChatClient(fc, { ...opts, name });
+    const pins = opts.pins ?? await PinStore.load();
+    const client = new ChatClient(fc, { ...opts, name, pins });
     client.#fingerprint = fp;
     const own = opts.identity.peer.publicKeys;
     fc.send({
@@ -239,10 +284,21 @@ export class ChatClient {
       case "delivered": {
         const id = stringField(frame, "id", 64);
         const by = stringField(frame, "by", 64);
-        const session = this.#sendSessions.get(nameKey(by));
-        if (session) session.acknowledged = true;
-        if (this.#pending.delete(id)) {
+        const pending = this.#pending.get(id);
+        if (pending && nameKey(pending.to) === nameKey(by)) {
+          // The peer holds this session now: later messages need no kt.
+          pending.session.acknowledged = true;
+          this.#pending.delete(id);
           this.#emit({ type: "delivered", id, to: by });
+        }
+        return;
+      }
+      case "queued": {
+        const id = stringField(frame, "id", 64);
+        const pending = this.#pending.get(id);
+        if (pending && !pending.queued) {
+          pending.queued = true;
+          this.#emit({ type: "queued", id, to: pending.to });
         }
         return;
       }
@@ -273,9 +329,14 @@ export class ChatClient {
         this.#emit({ type: "join", name });
         return;
       }
-      case "leave":
-        this.#emit({ type: "leave", name: stringField(frame, "name", 64) });
+      case "leave": {
+        const name = stringField(frame, "name", 64);
+        // Messages kept for an offline peer must carry a fresh kt: it may
+        // come back without its sessions.
+        this.#sendSessions.delete(nameKey(name));
+        this.#emit({ type: "leave", name });
         return;
+      }
       case "who":
         this.#receiveChain = this.#receiveChain.then(() => this.#onWho(frame));
         return;
@@ -289,17 +350,24 @@ export class ChatClient {
 
   async #onWho(frame: Frame): Promise<void> {
     const list = Array.isArray(frame.users) ? frame.users : [];
-    const users: { name: string; fingerprint: string }[] = [];
+    const users: { name: string; fingerprint: string; trust: Trust }[] = [];
     for (const u of list) {
       const peer = await this.#peerFromFrame({
         ...(u as Record<string, unknown>),
         type: "who.user",
       });
-      if (peer) users.push({ name: peer.name, fingerprint: peer.fingerprint });
+      if (peer) {
+        const { name, fingerprint, trust } = peer;
+        users.push({ name, fingerprint, trust });
+      }
     }
     this.#emit({ type: "who", users, total: intField(frame, "total") });
   }
 
+  /**
+   * Takes in keys the server sent for a name (look-up, who list) and
+   * compares them with the pin before anything can be encrypted to them.
+   */
   async #peerFromFrame(frame: Frame): Promise<Peer | undefined> {
     try {
       const name = stringField(frame, "name", 64);
@@ -307,18 +375,46 @@ export class ChatClient {
         sign: bytesField(frame, "sign", 3072),
         kx: bytesField(frame, "kx", 3072),
       };
-      const known = this.#peers.get(nameKey(name));
-      if (
-        known && known.keys.publicKeys.sign.toBase64() === frame.sign &&
-        known.keys.publicKeys.kx.toBase64() === frame.kx
-      ) return known;
+      const sign = publicKeys.sign.toBase64();
+      const kx = publicKeys.kx.toBase64();
+      const key = nameKey(name);
+      const known = this.#peers.get(key);
+      if (known && known.sign === sign && known.kx === kx) return known;
       const keys = await importPeerKeys(publicKeys);
-      const peer = {
-        name,
-        keys,
-        fingerprint: formatFingerprint(await fingerprint(publicKeys)),
-      };
-      this.#peers.set(nameKey(name), peer);
+      const fp = formatFingerprint(await fingerprint(publicKeys));
+      let trust: Trust;
+      let pinned: string;
+      if (key === nameKey(this.name)) {
+        const own = this.#identity.peer.publicKeys;
+        const mine = own.sign.toBase64() === sign && own.kx.toBase64() === kx;
+        trust = mine ? "verified" : "changed";
+        pinned = this.#fingerprint;
+      } else {
+        const seen = await this.#pins.observe({
+          name,
+          sign,
+          kx,
+          fingerprint: fp,
+        });
+        trust = seen.trust;
+        pinned = seen.pin.fingerprint;
+      }
+      const peer = { name, sign, kx, keys, fingerprint: fp, trust };
+      this.#peers.set(key, peer);
+      // A session made for other keys must not be used with these.
+      if (known) this.#sendSessions.delete(key);
+      if (trust === "changed") {
+        this.#emit({
+          type: "security",
+          code: "key_changed",
+          from: name,
+          message: `The keys of ${name} have CHANGED: old safety number ${
+            safetyNumber(this.#fingerprint, pinned)
+          }, new safety number ${
+            safetyNumber(this.#fingerprint, fp)
+          }. Nothing is sent to or accepted from ${name} until you compare the new safety number with ${name} in person or by phone and type /trust ${name}`,
+        });
+      }
       return peer;
     } catch (err) {
       if (err instanceof SecurityError || err instanceof ProtocolError) {
@@ -328,6 +424,10 @@ export class ChatClient {
           from: typeof frame.name === "string" ? frame.name : "?",
           message: err.message,
         });
+        return undefined;
+      }
+      if (err instanceof ChatError) {
+        this.#emit({ type: "error", code: err.code, message: err.message });
         return undefined;
       }
       throw err;
@@ -409,6 +509,13 @@ export class ChatClient {
       if (nameKey(peer.name) === nameKey(this.name)) {
         throw new ChatError("self", "You cannot message yourself");
       }
+      // Checked before anything is encrypted to the keys.
+      if (peer.trust === "changed") {
+        throw new SecurityError(
+          "key_changed",
+          `Message not sent: the keys of ${peer.name} changed; compare safety numbers (/fingerprint ${peer.name}), then type /trust ${peer.name}`,
+        );
+      }
       const key = nameKey(peer.name);
       let session = this.#sendSessions.get(key);
       if (!session || session.exhausted) {
@@ -439,7 +546,13 @@ export class ChatClient {
           timestamp: t.timestamp,
         };
       }
-      this.#pending.set(id, { to: peer.name, text, resent });
+      this.#pending.set(id, {
+        to: peer.name,
+        text,
+        resent,
+        session,
+        queued: false,
+      });
       if (!this.#fc.send(frame)) {
         throw new ChatError(
           "connection_lost",
@@ -449,24 +562,45 @@ export class ChatClient {
       this.#emit({ type: "sent", id, to: peer.name });
     } catch (err) {
       this.#pending.delete(id);
-      if (!(err instanceof ChatError || err instanceof SecurityError)) {
+      if (err instanceof SecurityError) {
+        this.#emit({
+          type: "security",
+          code: err.code,
+          from: to,
+          message: err.message,
+          id,
+        });
+      } else if (err instanceof ChatError) {
+        this.#emit({ type: "error", code: err.code, message: err.message, id });
+      } else {
         throw err;
       }
-      this.#emit({ type: "error", code: err.code, message: err.message, id });
     }
   }
 
   #onNack(frame: Frame): void {
     const id = stringField(frame, "id", 64);
     const from = stringField(frame, "from", 64);
+    const code = stringField(frame, "code", 64);
     const pending = this.#pending.get(id);
-    // The peer cannot read our session (it restarted): start a new one, resend once.
-    this.#sendSessions.delete(nameKey(from));
-    if (!pending || pending.resent || nameKey(pending.to) !== nameKey(from)) {
-      return;
+    if (!pending || nameKey(pending.to) !== nameKey(from)) return;
+    // The peer cannot read our session (it restarted, or went offline before
+    // it had the key transport): start a new one and send again, once.
+    if (this.#sendSessions.get(nameKey(from)) === pending.session) {
+      this.#sendSessions.delete(nameKey(from));
     }
     this.#pending.delete(id);
-    this.#queueSend(id, pending.to, pending.text, true);
+    if (!pending.resent && code !== "key_changed") {
+      this.#queueSend(id, pending.to, pending.text, true);
+      return;
+    }
+    this.#emit({
+      type: "error",
+      code: "not_delivered",
+      message:
+        `${pending.to} could not accept your message (${code}); it was not delivered`,
+      id,
+    });
   }
 
   async #receive(outer: Frame): Promise<void> {
@@ -485,6 +619,11 @@ export class ChatClient {
           `Message from "${from}" was addressed to "${to}"`,
         );
       }
+      if (this.#log.seen(from, id)) {
+        // Shown before (a redelivery after a dropped connection): ack only.
+        this.#fc.send({ type: "ack", to: from, id });
+        return;
+      }
       const sessionId = bytesField(m, "session", 16);
       const counter = intField(m, "counter");
       const sealed = {
@@ -492,38 +631,21 @@ export class ChatClient {
         ciphertext: bytesField(m, "ct", MAX_TEXT_BYTES + 16),
         mac: bytesField(m, "mac", 32),
       };
-      const key = `${nameKey(from)} ${m.session}`;
-      let session = this.#receiveSessions.get(key);
-      if (!session) {
-        const kt = objectField(m, "kt");
-        if (!kt) {
-          this.#fc.send({
-            type: "nack",
-            to: from,
-            id,
-            code: "unknown_session",
-          });
-          this.#emit({
-            type: "error",
-            code: "unknown_session",
-            message:
-              `A message from "${from}" used a session this client does not have; asked for a resend`,
-          });
-          return;
-        }
-        const sender = await this.peer(from);
-        session = await ReceiveSession.accept(
-          this.#identity,
-          { from, to, sessionId },
-          {
-            wrapped: bytesField(kt, "wrapped", 1024),
-            signature: bytesField(kt, "signature", 1024),
-            timestamp: intField(kt, "timestamp"),
-          },
-          sender.keys,
+      const sender = await this.peer(from);
+      if (sender.trust === "changed") {
+        throw new SecurityError(
+          "key_changed",
+          `The keys of ${sender.name} changed; messages from ${sender.name} are dropped until you compare safety numbers and type /trust ${sender.name}`,
         );
-        this.#receiveSessions.set(key, session);
       }
+      const session = await this.#receiveSession(
+        from,
+        to,
+        m,
+        sessionId,
+        sender,
+      );
+      if (!session) return;
       const plaintext = await session.open({ from, to, id, counter }, sealed);
       let text: string;
       try {
@@ -534,8 +656,10 @@ export class ChatClient {
           `Message from "${from}" is not UTF-8 text`,
         );
       }
-      this.#fc.send({ type: "ack", to: from, id });
       this.#emit({ type: "message", from, to, text, id });
+      // Acknowledged once shown and logged, so a redelivery is not shown again.
+      this.#log.record(from, id, m.session as string, counter);
+      this.#fc.send({ type: "ack", to: from, id });
     } catch (err) {
       if (err instanceof SecurityError || err instanceof ProtocolError) {
         this.#emit({
@@ -544,6 +668,9 @@ export class ChatClient {
           from,
           message: `${err.message}; message dropped`,
         });
+        // Tell the sender (it may start a new session and send again) and
+        // let the server forget the message.
+        if (id) this.#fc.send({ type: "nack", to: from, id, code: err.code });
       } else if (err instanceof ChatError) {
         this.#emit({
           type: "error",
@@ -555,6 +682,49 @@ export class ChatClient {
         throw err;
       }
     }
+  }
+
+  /**
+   * The receive session a message belongs to: known, or opened from the
+   * message's key transport (its counter starts where the log left it).
+   * Without either, the sender is asked for a resend and `undefined` is
+   * returned.
+   */
+  async #receiveSession(
+    from: string,
+    to: string,
+    m: Frame,
+    sessionId: Uint8Array<ArrayBuffer>,
+    sender: Peer,
+  ): Promise<ReceiveSession | undefined> {
+    const key = `${nameKey(from)} ${m.session}`;
+    const known = this.#receiveSessions.get(key);
+    if (known) return known;
+    const id = m.id as string;
+    const kt = objectField(m, "kt");
+    if (!kt) {
+      this.#fc.send({ type: "nack", to: from, id, code: "unknown_session" });
+      this.#emit({
+        type: "error",
+        code: "unknown_session",
+        message:
+          `A message from "${from}" used a session this client does not have; asked for a resend`,
+      });
+      return undefined;
+    }
+    const session = await ReceiveSession.accept(
+      this.#identity,
+      { from, to, sessionId },
+      {
+        wrapped: bytesField(kt, "wrapped", 1024),
+        signature: bytesField(kt, "signature", 1024),
+        timestamp: intField(kt, "timestamp"),
+      },
+      sender.keys,
+    );
+    session.lastCounter = this.#log.lastCounter(from, m.session as string);
+    this.#receiveSessions.set(key, session);
+    return session;
   }
 
   /** Asks the server who is online; a `who` event follows. */
@@ -576,18 +746,57 @@ export class ChatClient {
       };
     }
     const peer = await this.peer(name);
-    const safety = [this.fingerprint, peer.fingerprint].sort().join(" ");
     return {
       type: "fingerprint",
       name: peer.name,
       fingerprint: peer.fingerprint,
-      safety_number: safety,
+      safety_number: safetyNumber(this.fingerprint, peer.fingerprint),
     };
   }
 
-  /** Messages sent and not yet delivered or refused. */
+  /**
+   * Accepts a peer's current keys (`/trust`, after a `key_changed` warning)
+   * or marks them verified out of band (`/verify`, which also accepts
+   * changed keys: the user has just compared their safety number). Writes
+   * the pin file.
+   *
+   * @returns a `trust` event
+   * @throws {ChatError} `no_such_user`; `self` for one's own name;
+   * `pin_write_failed`
+   */
+  async trust(name: string, verified: boolean): Promise<ClientEvent> {
+    const peer = await this.peer(name);
+    if (nameKey(peer.name) === nameKey(this.name)) {
+      throw new ChatError("self", "Your own keys need no trust");
+    }
+    const pin = this.#pins.get(peer.name);
+    await this.#pins.pin({
+      name: peer.name,
+      sign: peer.sign,
+      kx: peer.kx,
+      fingerprint: peer.fingerprint,
+      verified: verified || (peer.trust !== "changed" && !!pin?.verified),
+      since: peer.trust === "changed" || !pin
+        ? new Date().toISOString()
+        : pin.since,
+    });
+    peer.trust = this.#pins.get(peer.name)!.verified
+      ? "verified"
+      : "unverified";
+    return {
+      type: "trust",
+      name: peer.name,
+      fingerprint: peer.fingerprint,
+      trust: peer.trust,
+      safety_number: safetyNumber(this.fingerprint, peer.fingerprint),
+    };
+  }
+
+  /** Messages sent and not yet delivered, kept by the server, or refused. */
   get pendingCount(): number {
-    return this.#pending.size;
+    let n = 0;
+    for (const p of this.#pending.values()) if (!p.queued) n++;
+    return n;
   }
 
   /** Resolves once queued sends have been handed to the socket. */
@@ -603,5 +812,7 @@ export class ChatClient {
     await this.#fc.drained();
     this.#fc.close();
     await this.closed;
+    // Messages already read are shown and logged before the log closes.
+    await this.#receiveChain;
   }
 }

@@ -12,14 +12,18 @@ export type Command =
   | { kind: "who" }
   | { kind: "help" }
   | { kind: "quit" }
-  | { kind: "fingerprint"; name?: string };
+  | { kind: "fingerprint"; name?: string }
+  | { kind: "trust"; name: string }
+  | { kind: "verify"; name: string };
 
 /** The help text, one command a line. */
 export const HELP = [
   "@name message     send an end-to-end encrypted message (also @name:message)",
-  "/who              who is online, with key fingerprints",
+  "/who              who is online, with key fingerprints and trust",
   "/fingerprint      your own fingerprint",
   "/fingerprint name the safety number you share with name; compare it out of band",
+  "/verify name      mark name's keys verified, after comparing the safety number",
+  "/trust name       accept name's changed keys, after comparing the new safety number",
   "/help             this list",
   "/quit             leave (also quit)",
 ];
@@ -59,6 +63,9 @@ export function parseLine(line: string): Command | undefined {
       return args[0] === undefined
         ? { kind: "fingerprint" }
         : { kind: "fingerprint", name: args[0] };
+    }
+    if ((cmd === "/trust" || cmd === "/verify") && args.length === 1) {
+      return { kind: cmd === "/trust" ? "trust" : "verify", name: args[0]! };
     }
     throw new ChatError(
       "usage",

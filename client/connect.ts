@@ -6,11 +6,15 @@
  */
 import readline from "node:readline";
 import process from "node:process";
-import { ChatError } from "../protocol/mod.ts";
+import type { Identity } from "../crypto/mod.ts";
+import { ChatError, validateName } from "../protocol/mod.ts";
 import { ChatClient, type ClientEvent } from "./client.ts";
 import { type Command, HELP, parseLine } from "./commands.ts";
-import { loadOrCreateIdentity, resolveHome } from "./key_store.ts";
+import { loadOrCreateIdentity, resolveHome, userDir } from "./key_store.ts";
 import { jsonPrinter, type Printer, textPrinter } from "./output.ts";
+import { passphraseSource } from "./passphrase.ts";
+import { PinStore } from "./pins.ts";
+import { ReceiveLog } from "./receive_log.ts";
 
 /** Options of {@linkcode runConnect}. */
 export interface RunConnectOptions {
@@ -24,6 +28,10 @@ export interface RunConnectOptions {
   home?: string;
   /** Print JSON lines instead of text. */
   json: boolean;
+  /** Protect keys made now with a passphrase (also when `CHAT_PASSPHRASE` is set). */
+  passphrase?: boolean;
+  /** Connect with TLS; with `fingerprint`, trust only that server certificate. */
+  tls?: { fingerprint?: string };
 }
 
 /** How long a script waits at end of input for its messages to be delivered, in ms. */
@@ -37,27 +45,61 @@ const DRAIN_TIMEOUT_MS = 10_000;
  * @throws {ChatError} when keys cannot be loaded or the login is refused
  */
 export async function runConnect(opts: RunConnectOptions): Promise<number> {
+  // Before the key store: no keys or folder for a name that cannot log in.
+  validateName(opts.name);
   const home = resolveHome(opts.home);
-  const identity = await loadOrCreateIdentity(home, opts.name, () => {
-    console.error(
-      `chat: generating keys for ${opts.name} (first run, a few seconds)…`,
-    );
-  });
+  const protectNew = !!opts.passphrase ||
+    Deno.env.get("CHAT_PASSPHRASE") !== undefined;
+  const identity = await loadOrCreateIdentity(
+    home,
+    opts.name,
+    () => {
+      console.error(
+        `chat: generating keys for ${opts.name} (first run, a few seconds)…`,
+      );
+    },
+    passphraseSource(opts.name, protectNew),
+  );
+  const dir = userDir(home, opts.name);
+  const pins = await PinStore.load(`${dir}/known_peers.json`);
+  const receiveLog = new ReceiveLog(`${dir}/state.db`);
+  try {
+    return await chat(opts, identity, pins, receiveLog);
+  } finally {
+    receiveLog.close();
+  }
+}
+
+async function chat(
+  opts: RunConnectOptions,
+  identity: Identity,
+  pins: PinStore,
+  receiveLog: ReceiveLog,
+): Promise<number> {
   const terminal = Deno.stdin.isTerminal() && !opts.json;
   // Lines typed during login wait in stdin until readline starts below.
   let print: Printer = opts.json ? jsonPrinter() : textPrinter();
   const idle = Promise.withResolvers<void>();
+  // Set once connected; events can arrive before connect() returns.
+  // deno-lint-ignore prefer-const
   let client: ChatClient | undefined;
   const emit = (event: ClientEvent) => {
     print(event);
     if (
-      (event.type === "delivered" || event.type === "error") &&
+      (event.type === "delivered" || event.type === "queued" ||
+        event.type === "error" || event.type === "security") &&
       client?.pendingCount === 0
     ) {
       idle.resolve();
     }
   };
-  client = await ChatClient.connect({ ...opts, identity, onEvent: emit });
+  client = await ChatClient.connect({
+    ...opts,
+    identity,
+    onEvent: emit,
+    pins,
+    receiveLog,
+  });
   const rl = readline.createInterface({
     input: process.stdin,
     output: terminal ? process.stdout : undefined,
@@ -78,7 +120,7 @@ export async function runConnect(opts: RunConnectOptions): Promise<number> {
       print({ type: "error", code: err.code, message: err.message });
     }
     if (cmd) run(c, cmd, print, () => quit.resolve("quit"));
-    if (terminal) rl.prompt();
+    if (terminal && cmd?.kind !== "quit") rl.prompt();
   });
   rl.on("SIGINT", () => quit.resolve("quit"));
   rl.on("close", () => quit.resolve("eof"));
@@ -87,6 +129,7 @@ export async function runConnect(opts: RunConnectOptions): Promise<number> {
   rl.close();
   if (outcome instanceof ChatError) {
     print({ type: "error", code: outcome.code, message: outcome.message });
+    await c.close();
     return 1;
   }
   if (outcome === "eof" && !terminal) {
@@ -127,10 +170,21 @@ function run(
       quit();
       return;
     case "fingerprint":
-      client.fingerprintOf(cmd.name).then(print, (err) => {
-        if (!(err instanceof ChatError)) throw err;
-        print({ type: "error", code: err.code, message: err.message });
-      });
+      client.fingerprintOf(cmd.name).then(print, printError(print));
+      return;
+    case "trust":
+    case "verify":
+      client.trust(cmd.name, cmd.kind === "verify").then(
+        print,
+        printError(print),
+      );
       return;
   }
+}
+
+function printError(print: Printer): (err: unknown) => void {
+  return (err) => {
+    if (!(err instanceof ChatError)) throw err;
+    print({ type: "error", code: err.code, message: err.message });
+  };
 }

@@ -1,7 +1,9 @@
 /**
  * The client's key store: one folder per name under the home folder, the
- * private keys in `identity.json` with mode 0600. Keys are made on first use
- * and reused after; a damaged file is reported and never overwritten.
+ * private keys in `identity.json` with mode 0600, in the clear (version 1)
+ * or sealed under a passphrase (version 2, see crypto/key_protection.ts).
+ * Keys are made on first use and reused after; a damaged file is reported
+ * and never overwritten.
  *
  * @module
  */
@@ -11,12 +13,45 @@ import {
   generateIdentity,
   type Identity,
   importIdentity,
+  type ProtectedIdentity,
+  protectIdentity,
+  type PublicKeys,
+  SecurityError,
   type StoredIdentity,
+  unprotectIdentity,
 } from "../crypto/mod.ts";
 import { ChatError, nameKey } from "../protocol/mod.ts";
 
-/** Version of the identity file format. */
+/** Version of the identity file format with the private keys in the clear. */
 const FILE_VERSION = 1;
+/** Version of the identity file format with passphrase-protected private keys. */
+const PROTECTED_VERSION = 2;
+const encoder = new TextEncoder();
+
+/** How the key store gets a passphrase when it needs one. */
+export interface PassphraseSource {
+  /**
+   * Asks for the passphrase: `isNew` when new keys are being protected (a
+   * prompt should ask twice). Called only when needed.
+   *
+   * @throws {ChatError} when there is no way to ask
+   */
+  ask(isNew: boolean): Promise<string>;
+  /** Protect newly made keys with a passphrase. */
+  protectNew: boolean;
+}
+
+/** An identity file read without its passphrase. */
+export interface KeyFile {
+  /** Where it is. */
+  path: string;
+  /** The public keys, SPKI DER. */
+  publicKeys: PublicKeys;
+  /** The private keys in the clear (version 1 files). */
+  plain?: StoredIdentity;
+  /** The private keys under a passphrase (version 2 files). */
+  sealed?: ProtectedIdentity;
+}
 
 /**
  * The home folder: `--home`, else `CHAT_HOME`, else `$XDG_CONFIG_HOME/chat`,
@@ -44,79 +79,245 @@ export function userDir(home: string, name: string): string {
   return `${home}/${nameKey(name)}`;
 }
 
+/** Path of the identity file of `name`. */
+export function identityPath(home: string, name: string): string {
+  return `${userDir(home, name)}/identity.json`;
+}
+
+/**
+ * Reads the identity file of `name` without opening protected keys.
+ *
+ * @returns the file, or `undefined` when there is none
+ * @throws {ChatError} `bad_key_store` when the file is damaged or truncated
+ */
+export async function readKeyFile(
+  home: string,
+  name: string,
+): Promise<KeyFile | undefined> {
+  const path = identityPath(home, name);
+  try {
+    return decodeKeyFile(path, await Deno.readTextFile(path));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
 /**
  * Loads the identity for `name`, or makes and stores one if there is none.
+ * Protected keys are opened with a passphrase from `passphrase`; new keys
+ * are protected when `passphrase.protectNew` is set.
  *
  * @param onGenerate called before keys are generated (it takes a second or two)
  * @throws {ChatError} `bad_key_store` when the file exists but cannot be read
- * as an identity
+ * as an identity; `wrong_passphrase`; `passphrase_needed` when the keys are
+ * protected and there is no `passphrase`
  */
 export async function loadOrCreateIdentity(
   home: string,
   name: string,
   onGenerate: () => void = () => {},
+  passphrase?: PassphraseSource,
 ): Promise<Identity> {
-  const dir = userDir(home, name);
-  const path = `${dir}/identity.json`;
-  let text: string | undefined;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  if (text !== undefined) return await parseIdentity(path, text);
+  const file = await readKeyFile(home, name);
+  if (file) return await openKeyFile(file, passphrase);
+  const path = identityPath(home, name);
+  const secret = passphrase?.protectNew
+    ? await passphrase.ask(true)
+    : undefined;
   onGenerate();
   const identity = await generateIdentity(DEFAULT_KEY_BITS);
   const stored = await exportIdentity(identity);
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  await writePrivateFile(path, JSON.stringify(encode(stored), null, 2) + "\n");
-  return await importIdentity(stored);
+  const text = secret === undefined
+    ? encode(stored)
+    : encodeProtected(await protectIdentity(stored, secret));
+  try {
+    await Deno.mkdir(userDir(home, name), { recursive: true, mode: 0o700 });
+    await writePrivateFile(path, text);
+    return await importIdentity(stored);
+  } finally {
+    stored.signPrivate.fill(0);
+    stored.kxPrivate.fill(0);
+  }
 }
 
 /**
- * Writes a file readable by its owner only, atomically (a temporary file
- * then a rename), refusing to replace an existing file.
+ * Writes a file readable by its owner only, atomically: a temporary file,
+ * flushed to disk, then linked into place (refusing to replace an existing
+ * file) or, with `replace`, renamed over it.
  */
 export async function writePrivateFile(
   path: string,
   text: string,
+  options: { replace?: boolean } = {},
 ): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(tmp, text, { mode: 0o600, createNew: true });
+  const file = await Deno.open(tmp, {
+    write: true,
+    createNew: true,
+    mode: 0o600,
+  });
   try {
     await Deno.chmod(tmp, 0o600);
-    await Deno.link(tmp, path);
+    const bytes = encoder.encode(text);
+    for (let off = 0; off < bytes.length;) {
+      off += await file.write(bytes.subarray(off));
+    }
+    await file.syncData();
   } finally {
-    await Deno.remove(tmp);
+    file.close();
+  }
+  try {
+    if (options.replace) await Deno.rename(tmp, path);
+    else await Deno.link(tmp, path);
+  } finally {
+    await Deno.remove(tmp).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
   }
 }
 
-function encode(s: StoredIdentity): Record<string, unknown> {
-  return {
-    version: FILE_VERSION,
-    sign_private: s.signPrivate.toBase64(),
-    kx_private: s.kxPrivate.toBase64(),
-    sign: s.publicKeys.sign.toBase64(),
-    kx: s.publicKeys.kx.toBase64(),
-  };
+function encode(s: StoredIdentity): string {
+  return JSON.stringify(
+    {
+      version: FILE_VERSION,
+      sign_private: s.signPrivate.toBase64(),
+      kx_private: s.kxPrivate.toBase64(),
+      sign: s.publicKeys.sign.toBase64(),
+      kx: s.publicKeys.kx.toBase64(),
+    },
+    null,
+    2,
+  ) + "\n";
 }
 
-async function parseIdentity(path: string, text: string): Promise<Identity> {
+function encodeProtected(p: ProtectedIdentity): string {
+  return JSON.stringify(
+    {
+      version: PROTECTED_VERSION,
+      sign: p.publicKeys.sign.toBase64(),
+      kx: p.publicKeys.kx.toBase64(),
+      kdf: "PBKDF2-SHA256",
+      iterations: p.iterations,
+      salt: p.salt.toBase64(),
+      cipher: "AES-256-GCM",
+      iv: p.iv.toBase64(),
+      ciphertext: p.ciphertext.toBase64(),
+      check: p.check.toBase64(),
+    },
+    null,
+    2,
+  ) + "\n";
+}
+
+/**
+ * Parses the text of an identity file without opening protected keys.
+ *
+ * @throws {ChatError} `bad_key_store` when the text is not an identity file
+ */
+function decodeKeyFile(path: string, text: string): KeyFile {
   try {
     const o = JSON.parse(text);
-    if (o?.version !== FILE_VERSION) throw new Error("unknown version");
     const b = (k: string) =>
       Uint8Array.fromBase64(o[k], { lastChunkHandling: "strict" });
-    return await importIdentity({
-      signPrivate: b("sign_private"),
-      kxPrivate: b("kx_private"),
-      publicKeys: { sign: b("sign"), kx: b("kx") },
-    });
+    const publicKeys = { sign: b("sign"), kx: b("kx") };
+    if (o?.version === FILE_VERSION) {
+      return {
+        path,
+        publicKeys,
+        plain: {
+          signPrivate: b("sign_private"),
+          kxPrivate: b("kx_private"),
+          publicKeys,
+        },
+      };
+    }
+    if (
+      o?.version !== PROTECTED_VERSION || o.kdf !== "PBKDF2-SHA256" ||
+      o.cipher !== "AES-256-GCM" || !Number.isSafeInteger(o.iterations)
+    ) {
+      throw new Error("unknown version or algorithms");
+    }
+    return {
+      path,
+      publicKeys,
+      sealed: {
+        publicKeys,
+        iterations: o.iterations,
+        salt: b("salt"),
+        iv: b("iv"),
+        ciphertext: b("ciphertext"),
+        check: b("check"),
+      },
+    };
   } catch (err) {
-    throw new ChatError(
-      "bad_key_store",
-      `Key file ${path} is damaged and cannot be read; it was left as it is`,
-      { cause: err },
-    );
+    throw damaged(path, err);
   }
+}
+
+function damaged(path: string, cause: unknown): ChatError {
+  return new ChatError(
+    "bad_key_store",
+    `Key file ${path} is damaged and cannot be read; it was left as it is`,
+    { cause },
+  );
+}
+
+/**
+ * Opens a key file: imports plain keys, or asks for the passphrase and
+ * unseals protected ones.
+ *
+ * @throws {ChatError} `bad_key_store`, `wrong_passphrase`, `passphrase_needed`
+ */
+async function openKeyFile(
+  file: KeyFile,
+  passphrase?: PassphraseSource,
+): Promise<Identity> {
+  let stored = file.plain;
+  try {
+    if (file.sealed) {
+      if (!passphrase) {
+        throw new ChatError(
+          "passphrase_needed",
+          `Keys in ${file.path} are protected by a passphrase`,
+        );
+      }
+      stored = await unprotectIdentity(
+        file.sealed,
+        await passphrase.ask(false),
+      );
+    }
+    return await importIdentity(stored!);
+  } catch (err) {
+    if (err instanceof SecurityError && err.code === "wrong_passphrase") {
+      throw new ChatError(
+        "wrong_passphrase",
+        `Wrong passphrase for the keys in ${file.path}`,
+      );
+    }
+    if (err instanceof ChatError) throw err;
+    throw damaged(file.path, err);
+  } finally {
+    if (file.sealed && stored) {
+      stored.signPrivate.fill(0);
+      stored.kxPrivate.fill(0);
+    }
+  }
+}
+
+/**
+ * Reads the text of an identity file (the `identity.json` format) into an
+ * identity.
+ *
+ * @param path the file's path, for the error message
+ * @param passphrase opens a protected file
+ * @throws {ChatError} `bad_key_store` when the text is not an identity;
+ * `wrong_passphrase`; `passphrase_needed`
+ */
+export async function parseIdentity(
+  path: string,
+  text: string,
+  passphrase?: PassphraseSource,
+): Promise<Identity> {
+  return await openKeyFile(decodeKeyFile(path, text), passphrase);
 }

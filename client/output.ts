@@ -56,7 +56,11 @@ export function formatEvent(
         err: false,
         text: [
           `online (${e.total}):`,
-          ...e.users.map((u) => `  ${u.name.padEnd(16)} ${u.fingerprint}`),
+          ...e.users.map((u) =>
+            `  ${u.name.padEnd(16)} ${u.fingerprint}  ${
+              u.trust === "changed" ? "CHANGED" : u.trust
+            }`
+          ),
         ]
           .join("\n"),
       };
@@ -65,7 +69,24 @@ export function formatEvent(
         err: false,
         text: e.safety_number === undefined
           ? `your fingerprint: ${e.fingerprint}`
-          : `safety number with ${e.name}: ${e.safety_number}\n(compare it with ${e.name} in person or by phone)`,
+          : `safety number with ${e.name}:\n  ${
+            e.safety_number.slice(0, 35)
+          }\n  ${
+            e.safety_number.slice(36)
+          }\ncompare it with ${e.name} in person or by phone`,
+      };
+    case "trust":
+      return {
+        err: false,
+        text: e.trust === "verified"
+          ? `${e.name}'s keys are marked verified (safety number ${e.safety_number})`
+          : `${e.name}'s keys are trusted, not verified (safety number ${e.safety_number}); type /verify ${e.name} once you have compared it with ${e.name}`,
+      };
+    case "queued":
+      return {
+        err: false,
+        text:
+          `(${e.to} is offline: the server keeps your message until they log in)`,
       };
     case "info":
       return { err: false, text: e.message };

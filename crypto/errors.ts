@@ -10,7 +10,8 @@ export type SecurityCode =
   | "unknown_session"
   | "wrong_recipient"
   | "stale_key_transport"
-  | "key_changed";
+  | "key_changed"
+  | "wrong_passphrase";
 
 /**
  * A message or key failed a security check: the data is dropped, never shown.

@@ -29,6 +29,7 @@ export * from "./errors.ts";
 export * from "./identity.ts";
 export * from "./fingerprint.ts";
 export * from "./key_transport.ts";
+export * from "./key_protection.ts";
 export * from "./message.ts";
 export * from "./login.ts";
 export * from "./session.ts";

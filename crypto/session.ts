@@ -137,6 +137,15 @@ export class ReceiveSession {
    * @throws {SecurityError} `replay` for a counter not above the last one; `bad_mac`
    */
   async open(header: MessageHeader, sealed: SealedMessage): Promise<Bytes> {
+    this.#checkCounter(header);
+    const plaintext = await openMessage(this.key, header, sealed);
+    // Checked again: a concurrent open() may have moved the counter meanwhile.
+    this.#checkCounter(header);
+    this.lastCounter = header.counter;
+    return plaintext;
+  }
+
+  #checkCounter(header: MessageHeader): void {
     if (
       !Number.isSafeInteger(header.counter) ||
       header.counter <= this.lastCounter
@@ -146,8 +155,5 @@ export class ReceiveSession {
         `Message from "${header.from}" replays counter ${header.counter}`,
       );
     }
-    const plaintext = await openMessage(this.key, header, sealed);
-    this.lastCounter = header.counter;
-    return plaintext;
   }
 }

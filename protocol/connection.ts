@@ -12,6 +12,12 @@ import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from "./frame.ts";
 export const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
 const READ_BUFFER_BYTES = 64 * 1024;
 
+/**
+ * What a {@linkcode FramedConnection} needs of its socket: a TCP or TLS
+ * `Deno.Conn`, or an adapter with the same `read`, `write` and `close`.
+ */
+export type ByteConn = Pick<Deno.Conn, "read" | "write" | "close">;
+
 /** Options of {@linkcode FramedConnection}. */
 export interface FramedConnectionOptions {
   /** Largest frame payload accepted, in bytes. */
@@ -34,7 +40,7 @@ export function isPeerGone(err: unknown): boolean {
 /** A connection that speaks frames; see the module doc. */
 export class FramedConnection {
   /** The socket underneath. */
-  readonly conn: Deno.Conn;
+  readonly conn: ByteConn;
   readonly #decoder: FrameDecoder;
   readonly #maxQueue: number;
   #queue: Uint8Array[] = [];
@@ -46,7 +52,7 @@ export class FramedConnection {
   closeReason: ProtocolError | undefined;
 
   /** Wraps a connected socket. */
-  constructor(conn: Deno.Conn, options: FramedConnectionOptions = {}) {
+  constructor(conn: ByteConn, options: FramedConnectionOptions = {}) {
     this.conn = conn;
     this.#decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES);
     this.#maxQueue = options.maxQueueBytes ?? MAX_QUEUE_BYTES;
@@ -119,8 +125,15 @@ export class FramedConnection {
         this.#queuedBytes -= buf.length;
       }
     } catch (err) {
-      if (!isPeerGone(err)) throw err;
-      this.close();
+      // A failed write never throws out of here (nobody awaits the flush):
+      // the connection just ends, with the reason kept when it is not a
+      // plain disconnect (e.g. a TLS record that fails its check).
+      this.close(
+        isPeerGone(err) ? undefined : new ProtocolError(
+          "transport_error",
+          `Cannot write to the peer: ${(err as Error).message}`,
+        ),
+      );
     } finally {
       this.#writing = false;
       for (const resolve of this.#drained.splice(0)) resolve();
@@ -131,8 +144,9 @@ export class FramedConnection {
    * Reads frames until EOF and hands each payload to `onFrame`, in order; a
    * returned promise is awaited before the next frame.
    *
-   * @throws {ProtocolError} `frame_too_large`, `empty_frame`, or
-   * `truncated_frame` when EOF cuts a frame
+   * @throws {ProtocolError} `frame_too_large`, `empty_frame`,
+   * `truncated_frame` when EOF cuts a frame, or `transport_error` when TLS
+   * fails
    */
   async readFrames(
     onFrame: (payload: Uint8Array) => void | Promise<void>,
@@ -144,6 +158,13 @@ export class FramedConnection {
         n = await this.conn.read(buf);
       } catch (err) {
         if (isPeerGone(err)) return;
+        if (err instanceof Deno.errors.InvalidData) {
+          // TLS: a failed handshake or a record that fails its check.
+          throw new ProtocolError(
+            "transport_error",
+            `Transport error: ${err.message}`,
+          );
+        }
         throw err;
       }
       if (n === null) {

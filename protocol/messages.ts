@@ -15,7 +15,9 @@ export const MAX_TEXT_BYTES = 256 * 1024;
 /** A parsed frame payload. */
 export type Frame = { type: string } & Record<string, unknown>;
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// A BOM is kept (and refused by JSON.parse): the relay splices a `send`
+// payload into a `msg` frame, where a leading BOM would break the recipient.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Parses a payload as a JSON object with a string `type`.
@@ -71,7 +73,8 @@ export function intField(frame: Frame, key: string): number {
 }
 
 /**
- * Reads a standard base64 field (RFC 4648 §4, padded) into bytes.
+ * Reads a standard base64 field (RFC 4648 §4, padded, canonical: no
+ * whitespace, zero pad bits) into bytes.
  *
  * @param maxBytes largest decoded length accepted
  * @throws {ProtocolError} `bad_field`
@@ -84,7 +87,9 @@ export function bytesField(
   const v = frame[key];
   if (typeof v === "string" && v.length <= Math.ceil(maxBytes / 3) * 4) {
     try {
-      return Uint8Array.fromBase64(v, { lastChunkHandling: "strict" });
+      const bytes = Uint8Array.fromBase64(v, { lastChunkHandling: "strict" });
+      // fromBase64 skips whitespace even when strict: compare re-encoded.
+      if (bytes.length <= maxBytes && bytes.toBase64() === v) return bytes;
     } catch { /* reported below */ }
   }
   throw new ProtocolError(

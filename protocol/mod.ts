@@ -9,3 +9,4 @@ export * from "./frame.ts";
 export * from "./messages.ts";
 export * from "./name.ts";
 export * from "./connection.ts";
+export * from "./tls.ts";

@@ -22,6 +22,7 @@ import {
   stringField,
   validateName,
 } from "../protocol/mod.ts";
+import { TokenBucket } from "./rate_limit.ts";
 import { type Binding, Store } from "./store.ts";
 
 /** Options of {@linkcode startServer}. */
@@ -38,9 +39,47 @@ export interface ServerOptions {
   maxQueueBytes?: number;
   /** Time a connection has to log in, in ms; default 10,000. */
   loginTimeoutMs?: number;
+  /**
+   * Silence after which a logged-in connection is pinged, in ms; one silent
+   * for twice this long is closed (`idle_timeout`). Default 60,000.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Frames a logged-in connection may send per second, on average; 0 means
+   * no limit. Default 20. Acks of relayed messages are free.
+   */
+  messageRate?: number;
+  /** Frames a connection may send at once after a quiet spell (the bucket size). Default 100. */
+  messageBurst?: number;
+  /** Most open connections in total. Default 10,000. */
+  maxConnections?: number;
+  /** Most open connections from one IP address; 0 means no limit. Default 64. */
+  maxConnectionsPerIp?: number;
+  /** PEM certificate chain and private key: serve TLS instead of plain TCP. */
+  tls?: { cert: string; key: string };
   /** Where log lines go; default stderr. Lines never hold message bodies or keys. */
   log?: (line: string) => void;
 }
+
+/** Defaults of the server's limits; see {@linkcode ServerOptions}. */
+export const LIMITS = {
+  /** Largest frame payload, in bytes (1 MiB). */
+  maxFrameBytes: MAX_FRAME_BYTES,
+  /** Largest unsent backlog per connection, in bytes (8 MiB). */
+  maxQueueBytes: MAX_QUEUE_BYTES,
+  /** Time to log in, in ms. */
+  loginTimeoutMs: 10_000,
+  /** Silence before a ping, in ms. */
+  idleTimeoutMs: 60_000,
+  /** Frames per second per connection. */
+  messageRate: 20,
+  /** Frames at once per connection. */
+  messageBurst: 100,
+  /** Open connections in total. */
+  maxConnections: 10_000,
+  /** Open connections per IP address. */
+  maxConnectionsPerIp: 64,
+} as const;
 
 /** A running relay. */
 export interface Server {
@@ -67,6 +106,16 @@ interface Client {
   login?: { claim: Binding; signKey: CryptoKey; challenge: Uint8Array };
   /** `{"type":"msg","from":"NAME","m":` as bytes, made once at login. */
   relayPrefix?: Uint8Array;
+  /** When the last frame arrived, ms since the epoch. */
+  lastFrame: number;
+  /** Set when the server pinged this silent connection. */
+  pinged: boolean;
+  /** The rate limit, after login (none when the limit is off). */
+  bucket?: TokenBucket;
+  /** Frames refused in a row for the rate limit. */
+  strikes: number;
+  /** Messages relayed to this client and not yet acked or nacked: those answers are free. */
+  owed: number;
 }
 
 /**
@@ -77,17 +126,28 @@ interface Client {
 export function startServer(options: ServerOptions = {}): Server {
   const log = options.log ?? ((line: string) => console.error(`chat: ${line}`));
   const store = new Store(options.database ?? ":memory:");
-  const listener = Deno.listen({
+  const address = {
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? DEFAULT_PORT,
-  });
+  };
+  const listener: Deno.Listener = options.tls
+    ? Deno.listenTls({ ...address, ...options.tls })
+    : Deno.listen(address);
   const online = new Map<string, Client>();
   const all = new Set<Client>();
-  const loginTimeoutMs = options.loginTimeoutMs ?? 10_000;
+  /** Open connections per IP address. */
+  const perIp = new Map<string, number>();
+  const loginTimeoutMs = options.loginTimeoutMs ?? LIMITS.loginTimeoutMs;
+  const idleTimeoutMs = options.idleTimeoutMs ?? LIMITS.idleTimeoutMs;
+  const messageRate = options.messageRate ?? LIMITS.messageRate;
+  const messageBurst = options.messageBurst ?? LIMITS.messageBurst;
+  const maxConnections = options.maxConnections ?? LIMITS.maxConnections;
+  const maxPerIp = options.maxConnectionsPerIp ?? LIMITS.maxConnectionsPerIp;
   const connOptions = {
-    maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
-    maxQueueBytes: options.maxQueueBytes ?? MAX_QUEUE_BYTES,
+    maxFrameBytes: options.maxFrameBytes ?? LIMITS.maxFrameBytes,
+    maxQueueBytes: options.maxQueueBytes ?? LIMITS.maxQueueBytes,
   };
+  let stopping = false;
 
   function broadcast(frame: Frame, except: Client): void {
     const bytes = encodeFrame(frame);
@@ -162,6 +222,9 @@ export function startServer(options: ServerOptions = {}): Server {
     checkFree(claim);
     client.binding = store.binding(claim.name) ?? claim;
     if (client.binding === claim) store.bind(claim);
+    if (messageRate > 0) {
+      client.bucket = new TokenBucket(messageRate, messageBurst);
+    }
     const key = nameKey(claim.name);
     const previous = online.get(key);
     if (previous) {
@@ -204,11 +267,47 @@ export function startServer(options: ServerOptions = {}): Server {
     out.set(prefix, 4);
     out.set(payload, 4 + prefix.length);
     out.set(CLOSING, 4 + prefix.length + payload.length);
-    target.fc.sendBytes(out);
+    if (target.fc.sendBytes(out)) target.owed++;
+  }
+
+  /**
+   * The rate limit: true when the frame may go on. Over the limit the frame
+   * is refused with `rate_limited`; after a burst's worth of refusals in a
+   * row the connection is closed.
+   */
+  function admit(client: Client, frame: Frame): boolean {
+    if (!client.bucket) return true;
+    if ((frame.type === "ack" || frame.type === "nack") && client.owed > 0) {
+      client.owed--;
+      return true;
+    }
+    if (client.bucket.take()) {
+      client.strikes = 0;
+      return true;
+    }
+    if (++client.strikes >= messageBurst) {
+      throw new ChatError(
+        "rate_limited",
+        `Kept sending over the limit of ${messageRate} messages a second; disconnected`,
+      );
+    }
+    const id = typeof frame.id === "string" && frame.id.length <= 64
+      ? frame.id
+      : undefined;
+    fail(
+      client,
+      new ChatError(
+        "rate_limited",
+        `Over the limit of ${messageRate} messages a second; not delivered, slow down`,
+      ),
+      id,
+    );
+    return false;
   }
 
   function handle(client: Client, payload: Uint8Array): void {
     const frame = parseFrame(payload);
+    if (!admit(client, frame)) return;
     switch (frame.type) {
       case "send":
         return relay(client, payload, frame);
@@ -278,12 +377,87 @@ export function startServer(options: ServerOptions = {}): Server {
     }
   }
 
-  function closeSoon(client: Client): void {
+  /** Closes once what is queued was written, or after 1 s at most. */
+  function closeSoon(client: Client): Promise<void> {
     const timer = setTimeout(() => client.fc.close(), 1000);
-    client.fc.drained().then(() => {
+    return client.fc.drained().then(() => {
       clearTimeout(timer);
       client.fc.close();
     });
+  }
+
+  /** Who a log line is about: the name once logged in, else the address. */
+  function who(client: Client): string {
+    return client.binding?.name ?? client.peer;
+  }
+
+  /** Pings silent connections and closes those that stay silent. */
+  function sweepIdle(): void {
+    const now = Date.now();
+    for (const c of all) {
+      if (!c.binding || c.fc.closed) continue;
+      const silent = now - c.lastFrame;
+      if (silent >= 2 * idleTimeoutMs) {
+        log(`closed ${who(c)}: idle_timeout: no answer to a ping`);
+        fail(
+          c,
+          new ChatError("idle_timeout", "No answer to a ping; disconnected"),
+        );
+        closeSoon(c);
+      } else if (silent >= idleTimeoutMs && !c.pinged) {
+        c.pinged = true;
+        c.fc.send({ type: "ping" });
+      }
+    }
+  }
+  const idleSweep = setInterval(sweepIdle, Math.max(10, idleTimeoutMs / 4));
+
+  /** Refuses a connection over a limit: one error frame, then close. */
+  function refuse(conn: Deno.Conn, err: ChatError): void {
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    const client: Client = {
+      fc: new FramedConnection(conn, connOptions),
+      peer: `${addr.hostname}:${addr.port}`,
+      lastFrame: Date.now(),
+      pinged: false,
+      strikes: 0,
+      owed: 0,
+    };
+    log(`refused ${client.peer}: ${err.code}: ${err.message}`);
+    fail(client, err);
+    closeSoon(client);
+  }
+
+  /** Checks the connection limits, then serves the connection. */
+  function accept(conn: Deno.Conn): void {
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const fromIp = perIp.get(ip) ?? 0;
+    if (all.size >= maxConnections) {
+      return refuse(
+        conn,
+        new ChatError(
+          "too_many_connections",
+          `Server is full (${maxConnections} connections); try again later`,
+        ),
+      );
+    }
+    if (maxPerIp > 0 && fromIp >= maxPerIp) {
+      return refuse(
+        conn,
+        new ChatError(
+          "too_many_connections",
+          `Too many connections from ${ip} (limit ${maxPerIp})`,
+        ),
+      );
+    }
+    perIp.set(ip, fromIp + 1);
+    serveConn(conn)
+      .catch((err) => log(`internal error: ${err}`))
+      .finally(() => {
+        const n = perIp.get(ip)! - 1;
+        if (n > 0) perIp.set(ip, n);
+        else perIp.delete(ip);
+      });
   }
 
   async function serveConn(conn: Deno.Conn): Promise<void> {
@@ -291,6 +465,10 @@ export function startServer(options: ServerOptions = {}): Server {
     const client: Client = {
       fc: new FramedConnection(conn, connOptions),
       peer: `${addr.hostname}:${addr.port}`,
+      lastFrame: Date.now(),
+      pinged: false,
+      strikes: 0,
+      owed: 0,
     };
     all.add(client);
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
@@ -305,10 +483,15 @@ export function startServer(options: ServerOptions = {}): Server {
     }, loginTimeoutMs);
     try {
       await client.fc.readFrames((payload) => {
+        client.lastFrame = Date.now();
+        client.pinged = false;
         if (client.binding) return handle(client, payload);
         const frame = parseFrame(payload);
         return client.login ? auth(client, frame) : hello(client, frame);
       });
+      // Closed by this side for a reason, e.g. `slow_reader`: say why.
+      const reason = client.fc.closeReason;
+      if (reason) log(`closed ${who(client)}: ${reason.code}: ${reason.message}`);
     } catch (err) {
       if (err instanceof ChatError || err instanceof SecurityError) {
         log(
@@ -327,11 +510,9 @@ export function startServer(options: ServerOptions = {}): Server {
       }
     } finally {
       clearTimeout(timer);
+      // What is queued (e.g. an error frame) goes out first, within 1 s.
+      if (!client.fc.closed) await closeSoon(client);
       all.delete(client);
-      if (!client.fc.closed && !client.fc.closeReason) {
-        await client.fc.drained();
-      }
-      client.fc.close();
       const name = client.binding?.name;
       if (name && online.get(nameKey(name)) === client) {
         online.delete(nameKey(name));
@@ -342,15 +523,27 @@ export function startServer(options: ServerOptions = {}): Server {
   }
 
   const finished = (async () => {
-    for await (const conn of listener) {
-      serveConn(conn).catch((err) => log(`internal error: ${err}`));
+    while (!stopping) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (err) {
+        if (stopping || err instanceof Deno.errors.BadResource) break;
+        // E.g. out of file descriptors: keep serving, retry shortly.
+        log(`accept failed: ${(err as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      accept(conn);
     }
   })();
 
   return {
-    addr: listener.addr,
+    addr: listener.addr as Deno.NetAddr,
     finished,
     async shutdown(): Promise<void> {
+      stopping = true;
+      clearInterval(idleSweep);
       try {
         listener.close();
       } catch { /* already closed */ }

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { nameKey } from "../protocol/name.ts";
+import { openDatabase } from "./database.ts";
 
 /** A name and the public keys bound to it, base64 SPKI DER as on the wire. */
 export interface Binding {
@@ -20,19 +21,20 @@ export interface Binding {
 /** Name-to-key bindings in SQLite; every write is committed before it returns. */
 export class Store {
   readonly #db: DatabaseSync;
+  readonly #owned: boolean;
   readonly #cache = new Map<string, Binding>();
   readonly #insert;
 
   /**
-   * Opens (or creates) the database.
+   * Opens (or creates) the bindings table.
    *
-   * @param path a file path, or `:memory:`
+   * @param db a database path (`:memory:` for none), or an open database
+   * that the caller closes
    */
-  constructor(path: string) {
-    this.#db = new DatabaseSync(path);
+  constructor(db: string | DatabaseSync) {
+    this.#owned = typeof db === "string";
+    this.#db = typeof db === "string" ? openDatabase(db) : db;
     this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = FULL;
       CREATE TABLE IF NOT EXISTS bindings (
         name_key TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -78,8 +80,8 @@ export class Store {
     this.#cache.set(nameKey(binding.name), binding);
   }
 
-  /** Closes the database. */
+  /** Closes the database if this store opened it. */
   close(): void {
-    this.#db.close();
+    if (this.#owned) this.#db.close();
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { writePrivateFile } from "../client/key_store.ts";
+import { type Frame, FrameDecoder, parseFrame } from "../protocol/mod.ts";
 
 /** Path of main.ts. */
 export const MAIN: string = new URL("../main.ts", import.meta.url).pathname;
@@ -36,6 +37,7 @@ export class Proc {
   readonly #done: Promise<unknown>;
   #waiters: (() => void)[] = [];
   #stdinClosed = false;
+  #exited = false;
 
   /** Spawns `deno run … main.ts ARGS`. */
   constructor(args: string[], env: Record<string, string> = {}) {
@@ -47,6 +49,7 @@ export class Proc {
       env: { NO_COLOR: "1", ...env },
     }).spawn();
     this.#writer = this.child.stdin.getWriter();
+    this.child.status.then(() => this.#exited = true);
     this.#done = Promise.all([
       this.#collect(this.child.stdout, this.out),
       this.#collect(this.child.stderr, this.err),
@@ -129,6 +132,16 @@ export class Proc {
     await this.#done;
     return status.code;
   }
+
+  /**
+   * Kills the process (SIGKILL) if it still runs, and waits for it, so that
+   * `await using p = await ClientProc.start(…)` leaves nothing behind when a
+   * test fails half-way.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#exited) this.kill("SIGKILL");
+    await this.exit();
+  }
 }
 
 /** A running `chat serve`. */
@@ -159,9 +172,16 @@ export class ClientProc extends Proc {
   /** The name it logged in as. */
   name = "";
 
-  /** Parsed JSON events so far. */
+  #parsed: Event[] = [];
+  #parsedLines = 0;
+
+  /** Parsed JSON events so far (each stdout line is parsed once). */
   get events(): Event[] {
-    return this.out.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    for (; this.#parsedLines < this.out.length; this.#parsedLines++) {
+      const line = this.out[this.#parsedLines]!;
+      if (line.startsWith("{")) this.#parsed.push(JSON.parse(line));
+    }
+    return this.#parsed;
   }
 
   /** Waits for the first event (after `from`) matching `match`. */
@@ -233,13 +253,19 @@ export class ClientProc extends Proc {
  * A fresh temporary home folder holding the fixture keys of `names` (test
  * users whose keys are committed in tests/fixtures/keys, so tests do not
  * spend seconds on RSA key generation).
+ *
+ * @param keysOf gives a name another fixture's keys, e.g. `{ ali: "mallory" }`
+ * for an impostor, or `{ "b.o.b": "grace" }` for a name without a fixture
  */
-export async function testHome(names: string[] = []): Promise<string> {
+export async function testHome(
+  names: string[] = [],
+  keysOf: Record<string, string> = {},
+): Promise<string> {
   const home = await Deno.makeTempDir({ prefix: "chat-test-home-" });
   for (const name of names) {
     let text: string;
     try {
-      text = await Deno.readTextFile(`${FIXTURES}${name}.json`);
+      text = await Deno.readTextFile(`${FIXTURES}${keysOf[name] ?? name}.json`);
     } catch {
       continue; // No fixture: the client makes keys itself.
     }
@@ -267,3 +293,124 @@ export const FIXTURE_NAMES: string[] = [
   "grace",
   "heidi",
 ];
+
+/**
+ * The `hello` frame a client with `fixture`'s keys sends to log in as `name`
+ * (for raw clients that need the server to answer with a challenge).
+ */
+export async function fixtureHello(
+  fixture: string,
+  name = fixture,
+): Promise<Frame> {
+  const keys = JSON.parse(
+    await Deno.readTextFile(`${FIXTURES}${fixture}.json`),
+  );
+  return { type: "hello", version: 1, name, sign: keys.sign, kx: keys.kx };
+}
+
+/**
+ * A raw TCP client that writes exact bytes to the server and reads its
+ * frames: for garbage, cut frames and abrupt closes that a real client never
+ * sends.
+ */
+export class RawClient {
+  /** The socket. */
+  readonly conn: Deno.TcpConn;
+  #closed = false;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.conn = conn;
+  }
+
+  /** Connects to `127.0.0.1:port`. */
+  static async connect(port: number): Promise<RawClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    return new RawClient(conn);
+  }
+
+  /** Writes all of `bytes` (a string is sent as UTF-8). */
+  async write(bytes: Uint8Array | string): Promise<void> {
+    let b = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+    while (b.length > 0) b = b.subarray(await this.conn.write(b));
+  }
+
+  /**
+   * Reads frames until the server closes the connection and returns them,
+   * parsed; then closes this side too.
+   *
+   * @throws {Error} when the server keeps the connection open for `timeoutMs`
+   */
+  async framesUntilClosed(timeoutMs = 10_000): Promise<Frame[]> {
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder();
+    const buf = new Uint8Array(64 * 1024);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.close();
+    }, timeoutMs);
+    try {
+      while (true) {
+        let n: number | null;
+        try {
+          n = await this.conn.read(buf);
+        } catch (err) {
+          if (timedOut) break;
+          if (err instanceof Deno.errors.ConnectionReset) return frames;
+          throw err;
+        }
+        if (n === null) return frames;
+        for (const p of decoder.push(buf.subarray(0, n))) {
+          frames.push(parseFrame(p));
+        }
+      }
+      throw new Error(
+        `Server kept the connection open for ${timeoutMs} ms; frames: ${
+          JSON.stringify(frames)
+        }`,
+      );
+    } finally {
+      clearTimeout(timer);
+      this.close();
+    }
+  }
+
+  /**
+   * Closes the socket. If bytes from the server are still unread, the kernel
+   * answers with a TCP reset (RST) instead of a FIN: Deno cannot set
+   * SO_LINGER, so this is how a test makes an RST close.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.conn.close();
+  }
+}
+
+/**
+ * Text of exactly `bytes` UTF-8 bytes: `pattern` repeated and cut at a
+ * character boundary, then padded with ".".
+ */
+export function textOfBytes(bytes: number, pattern = "a"): string {
+  const encoder = new TextEncoder();
+  const chars = [...pattern].map((c) => [c, encoder.encode(c).length] as const);
+  const parts: string[] = [];
+  let size = 0;
+  for (let i = 0;; i = (i + 1) % chars.length) {
+    const [c, n] = chars[i]!;
+    if (size + n > bytes) break;
+    parts.push(c);
+    size += n;
+  }
+  return parts.join("") + ".".repeat(bytes - size);
+}
+
+/** SHA-256 of a text's UTF-8 bytes, in hex. */
+export async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(text),
+  );
+  return new Uint8Array(digest).toHex();
+}

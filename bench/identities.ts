@@ -1,0 +1,81 @@
+/**
+ * Test identities for the benchmarks and the load generator. The first ones
+ * are the committed fixture keys of tests/fixtures/keys (sorted by name);
+ * further ones are 3072-bit identities generated once and cached on disk,
+ * because making one takes about two seconds.
+ *
+ * The cache folder is `$CHAT_LOADTEST_CACHE`, else
+ * `$XDG_CACHE_HOME/chat-loadtest`, else `~/.cache/chat-loadtest`, else
+ * `$TMPDIR/chat-loadtest`; it is laid out like a client home folder
+ * (`key-0012/identity.json`, mode 0600). Delete it to make new keys.
+ *
+ * @module
+ */
+import { loadOrCreateIdentity, parseIdentity } from "../client/key_store.ts";
+import type { Identity } from "../crypto/mod.ts";
+
+const FIXTURES = new URL("../tests/fixtures/keys/", import.meta.url).pathname;
+
+/** The names that have committed fixture keys, sorted. */
+export async function fixtureNames(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(FIXTURES)) {
+    if (entry.isFile && entry.name.endsWith(".json")) {
+      names.push(entry.name.slice(0, -".json".length));
+    }
+  }
+  return names.sort();
+}
+
+/**
+ * Loads one fixture identity.
+ *
+ * @throws {Deno.errors.NotFound} when `name` has no fixture
+ */
+export async function fixtureIdentity(name: string): Promise<Identity> {
+  const path = `${FIXTURES}${name}.json`;
+  return await parseIdentity(path, await Deno.readTextFile(path));
+}
+
+/** The folder where generated test identities are kept; see the module doc. */
+export function cacheFolder(): string {
+  const explicit = Deno.env.get("CHAT_LOADTEST_CACHE");
+  if (explicit) return explicit;
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  if (xdg) return `${xdg}/chat-loadtest`;
+  const home = Deno.env.get("HOME");
+  if (home) return `${home}/.cache/chat-loadtest`;
+  return `${Deno.env.get("TMPDIR") ?? "/tmp"}/chat-loadtest`;
+}
+
+/**
+ * The first `count` test identities: the fixtures, then cached ones, which
+ * are generated (in parallel) and stored when missing.
+ *
+ * @param onGenerate told how many identities are about to be generated
+ */
+export async function identityPool(
+  count: number,
+  onGenerate: (missing: number, folder: string) => void = () => {},
+): Promise<Identity[]> {
+  const fixtures = (await fixtureNames()).slice(0, count);
+  const folder = cacheFolder();
+  const cached: string[] = [];
+  for (let i = fixtures.length; i < count; i++) {
+    cached.push(`key-${String(i).padStart(4, "0")}`);
+  }
+  let missing = 0;
+  for (const name of cached) {
+    try {
+      await Deno.stat(`${folder}/${name}/identity.json`);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      missing++;
+    }
+  }
+  if (missing > 0) onGenerate(missing, folder);
+  return await Promise.all([
+    ...fixtures.map(fixtureIdentity),
+    ...cached.map((name) => loadOrCreateIdentity(folder, name)),
+  ]);
+}

@@ -1,0 +1,57 @@
+/**
+ * Where the server keeps its state: a SQLite database (`node:sqlite`) in
+ * the data folder, opened so that a committed write survives a crash of the
+ * process or the machine (WAL journal, synchronous=FULL).
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { ChatError } from "../protocol/mod.ts";
+
+/** The database file's name inside the data folder. */
+export const DATABASE_FILE = "chat.db";
+
+/**
+ * The data folder: `--data`, else `$XDG_DATA_HOME/chat`, else
+ * `~/.local/share/chat`. `:memory:` means no folder: state lives in memory.
+ *
+ * @throws {ChatError} `no_data_folder` when none can be found
+ */
+export function resolveDataDir(flag?: string): string {
+  const xdg = Deno.env.get("XDG_DATA_HOME");
+  const home = Deno.env.get("HOME");
+  const dir = flag ?? (xdg ? `${xdg}/chat` : undefined) ??
+    (home ? `${home}/.local/share/chat` : undefined);
+  if (!dir) {
+    throw new ChatError(
+      "no_data_folder",
+      "Cannot find a data folder for the server: set --data or XDG_DATA_HOME",
+    );
+  }
+  return dir;
+}
+
+/**
+ * The database file of a data folder, made with mode 0700 if missing;
+ * `:memory:` stays `:memory:`.
+ */
+export function databasePath(dir: string): string {
+  if (dir === ":memory:") return dir;
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return `${dir}/${DATABASE_FILE}`;
+}
+
+/**
+ * Opens (or creates) a database for durable writes.
+ *
+ * @param path a file path, or `:memory:`
+ */
+export function openDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path);
+  db.exec(`
+    PRAGMA busy_timeout = 5000;
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = FULL;
+  `);
+  return db;
+}

@@ -1,0 +1,264 @@
+/**
+ * Offline delivery: messages for a registered user who is not online, kept
+ * in SQLite as the sender's end-to-end encrypted `send` frame (bytes the
+ * relay cannot read) until the recipient's client acknowledges them.
+ * Bounded per recipient in messages and bytes, and dropped after a time to
+ * live. A message is durable before it is confirmed: the messages added in
+ * one turn of the event loop are committed together (group commit), then
+ * their promises resolve.
+ *
+ * @module
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { ChatError, nameKey } from "../protocol/mod.ts";
+
+/** Bounds of each recipient's queue. */
+export interface QueueLimits {
+  /** Most messages kept for one recipient. */
+  maxMessages: number;
+  /** Most bytes (frame payloads) kept for one recipient. */
+  maxBytes: number;
+  /** How long a message is kept, in ms. */
+  ttlMs: number;
+}
+
+/** Default bounds: 10,000 messages, 64 MiB, 7 days per recipient. */
+export const QUEUE_LIMITS: QueueLimits = {
+  maxMessages: 10_000,
+  maxBytes: 64 * 1024 * 1024,
+  ttlMs: 7 * 24 * 3600_000,
+};
+
+/** A stored message, as handed back for delivery. */
+export interface QueuedMessage {
+  /** Its place in the queue; increases with every message added. */
+  seq: number;
+  /** The sender's name as bound. */
+  sender: string;
+  /** The sender's message id. */
+  id: string;
+  /** The sender's `send` frame payload, as it arrived. */
+  payload: Uint8Array;
+}
+
+interface Usage {
+  messages: number;
+  bytes: number;
+}
+
+/** The offline queues of all recipients; see the module doc. */
+export class MessageQueue {
+  readonly #db: DatabaseSync;
+  readonly #limits: QueueLimits;
+  readonly #now: () => number;
+  readonly #usage = new Map<string, Usage>();
+  readonly #insert: StatementSync;
+  readonly #delete: StatementSync;
+  readonly #page: StatementSync;
+  readonly #expire: StatementSync;
+  #writes: (() => void)[] = [];
+  #commit: PromiseWithResolvers<void> | undefined;
+
+  /**
+   * Opens (or creates) the queue table in `db`.
+   *
+   * @param now the clock, ms since the epoch (tests pass their own)
+   */
+  constructor(
+    db: DatabaseSync,
+    limits: QueueLimits = QUEUE_LIMITS,
+    now: () => number = Date.now,
+  ) {
+    this.#db = db;
+    this.#limits = limits;
+    this.#now = now;
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS queue (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        recipient TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        sender_key TEXT NOT NULL,
+        id TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX IF NOT EXISTS queue_order ON queue (recipient, seq);
+      CREATE INDEX IF NOT EXISTS queue_message ON queue (recipient, sender_key, id);
+    `);
+    this.#insert = db.prepare(`
+      INSERT INTO queue (recipient, sender, sender_key, id, payload, created_ms, expires_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?)
+    `);
+    this.#delete = db.prepare(`
+      DELETE FROM queue WHERE seq =
+        (SELECT seq FROM queue WHERE recipient = ? AND sender_key = ? AND id = ?
+         ORDER BY seq LIMIT 1)
+      RETURNING recipient, length(payload) AS bytes
+    `);
+    this.#page = db.prepare(`
+      SELECT seq, sender, id, payload FROM queue
+      WHERE recipient = ? AND seq > ? AND expires_ms > ?
+      ORDER BY seq LIMIT ?
+    `);
+    this.#expire = db.prepare(
+      "DELETE FROM queue WHERE expires_ms <= ? RETURNING recipient, length(payload) AS bytes",
+    );
+    this.#expire.all(now());
+    this.#recount();
+  }
+
+  /** Messages and bytes kept for `recipient`, counting adds not yet committed. */
+  usage(recipient: string): Usage {
+    const u = this.#usage.get(nameKey(recipient));
+    return u ? { ...u } : { messages: 0, bytes: 0 };
+  }
+
+  /** Messages kept for all recipients. */
+  get size(): number {
+    let n = 0;
+    for (const u of this.#usage.values()) n += u.messages;
+    return n;
+  }
+
+  /**
+   * Adds a message for `recipient`. It is written with the next commit, at
+   * the end of this turn of the event loop.
+   *
+   * @returns a promise that resolves once the message is on disk
+   * @throws {ChatError} `queue_full` (at once, nothing written) when the
+   * recipient's queue is at its bound
+   */
+  add(
+    recipient: string,
+    sender: string,
+    id: string,
+    payload: Uint8Array,
+  ): Promise<void> {
+    const key = nameKey(recipient);
+    if (!this.#fits(key, payload.length)) {
+      this.expire();
+      if (!this.#fits(key, payload.length)) {
+        const { maxMessages, maxBytes } = this.#limits;
+        throw new ChatError(
+          "queue_full",
+          `The server keeps at most ${maxMessages} messages or ${maxBytes} bytes for "${recipient}" while offline; this one was not kept`,
+        );
+      }
+    }
+    const u = this.#usage.get(key) ?? { messages: 0, bytes: 0 };
+    u.messages++;
+    u.bytes += payload.length;
+    this.#usage.set(key, u);
+    const now = this.#now();
+    this.#writes.push(() =>
+      this.#insert.run(
+        key,
+        sender,
+        nameKey(sender),
+        id,
+        payload,
+        now,
+        now + this.#limits.ttlMs,
+      )
+    );
+    return this.#scheduleCommit();
+  }
+
+  #fits(key: string, bytes: number): boolean {
+    const u = this.#usage.get(key);
+    return !u || (u.messages < this.#limits.maxMessages &&
+      u.bytes + bytes <= this.#limits.maxBytes);
+  }
+
+  /**
+   * Forgets the oldest copy of a message, once the recipient acknowledged
+   * it, with the next commit. Not waited for: a delete lost in a crash only
+   * means a redelivery, which the recipient's client recognises and drops.
+   */
+  remove(recipient: string, sender: string, id: string): void {
+    this.#writes.push(() => {
+      const row = this.#delete.get(nameKey(recipient), nameKey(sender), id);
+      if (row) this.#forget(String(row.recipient), Number(row.bytes));
+    });
+    this.#scheduleCommit().catch(() => {/* see above */});
+  }
+
+  #scheduleCommit(): Promise<void> {
+    if (!this.#commit) {
+      this.#commit = Promise.withResolvers();
+      queueMicrotask(() => this.commit());
+    }
+    return this.#commit.promise;
+  }
+
+  /**
+   * Commits the writes made so far in one transaction (synchronous=FULL:
+   * on disk when this returns), then resolves the adds' promises. When
+   * SQLite cannot commit (e.g. the disk is full) nothing is written and the
+   * promises reject. The queue calls it itself at the end of a turn.
+   */
+  commit(): void {
+    const done = this.#commit;
+    const writes = this.#writes;
+    this.#commit = undefined;
+    this.#writes = [];
+    if (writes.length === 0) return done?.resolve();
+    try {
+      this.#db.exec("BEGIN");
+      for (const write of writes) write();
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      this.#recount();
+      return done?.reject(err);
+    }
+    done?.resolve();
+  }
+
+  #recount(): void {
+    this.#usage.clear();
+    const totals = this.#db.prepare(`
+      SELECT recipient, count(*) AS messages, sum(length(payload)) AS bytes
+      FROM queue GROUP BY recipient
+    `).all();
+    for (const row of totals) {
+      this.#usage.set(String(row.recipient), {
+        messages: Number(row.messages),
+        bytes: Number(row.bytes),
+      });
+    }
+  }
+
+  #forget(key: string, bytes: number): void {
+    const u = this.#usage.get(key);
+    if (!u) return;
+    u.messages--;
+    u.bytes -= bytes;
+    if (u.messages <= 0) this.#usage.delete(key);
+  }
+
+  /**
+   * Up to `limit` unexpired messages for `recipient` after `afterSeq`,
+   * oldest first. Commits pending writes first, so none is missed.
+   */
+  page(recipient: string, afterSeq: number, limit: number): QueuedMessage[] {
+    this.commit();
+    return this.#page.all(nameKey(recipient), afterSeq, this.#now(), limit)
+      .map((row) => ({
+        seq: Number(row.seq),
+        sender: String(row.sender),
+        id: String(row.id),
+        payload: row.payload as Uint8Array,
+      }));
+  }
+
+  /** Deletes the messages whose time is up; returns how many. */
+  expire(): number {
+    const rows = this.#expire.all(this.#now());
+    for (const row of rows) {
+      this.#forget(String(row.recipient), Number(row.bytes));
+    }
+    return rows.length;
+  }
+}
