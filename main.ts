@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { runConnect } from "./client/mod.ts";
+import { runConnect, runKeys } from "./client/mod.ts";
 import {
   certificateFingerprint,
   ChatError,
@@ -13,8 +13,12 @@ import {
   UsageError,
 } from "./protocol/mod.ts";
 import {
+  databasePath,
   DEFAULT_PORT,
   LIMITS,
+  PRESENCE_LIMIT,
+  QUEUE_LIMITS,
+  resolveDataDir,
   type ServerOptions,
   startServer,
 } from "./server/mod.ts";
@@ -28,11 +32,15 @@ const USAGE = `chat ${VERSION}: end-to-end encrypted terminal chat
 Usage:
   chat serve [--host HOST] [--port PORT] [LIMITS] [--tls-cert FILE --tls-key FILE]
   chat connect --name NAME [--host HOST] [--port PORT] [--home DIR] [--json]
-               [--tls | --server-fingerprint HEX]
+               [--tls | --server-fingerprint HEX] [--passphrase]
+  chat keys --name NAME [--home DIR] [--export | --protect]
   chat --help | --version
 
-serve     run the relay; it forwards messages it cannot read
+serve     run the relay; it forwards messages it cannot read, and keeps
+          them for users who are offline
 connect   log in as NAME and chat; keys are made on first use
+keys      show NAME's fingerprint, --export the public keys as JSON, or
+          --protect keys kept in the clear with a passphrase
 
 Options:
   --host HOST   address to listen on or connect to (default 127.0.0.1)
@@ -40,6 +48,22 @@ Options:
   --name NAME   1-32 letters, digits, ".", "_" or "-"
   --home DIR    key folder (default $CHAT_HOME, else $XDG_CONFIG_HOME/chat, else ~/.config/chat)
   --json        print one JSON event per line (for scripts)
+  --passphrase  connect: protect the keys made on first use with a passphrase,
+                asked on the terminal (also when CHAT_PASSPHRASE is set, which
+                scripts use instead of the prompt; a protected key file
+                always needs the passphrase)
+  --export      keys: print {"name","sign","kx","fingerprint"} (base64 SPKI DER)
+  --protect     keys: protect keys kept in the clear with a new passphrase
+
+Server state (chat serve):
+  --data DIR             folder of the database (chat.db): names and their keys,
+                         messages kept for offline users (default
+                         $XDG_DATA_HOME/chat, else ~/.local/share/chat;
+                         :memory: keeps nothing)
+  --queue-messages N     messages kept per offline user (default ${QUEUE_LIMITS.maxMessages})
+  --queue-bytes N        bytes kept per offline user (default ${QUEUE_LIMITS.maxBytes})
+  --queue-ttl S          seconds a kept message waits before it is dropped
+                         (default ${QUEUE_LIMITS.ttlMs / 1000}, 7 days)
 
 Server limits (chat serve); each closes only the connection over it:
   --max-frame-bytes N    largest frame accepted (default ${LIMITS.maxFrameBytes})
@@ -59,6 +83,9 @@ Server limits (chat serve); each closes only the connection over it:
                          (default ${LIMITS.messageBurst})
   --max-conns N          open connections in total (default ${LIMITS.maxConnections})
   --max-conns-per-ip N   open connections from one address (default ${LIMITS.maxConnectionsPerIp}; 0: no limit)
+  --presence-limit N     users online up to which join/leave go to everyone;
+                         above, only to those who looked the user up or
+                         exchanged messages with them (default ${PRESENCE_LIMIT})
 
 TLS (who talks to whom is then hidden from the network too):
   --tls-cert FILE --tls-key FILE
@@ -71,7 +98,8 @@ TLS (who talks to whom is then hidden from the network too):
                          connect: use TLS and accept only the server certificate
                          with this SHA-256 fingerprint (as chat serve prints it)
 
-In the chat: @name message, /who, /fingerprint [name], /help, /quit`;
+In the chat: @name message, /who, /fingerprint [name], /verify name,
+/trust name, /help, /quit`;
 
 function parsePort(value: string | undefined): number {
   if (value === undefined) return DEFAULT_PORT;
@@ -159,8 +187,13 @@ async function serve(args: string[]): Promise<number> {
     "msg-burst": { type: "string" },
     "max-conns": { type: "string" },
     "max-conns-per-ip": { type: "string" },
+    "presence-limit": { type: "string" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
+    data: { type: "string" },
+    "queue-messages": { type: "string" },
+    "queue-bytes": { type: "string" },
+    "queue-ttl": { type: "string" },
   });
   const limits: ServerOptions = {};
   const flag = (name: string) => values[name] as string | undefined;
@@ -187,6 +220,16 @@ async function serve(args: string[]): Promise<number> {
   set("messageBurst", count("msg-burst", 1));
   set("maxConnections", count("max-conns", 1));
   set("maxConnectionsPerIp", count("max-conns-per-ip", 0));
+  set("presenceLimit", count("presence-limit", 0));
+  const queue: ServerOptions["queue"] = {};
+  const queueMessages = count("queue-messages", 1);
+  const queueBytes = count("queue-bytes", 1);
+  const queueTtl = seconds("queue-ttl");
+  if (queueMessages !== undefined) queue.maxMessages = queueMessages;
+  if (queueBytes !== undefined) queue.maxBytes = queueBytes;
+  if (queueTtl !== undefined) queue.ttlMs = queueTtl;
+  limits.queue = queue;
+  limits.database = databasePath(resolveDataDir(flag("data")));
   const certFile = flag("tls-cert");
   const keyFile = flag("tls-key");
   if ((certFile === undefined) !== (keyFile === undefined)) {
@@ -233,6 +276,7 @@ function connect(args: string[]): Promise<number> {
     json: { type: "boolean", default: false },
     tls: { type: "boolean", default: false },
     "server-fingerprint": { type: "string" },
+    passphrase: { type: "boolean", default: false },
   });
   if (values.name === undefined) {
     throw new UsageError(
@@ -259,8 +303,27 @@ function connect(args: string[]): Promise<number> {
     port: parsePort(values.port as string | undefined),
     name: values.name as string,
     json: values.json as boolean,
+    passphrase: values.passphrase as boolean,
     ...(values.home === undefined ? {} : { home: values.home as string }),
     ...(tls ? { tls } : {}),
+  });
+}
+
+function keys(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    name: { type: "string" },
+    home: { type: "string" },
+    export: { type: "boolean", default: false },
+    protect: { type: "boolean", default: false },
+  });
+  if (values.name === undefined) {
+    throw new UsageError("chat keys needs --name", "chat keys --name emir");
+  }
+  return runKeys({
+    name: values.name as string,
+    export: values.export as boolean,
+    protect: values.protect as boolean,
+    ...(values.home === undefined ? {} : { home: values.home as string }),
   });
 }
 
@@ -277,6 +340,8 @@ export async function main(args: string[]): Promise<number> {
         return await serve(rest);
       case "connect":
         return await connect(rest);
+      case "keys":
+        return await keys(rest);
       case "--help":
       case "-h":
       case "help":
@@ -323,6 +388,13 @@ const HINTS: Record<string, string> = {
   "connect_failed":
     "start a server with chat serve, or check --host and --port",
   "bad_key_store": "restore the file from a backup, or use another --home",
+  "wrong_passphrase":
+    "try again; CHAT_PASSPHRASE, if set, must hold the passphrase the keys were protected with",
+  "passphrase_needed":
+    "run chat on a terminal to type it, or set CHAT_PASSPHRASE",
+  "bad_pin_file":
+    "restore it from a backup, or move it away: every peer's keys are then trusted afresh on first use",
+  "no_keys": "chat connect --name NAME makes them on first use",
 };
 
 if (import.meta.main) {

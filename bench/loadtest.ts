@@ -25,7 +25,7 @@ import type {
   WorkerConfig,
   WorkerResult,
 } from "./loadtest_worker.ts";
-import { cpuSeconds, memory, openFileLimit } from "./proc_stats.ts";
+import { cpuSeconds, machineCpu, memory, openFileLimit } from "./proc_stats.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const WORKER = new URL("./loadtest_worker.ts", import.meta.url).pathname;
@@ -41,6 +41,8 @@ const PERMISSIONS = [
  * (about 20 ms of RSA), so all 49 peers of 50 clients would take a minute.
  */
 const DEFAULT_PEERS = 5;
+/** How long idle clients are held before the server's memory is read, in ms. */
+const IDLE_SETTLE_MS = 5000;
 /** Smallest text size: the header that makes each text checkable fits. */
 const MIN_SIZE = 64;
 
@@ -59,7 +61,8 @@ const USAGE = `deno task loadtest [options]
   --host H --port P  use a running server instead of starting one
   --server-arg ARG   extra argument for the started server (repeatable);
                      it starts with --msg-rate 0 --max-conns-per-ip 0
-  --cpu-prof DIR     profile the started server; print its top functions
+                     --data TMPDIR (a fresh folder, removed at the end)
+  --cpu-prof DIR     profile the server and workers; print top functions
   --json             one JSON object instead of a table`;
 
 /** Options of {@linkcode runLoadtest}. */
@@ -132,6 +135,11 @@ async function* lines(
   if (rest) yield rest;
 }
 
+/** Deno's flags that write a CPU profile into `dir` at exit. */
+function cpuProfFlags(dir: string | undefined): string[] {
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+}
+
 /** A spawned `chat serve`. */
 class ServerProcess {
   readonly child: Deno.ChildProcess;
@@ -145,7 +153,7 @@ class ServerProcess {
       args: [
         "run",
         ...PERMISSIONS,
-        ...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : []),
+        ...cpuProfFlags(cpuProf),
         MAIN,
         "serve",
         "--port",
@@ -200,10 +208,16 @@ class WorkerProcess {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #replies: AsyncGenerator<string>;
 
-  constructor() {
+  constructor(cpuProf?: string) {
     this.child = new Deno.Command(Deno.execPath(), {
       // Reading /proc/self needs all permissions in Deno.
-      args: ["run", "--no-prompt", "--allow-all", WORKER],
+      args: [
+        "run",
+        "--no-prompt",
+        "--allow-all",
+        ...cpuProfFlags(cpuProf),
+        WORKER,
+      ],
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -299,13 +313,19 @@ export async function runLoadtest(
     );
   });
   let server: ServerProcess | undefined;
+  let dataDir: string | undefined;
   const workers: WorkerProcess[] = [];
   try {
+    if (o.cpuProf) await Deno.mkdir(o.cpuProf, { recursive: true });
     if (o.host === undefined) {
-      if (o.cpuProf) await Deno.mkdir(o.cpuProf, { recursive: true });
       // A load test measures capacity: no per-connection rate limit, every
-      // client may come from 127.0.0.1, and all of them fit.
+      // client may come from 127.0.0.1, and all of them fit. The database
+      // is a file, as in use, in a fresh folder unless --server-arg gives one.
+      if (!o.serverArgs.includes("--data")) {
+        dataDir = await Deno.makeTempDir({ prefix: "chat-loadtest-data-" });
+      }
       const capacity = [
+        ...(dataDir ? ["--data", dataDir] : []),
         "--msg-rate",
         "0",
         "--max-conns-per-ip",
@@ -347,7 +367,7 @@ export async function runLoadtest(
         drainTimeoutMs: 10_000,
         loginConcurrency: 16,
       };
-      const worker = new WorkerProcess();
+      const worker = new WorkerProcess(o.cpuProf);
       workers.push(worker);
       await worker.ask({ cmd: "config", config });
     }
@@ -370,6 +390,9 @@ export async function runLoadtest(
       const figures = loginFigures(replies, performance.now() - t0);
       const idle: Record<string, unknown> = { ...figures };
       if (pid) {
+        const cpu = cpuSeconds(pid) - cpu0;
+        // Memory of the clients held idle, not of the logins' garbage.
+        await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
         const rss = memory(pid).rss;
         idle["server_rss_mb"] = round(rss / 2 ** 20, 1);
         idle["server_rss_per_conn_kb"] = round(
@@ -377,8 +400,10 @@ export async function runLoadtest(
           1,
         );
         idle["server_cpu_ms_per_login"] = round(
-          (cpuSeconds(pid) - cpu0) * 1000 / figures.clients,
+          cpu * 1000 / figures.clients,
         );
+        // What one core of the server could take if the clients were free.
+        idle["server_logins_per_cpu_s"] = round(figures.clients / cpu, 0);
       }
       result["idle"] = idle;
     }
@@ -398,7 +423,9 @@ export async function runLoadtest(
     const serverCpu0 = pid ? cpuSeconds(pid) : 0;
     const serverMain0 = pid ? cpuSeconds(pid, pid) : 0;
     const start = performance.timeOrigin + performance.now() + 100;
+    const machine0 = machineCpu();
     await all(workers, { cmd: "run", start });
+    const machine1 = machineCpu();
     const end = performance.timeOrigin + performance.now();
     const serverCpu = pid ? cpuSeconds(pid) - serverCpu0 : 0;
     const serverMain = pid ? cpuSeconds(pid, pid) - serverMain0 : 0;
@@ -438,7 +465,9 @@ export async function runLoadtest(
     const cores = navigator.hardwareConcurrency;
     const mainBusy = Math.max(...results.map((r) => r.mainCpuS)) / wallS;
     const genCpu = sum((r) => r.cpuS);
-    const machineBusy = (genCpu + serverCpu) / (wallS * cores);
+    const ownBusy = (genCpu + serverCpu) / (wallS * cores);
+    const machineBusy = (machine1.busy - machine0.busy) /
+      (machine1.total - machine0.total);
     if (pid && serverMem) {
       result["server_stats"] = {
         "peak_rss_mb": round(serverMem.peak / 2 ** 20, 1),
@@ -448,16 +477,22 @@ export async function runLoadtest(
         "main_thread_busy": round(serverMain / wallS, 2),
       };
     }
+    const others = machineBusy - ownBusy;
     const bottleneck = mainBusy >= 0.9
       ? "generator: a worker's JavaScript thread was saturated; try more --procs"
       : machineBusy >= 0.9
-      ? `machine: all ${cores} cores busy (generator and server share them)`
+      ? `machine: all ${cores} cores busy (generator and server share them${
+        others >= 0.1
+          ? `; other processes took ${Math.round(others * 100)}%: repeat`
+          : ""
+      })`
       : pid && serverMain / wallS >= 0.9
       ? "server: its JavaScript thread was saturated"
       : "none seen";
     result["generator"] = {
       "cpu_s": round(genCpu),
       "main_thread_busy": round(mainBusy, 2),
+      "own_busy": round(ownBusy, 2),
       "machine_busy": round(machineBusy, 2),
       bottleneck,
     };
@@ -465,11 +500,14 @@ export async function runLoadtest(
   } finally {
     await Promise.all(workers.map((w) => w.close()));
     await server?.stop();
-    if (server && o.cpuProf) {
+    if (dataDir) await Deno.remove(dataDir, { recursive: true });
+    if (o.cpuProf) {
       for await (const entry of Deno.readDir(o.cpuProf)) {
         if (!entry.name.endsWith(".cpuprofile")) continue;
         const path = `${o.cpuProf}/${entry.name}`;
-        console.error(`loadtest: server profile ${path}, top self time:`);
+        const pid = Number(entry.name.split(".")[2]);
+        const what = pid === server?.child.pid ? "server" : "worker";
+        console.error(`loadtest: ${what} profile ${path}, top self time:`);
         for (const f of await topFunctions(path, 12)) {
           console.error(
             `  ${(f.share * 100).toFixed(1).padStart(5)}%  ${

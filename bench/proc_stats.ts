@@ -54,3 +54,21 @@ export function openFileLimit(): number {
   const m = text.match(/^Max open files\s+(\S+)/m);
   return m && m[1] !== "unlimited" ? Number(m[1]) : Infinity;
 }
+
+/** CPU time of the whole machine so far, all cores, in seconds (/proc/stat). */
+export interface MachineCpu {
+  /** Time spent running anything. */
+  busy: number;
+  /** Time in all states, idle included. */
+  total: number;
+}
+
+/** Reads the machine's CPU time from the first line of /proc/stat. */
+export function machineCpu(): MachineCpu {
+  const line = Deno.readTextFileSync("/proc/stat").split("\n", 1)[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  // Fields 4 and 5 are idle and iowait.
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
+}

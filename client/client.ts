@@ -138,6 +138,8 @@ export class ChatClient {
   readonly #pending = new Map<string, Pending>();
   readonly #lookups = new Map<string, (frame: Frame) => void>();
   #sendChain: Promise<void> = Promise.resolve();
+  /** Sealed frames leave through this chain, in the order they were queued. */
+  #outChain: Promise<void> = Promise.resolve();
   #receiveChain: Promise<void> = Promise.resolve();
   #name: string;
   #fingerprint = "";
@@ -527,7 +529,29 @@ export class ChatClient {
         );
         this.#sendSessions.set(key, session);
       }
-      const { header, sealed } = await session.seal(id, bytes);
+      // The next message may start sealing at once (its counter is taken in
+      // order now), so back-to-back sends leave in one write; the frame
+      // goes out after those queued before it.
+      const sealing = session.seal(id, bytes);
+      sealing.catch(() => {}); // Reported by #transmit, in its turn.
+      this.#outChain = this.#outChain.then(() =>
+        this.#transmit(id, peer, session, sealing, text, resent)
+      );
+    } catch (err) {
+      this.#sendFailed(id, to, err);
+    }
+  }
+
+  async #transmit(
+    id: string,
+    peer: Peer,
+    session: SendSession,
+    sealing: ReturnType<SendSession["seal"]>,
+    text: string,
+    resent: boolean,
+  ): Promise<void> {
+    try {
+      const { header, sealed } = await sealing;
       const frame: Record<string, unknown> = {
         type: "send",
         id,
@@ -561,20 +585,25 @@ export class ChatClient {
       }
       this.#emit({ type: "sent", id, to: peer.name });
     } catch (err) {
-      this.#pending.delete(id);
-      if (err instanceof SecurityError) {
-        this.#emit({
-          type: "security",
-          code: err.code,
-          from: to,
-          message: err.message,
-          id,
-        });
-      } else if (err instanceof ChatError) {
-        this.#emit({ type: "error", code: err.code, message: err.message, id });
-      } else {
-        throw err;
-      }
+      this.#sendFailed(id, peer.name, err);
+    }
+  }
+
+  /** Reports a message that could not be sent; rethrows what is not ours. */
+  #sendFailed(id: string, to: string, err: unknown): void {
+    this.#pending.delete(id);
+    if (err instanceof SecurityError) {
+      this.#emit({
+        type: "security",
+        code: err.code,
+        from: to,
+        message: err.message,
+        id,
+      });
+    } else if (err instanceof ChatError) {
+      this.#emit({ type: "error", code: err.code, message: err.message, id });
+    } else {
+      throw err;
     }
   }
 
@@ -802,6 +831,7 @@ export class ChatClient {
   /** Resolves once queued sends have been handed to the socket. */
   async flush(): Promise<void> {
     await this.#sendChain;
+    await this.#outChain;
     await this.#fc.drained();
   }
 

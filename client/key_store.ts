@@ -142,6 +142,32 @@ export async function loadOrCreateIdentity(
 }
 
 /**
+ * Protects the keys of `name`, stored in the clear, with a new passphrase:
+ * the file is replaced atomically by its protected form. The old file's
+ * bytes may stay on the disk or in backups.
+ *
+ * @throws {ChatError} `no_keys`; `already_protected`; `bad_key_store` when
+ * the file is damaged (it is then left as it is)
+ */
+export async function protectKeyFile(
+  home: string,
+  name: string,
+  passphrase: PassphraseSource,
+): Promise<void> {
+  const file = await readKeyFile(home, name);
+  if (!file) throw new ChatError("no_keys", `No keys for ${name} in ${home}`);
+  if (!file.plain) {
+    throw new ChatError(
+      "already_protected",
+      `Keys in ${file.path} are already protected by a passphrase`,
+    );
+  }
+  await openKeyFile(file); // Damaged keys are not sealed over the file.
+  const sealed = await protectIdentity(file.plain, await passphrase.ask(true));
+  await writePrivateFile(file.path, encodeProtected(sealed), { replace: true });
+}
+
+/**
  * Writes a file readable by its owner only, atomically: a temporary file,
  * flushed to disk, then linked into place (refusing to replace an existing
  * file) or, with `replace`, renamed over it.

@@ -10,7 +10,13 @@ import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from "./frame.ts";
 
 /** Default bound on bytes queued for one peer before it counts as not reading (8 MiB). */
 export const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
-const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * Read buffer sizes, in bytes: a connection starts small, so ten thousand
+ * idle ones hold little memory; a read that fills the buffer doubles it, up
+ * to the largest size, and a read under a quarter of it goes back to the
+ * first size.
+ */
+const READ_BUFFER_BYTES = { first: 1024, max: 64 * 1024 };
 
 /**
  * What a {@linkcode FramedConnection} needs of its socket: a TCP or TLS
@@ -151,7 +157,7 @@ export class FramedConnection {
   async readFrames(
     onFrame: (payload: Uint8Array) => void | Promise<void>,
   ): Promise<void> {
-    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    let buf = new Uint8Array(READ_BUFFER_BYTES.first);
     while (!this.#closed) {
       let n: number | null;
       try {
@@ -176,7 +182,13 @@ export class FramedConnection {
         }
         return;
       }
-      for (const payload of this.#decoder.push(buf.subarray(0, n))) {
+      const frames = this.#decoder.push(buf.subarray(0, n));
+      if (n === buf.length && n < READ_BUFFER_BYTES.max) {
+        buf = new Uint8Array(n * 2);
+      } else if (n < buf.length / 4 && buf.length > READ_BUFFER_BYTES.first) {
+        buf = new Uint8Array(READ_BUFFER_BYTES.first);
+      }
+      for (const payload of frames) {
         const pending = onFrame(payload);
         if (pending) await pending;
         if (this.#closed) return;

@@ -13,4 +13,6 @@
  * @module
  */
 export * from "./server.ts";
+export * from "./database.ts";
+export * from "./queue.ts";
 export * from "./store.ts";

@@ -22,6 +22,8 @@ import {
   stringField,
   validateName,
 } from "../protocol/mod.ts";
+import { openDatabase } from "./database.ts";
+import { MessageQueue, QUEUE_LIMITS, type QueueLimits } from "./queue.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import { type Binding, Store } from "./store.ts";
 
@@ -33,6 +35,8 @@ export interface ServerOptions {
   port?: number;
   /** SQLite database path, or `:memory:` (the default). */
   database?: string;
+  /** Bounds of each offline recipient's queue; see {@linkcode QUEUE_LIMITS}. */
+  queue?: Partial<QueueLimits>;
   /** Largest frame payload, in bytes. */
   maxFrameBytes?: number;
   /** Largest unsent backlog per connection, in bytes. */
@@ -57,6 +61,14 @@ export interface ServerOptions {
   maxConnectionsPerIp?: number;
   /** PEM certificate chain and private key: serve TLS instead of plain TCP. */
   tls?: { cert: string; key: string };
+  /**
+   * Most users online for which `join` and `leave` go to everyone (counting
+   * the user who comes or goes). Above it they go only to the users who
+   * looked that user up or exchanged messages with them, so presence costs
+   * O(N) frames per login rather than O(N²) in all. Default
+   * {@linkcode PRESENCE_LIMIT}.
+   */
+  presenceLimit?: number;
   /** Where log lines go; default stderr. Lines never hold message bodies or keys. */
   log?: (line: string) => void;
 }
@@ -93,8 +105,22 @@ export interface Server {
 
 /** Default TCP port of `chat serve`. */
 export const DEFAULT_PORT = 65534;
-/** Most users listed with keys in a `who` reply. */
+/** Most messages per connection remembered as relayed and not yet acked. */
+const MAX_UNCONFIRMED = 4096;
+/** Most payload bytes of those messages remembered per connection. */
+const MAX_UNCONFIRMED_BYTES = 2 * 1024 * 1024;
+/** Most key transports remembered per sending connection. */
+const MAX_KEY_TRANSPORTS = 1024;
+/** Largest key transport remembered, as JSON text. */
+const MAX_KEY_TRANSPORT_CHARS = 4096;
+/** Stored messages sent per page while a recipient's queue drains. */
+const DRAIN_PAGE = 64;
+/** How often expired stored messages are deleted, in ms. */
+const EXPIRY_SWEEP_MS = 60_000;
+/** Most users listed with keys in a `who` reply, and by name in `welcome`. */
 export const MAX_WHO_USERS = 256;
+/** Default of {@linkcode ServerOptions.presenceLimit}: users online. */
+export const PRESENCE_LIMIT = 200;
 const encoder = new TextEncoder();
 const CLOSING = encoder.encode("}");
 
@@ -116,6 +142,39 @@ interface Client {
   strikes: number;
   /** Messages relayed to this client and not yet acked or nacked: those answers are free. */
   owed: number;
+  /**
+   * The live ones by `nameKey(sender) id`: if this connection ends first,
+   * they are stored for the recipient (see `keep`).
+   */
+  unconfirmed?: Map<string, Unconfirmed>;
+  /** Payload bytes in `unconfirmed`. */
+  unconfirmedBytes?: number;
+  /** True while stored messages are being sent: new ones queue behind them. */
+  draining?: boolean;
+  /** The last stored message sent on this connection. */
+  drainedSeq?: number;
+  /**
+   * The last key transport this connection sent to each recipient (by
+   * `nameKey`), with its session id: a later message of that session that
+   * has to be stored gets it attached, so a restarted recipient can open it.
+   */
+  keyTransports?: Map<string, { session: unknown; kt: unknown }>;
+  /** Users (by `nameKey`) whose join and leave this client gets in a big room. */
+  watching?: Set<string>;
+}
+
+/** A live message relayed to a client and not yet acked or nacked by it. */
+interface Unconfirmed {
+  /** The sender's name as bound. */
+  sender: string;
+  /** The sender's message id. */
+  id: string;
+  /** The sender's `send` payload: stored for the recipient if it drops. */
+  payload: Uint8Array;
+  /** It carries a key transport, so a restarted recipient can read it. */
+  hasKt: boolean;
+  /** Else: its session's key transport, if the sender sent one on this connection. */
+  kt?: unknown;
 }
 
 /**
@@ -125,7 +184,15 @@ interface Client {
  */
 export function startServer(options: ServerOptions = {}): Server {
   const log = options.log ?? ((line: string) => console.error(`chat: ${line}`));
-  const store = new Store(options.database ?? ":memory:");
+  const db = openDatabase(options.database ?? ":memory:");
+  const store = new Store(db);
+  const queue = new MessageQueue(db, { ...QUEUE_LIMITS, ...options.queue });
+  const expirySweep = setInterval(() => queue.expire(), EXPIRY_SWEEP_MS);
+  log(
+    `state in ${
+      options.database ?? ":memory:"
+    }: ${store.size} names, ${queue.size} messages kept for offline users`,
+  );
   const address = {
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? DEFAULT_PORT,
@@ -143,6 +210,7 @@ export function startServer(options: ServerOptions = {}): Server {
   const messageBurst = options.messageBurst ?? LIMITS.messageBurst;
   const maxConnections = options.maxConnections ?? LIMITS.maxConnections;
   const maxPerIp = options.maxConnectionsPerIp ?? LIMITS.maxConnectionsPerIp;
+  const presenceLimit = options.presenceLimit ?? PRESENCE_LIMIT;
   const connOptions = {
     maxFrameBytes: options.maxFrameBytes ?? LIMITS.maxFrameBytes,
     maxQueueBytes: options.maxQueueBytes ?? LIMITS.maxQueueBytes,
@@ -152,6 +220,51 @@ export function startServer(options: ServerOptions = {}): Server {
   function broadcast(frame: Frame, except: Client): void {
     const bytes = encodeFrame(frame);
     for (const c of online.values()) if (c !== except) c.fc.sendBytes(bytes);
+  }
+
+  /** By `nameKey`: the clients that get that user's join and leave in a big room. */
+  const watchers = new Map<string, Set<Client>>();
+
+  /** From now on `client` gets the join and leave of the user `key`. */
+  function watch(client: Client, key: string): void {
+    if (client.watching?.has(key)) return;
+    (client.watching ??= new Set()).add(key);
+    let set = watchers.get(key);
+    if (!set) watchers.set(key, set = new Set());
+    set.add(client);
+  }
+
+  function unwatchAll(client: Client): void {
+    for (const key of client.watching ?? []) {
+      const set = watchers.get(key);
+      set?.delete(client);
+      if (set?.size === 0) watchers.delete(key);
+    }
+    delete client.watching;
+  }
+
+  /**
+   * Tells others that `client` joined or left: everyone while at most
+   * `presenceLimit` users are online, counting `client`; above, its watchers.
+   */
+  function presence(type: "join" | "leave", client: Client): void {
+    const name = client.binding!.name;
+    const counted = online.size + (type === "leave" ? 1 : 0);
+    if (counted <= presenceLimit) return broadcast({ type, name }, client);
+    const set = watchers.get(nameKey(name));
+    if (!set) return;
+    const bytes = encodeFrame({ type, name });
+    for (const c of set) if (c !== client) c.fc.sendBytes(bytes);
+  }
+
+  /** The first `max` users online, in login order. */
+  function onlineNames(max: number): Client[] {
+    const list: Client[] = [];
+    for (const c of online.values()) {
+      if (list.length >= max) break;
+      list.push(c);
+    }
+    return list;
   }
 
   function fail(client: Client, err: ChatError, id?: string): void {
@@ -222,6 +335,7 @@ export function startServer(options: ServerOptions = {}): Server {
     checkFree(claim);
     client.binding = store.binding(claim.name) ?? claim;
     if (client.binding === claim) store.bind(claim);
+    delete client.login; // The imported key is not needed any more.
     if (messageRate > 0) {
       client.bucket = new TokenBucket(messageRate, messageBurst);
     }
@@ -242,32 +356,189 @@ export function startServer(options: ServerOptions = {}): Server {
     client.fc.send({
       type: "welcome",
       name,
-      users: [...online.values()].map((c) => c.binding!.name),
+      users: onlineNames(MAX_WHO_USERS).map((c) => c.binding!.name),
+      total: online.size,
     });
-    if (!previous) broadcast({ type: "join", name }, client);
+    if (!previous) presence("join", client);
     log(`login ${name} from ${client.peer}`);
+    drain(client);
   }
 
   function relay(client: Client, payload: Uint8Array, frame: Frame): void {
     const id = stringField(frame, "id", 64);
     const to = stringField(frame, "to", 64);
-    const target = online.get(nameKey(to));
-    if (!target) {
-      const code = store.binding(to) ? "offline" : "no_such_user";
-      const message = code === "offline"
-        ? `"${to}" is not online; message not delivered`
-        : `No user named "${to}"`;
-      client.fc.send({ type: "error", code, message, id, to });
+    const targetKey = nameKey(to);
+    const m: Unconfirmed = {
+      sender: client.binding!.name,
+      id,
+      payload,
+      hasKt: frame.kt !== undefined,
+    };
+    const kts = client.keyTransports ??= new Map();
+    if (m.hasKt) {
+      if (JSON.stringify(frame.kt).length <= MAX_KEY_TRANSPORT_CHARS) {
+        kts.delete(targetKey);
+        kts.set(targetKey, { session: frame.session, kt: frame.kt });
+        if (kts.size > MAX_KEY_TRANSPORTS) kts.delete(kts.keys().next().value!);
+      }
+    } else if (kts.get(targetKey)?.session === frame.session) {
+      m.kt = kts.get(targetKey)!.kt;
+    }
+    const target = online.get(targetKey);
+    if (target && !target.draining) {
+      if (deliver(target, client.relayPrefix!, payload)) {
+        watch(client, targetKey);
+        watch(target, nameKey(client.binding!.name));
+        remember(target, m);
+        return;
+      }
+      // Its connection just closed: what it never answered goes first.
+      retire(target);
+    }
+    const recipient = store.binding(to);
+    if (!recipient) {
+      const message = `No user named "${to}"`;
+      client.fc.send({ type: "error", code: "no_such_user", message, id, to });
       return;
     }
-    const prefix = client.relayPrefix!;
+    keep(recipient.name, m);
+  }
+
+  /** Sends `{"type":"msg","from":…,"m":<payload>}` by splicing bytes. */
+  function deliver(
+    target: Client,
+    prefix: Uint8Array,
+    payload: Uint8Array,
+  ): boolean {
     const size = prefix.length + payload.length + 1;
     const out = new Uint8Array(4 + size);
     new DataView(out.buffer).setUint32(0, size);
     out.set(prefix, 4);
     out.set(payload, 4 + prefix.length);
     out.set(CLOSING, 4 + prefix.length + payload.length);
-    if (target.fc.sendBytes(out)) target.owed++;
+    if (!target.fc.sendBytes(out)) return false;
+    target.owed++;
+    return true;
+  }
+
+  /** Remembers a live message until the recipient answers it. */
+  function remember(target: Client, m: Unconfirmed): void {
+    const key = `${nameKey(m.sender)} ${m.id}`;
+    forget(target, key);
+    const unconfirmed = target.unconfirmed ??= new Map();
+    unconfirmed.set(key, m);
+    target.unconfirmedBytes = (target.unconfirmedBytes ?? 0) +
+      m.payload.length;
+    // Bounded: a peer that never acks cannot grow it without end.
+    for (const oldest of unconfirmed.keys()) {
+      if (
+        unconfirmed.size <= MAX_UNCONFIRMED &&
+        target.unconfirmedBytes <= MAX_UNCONFIRMED_BYTES
+      ) break;
+      forget(target, oldest);
+    }
+  }
+
+  /** Forgets a live message; false when it was not there. */
+  function forget(client: Client, key: string): boolean {
+    const m = client.unconfirmed?.get(key);
+    if (!m) return false;
+    client.unconfirmed!.delete(key);
+    client.unconfirmedBytes! -= m.payload.length;
+    return true;
+  }
+
+  /**
+   * A connection that ends (or turned out closed): the messages it never
+   * answered are stored for it, or handed back, in order, once.
+   */
+  function retire(client: Client): void {
+    const name = client.binding?.name;
+    const unanswered = client.unconfirmed;
+    if (!name || !unanswered) return;
+    delete client.unconfirmed;
+    client.unconfirmedBytes = 0;
+    for (const m of unanswered.values()) keep(name, m);
+  }
+
+  /**
+   * Stores a message for a recipient who is offline (or whose stored
+   * messages are being sent), then tells the sender `queued` once it is on
+   * disk. A message without a key transport gets its session's one
+   * attached, so a recipient that comes back without the session can open
+   * it; when the relay has none (the sender sent it on an earlier
+   * connection) it is not stored for an offline recipient: the sender gets a
+   * `nack` (`offline`) and sends it again on a fresh session.
+   */
+  function keep(recipient: string, m: Unconfirmed): void {
+    const sender = () => online.get(nameKey(m.sender));
+    if (!m.hasKt && m.kt === undefined && !online.has(nameKey(recipient))) {
+      sender()?.fc.send({
+        type: "nack",
+        id: m.id,
+        from: recipient,
+        code: "offline",
+      });
+      return;
+    }
+    let stored: Promise<void>;
+    try {
+      const payload = m.hasKt || m.kt === undefined
+        ? m.payload
+        : encoder.encode(
+          JSON.stringify({ ...parseFrame(m.payload), kt: m.kt }),
+        );
+      stored = queue.add(recipient, m.sender, m.id, payload);
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      const { code, message } = err;
+      sender()?.fc.send({
+        type: "error",
+        code,
+        message,
+        id: m.id,
+        to: recipient,
+      });
+      return;
+    }
+    stored.then(() => {
+      sender()?.fc.send({ type: "queued", id: m.id, to: recipient });
+      const target = online.get(nameKey(recipient));
+      if (target) drain(target);
+    }, (err) => {
+      log(`cannot store a message for ${recipient}: ${err.message}`);
+      sender()?.fc.send({
+        type: "error",
+        code: "store_failed",
+        message: "The server could not store the message; not delivered",
+        id: m.id,
+        to: recipient,
+      });
+    });
+  }
+
+  /**
+   * Sends a client the messages stored for it, in order, a page at a time
+   * as its socket drains; messages for it that arrive meanwhile are stored
+   * behind them. Each is deleted when the client acks it.
+   */
+  async function drain(client: Client): Promise<void> {
+    if (client.draining) return;
+    client.draining = true;
+    const name = client.binding!.name;
+    while (!client.fc.closed) {
+      const page = queue.page(name, client.drainedSeq ?? 0, DRAIN_PAGE);
+      if (page.length === 0) break;
+      for (const m of page) {
+        const from = `{"type":"msg","from":${JSON.stringify(m.sender)},"m":`;
+        if (deliver(client, encoder.encode(from), m.payload)) {
+          watch(client, nameKey(m.sender));
+        }
+        client.drainedSeq = m.seq;
+      }
+      await client.fc.drained();
+    }
+    client.draining = false;
   }
 
   /**
@@ -313,8 +584,12 @@ export function startServer(options: ServerOptions = {}): Server {
         return relay(client, payload, frame);
       case "ack":
       case "nack": {
-        const target = online.get(nameKey(stringField(frame, "to", 64)));
+        const to = stringField(frame, "to", 64);
+        const target = online.get(nameKey(to));
         const id = stringField(frame, "id", 64);
+        if (!forget(client, `${nameKey(to)} ${id}`)) {
+          queue.remove(client.binding!.name, to, id);
+        }
         if (frame.type === "ack") {
           target?.fc.send({ type: "delivered", id, by: client.binding!.name });
         } else {
@@ -343,6 +618,7 @@ export function startServer(options: ServerOptions = {}): Server {
           });
           return;
         }
+        watch(client, nameKey(b.name));
         client.fc.send({
           type: "keys",
           name: b.name,
@@ -353,7 +629,7 @@ export function startServer(options: ServerOptions = {}): Server {
         return;
       }
       case "who": {
-        const users = [...online.values()].slice(0, MAX_WHO_USERS).map((c) => ({
+        const users = onlineNames(MAX_WHO_USERS).map((c) => ({
           name: c.binding!.name,
           sign: c.binding!.sign,
           kx: c.binding!.kx,
@@ -491,7 +767,9 @@ export function startServer(options: ServerOptions = {}): Server {
       });
       // Closed by this side for a reason, e.g. `slow_reader`: say why.
       const reason = client.fc.closeReason;
-      if (reason) log(`closed ${who(client)}: ${reason.code}: ${reason.message}`);
+      if (reason) {
+        log(`closed ${who(client)}: ${reason.code}: ${reason.message}`);
+      }
     } catch (err) {
       if (err instanceof ChatError || err instanceof SecurityError) {
         log(
@@ -510,13 +788,17 @@ export function startServer(options: ServerOptions = {}): Server {
       }
     } finally {
       clearTimeout(timer);
+      // Nothing more is routed to it; what it never answered is stored.
+      const name = client.binding?.name;
+      const gone = name !== undefined && online.get(nameKey(name)) === client;
+      if (gone) online.delete(nameKey(name));
+      retire(client);
       // What is queued (e.g. an error frame) goes out first, within 1 s.
       if (!client.fc.closed) await closeSoon(client);
       all.delete(client);
-      const name = client.binding?.name;
-      if (name && online.get(nameKey(name)) === client) {
-        online.delete(nameKey(name));
-        broadcast({ type: "leave", name }, client);
+      unwatchAll(client);
+      if (gone) {
+        presence("leave", client);
         log(`left ${name}`);
       }
     }
@@ -544,6 +826,7 @@ export function startServer(options: ServerOptions = {}): Server {
     async shutdown(): Promise<void> {
       stopping = true;
       clearInterval(idleSweep);
+      clearInterval(expirySweep);
       try {
         listener.close();
       } catch { /* already closed */ }
@@ -557,7 +840,9 @@ export function startServer(options: ServerOptions = {}): Server {
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const c of all) c.fc.close();
+      queue.commit();
       store.close();
+      db.close();
     },
   };
 }

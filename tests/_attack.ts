@@ -188,15 +188,11 @@ export class RawSession {
   }
 }
 
-/** A process's resident memory (KiB) and open file descriptors, from /proc. */
-export async function procStats(
-  pid: number,
-): Promise<{ rssKiB: number; fds: number }> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const rssKiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+/** How many file descriptors a process has open, from /proc/PID/fd. */
+export async function openFds(pid: number): Promise<number> {
   let fds = 0;
   for await (const _ of Deno.readDir(`/proc/${pid}/fd`)) fds++;
-  return { rssKiB, fds };
+  return fds;
 }
 
 /** A self-signed TLS certificate and its key, as files, with the fingerprint. */

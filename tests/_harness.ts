@@ -5,7 +5,12 @@
  * @module
  */
 import { writePrivateFile } from "../client/key_store.ts";
-import { type Frame, FrameDecoder, parseFrame } from "../protocol/mod.ts";
+import {
+  type Frame,
+  FrameDecoder,
+  parseFrame,
+  PROTOCOL_VERSION,
+} from "../protocol/mod.ts";
 
 /** Path of main.ts. */
 export const MAIN: string = new URL("../main.ts", import.meta.url).pathname;
@@ -149,9 +154,14 @@ export class ServerProc extends Proc {
   /** The port it listens on. */
   port = 0;
 
-  /** Starts `chat serve --port 0 ARGS` and waits for `listening on`. */
+  /**
+   * Starts `chat serve --port 0 ARGS` and waits for `listening on`; state
+   * lives in memory (`--data :memory:`) unless ARGS give `--data`.
+   */
   static async start(args: string[] = []): Promise<ServerProc> {
-    const p = new ServerProc(["serve", "--port", "0", ...args]);
+    // Tests never share the user's data folder unless they ask.
+    const data = args.includes("--data") ? [] : ["--data", ":memory:"];
+    const p = new ServerProc(["serve", "--port", "0", ...data, ...args]);
     const line = await p.until(
       () => p.out.find((l) => l.startsWith("listening on ")),
       "listening on",
@@ -305,7 +315,13 @@ export async function fixtureHello(
   const keys = JSON.parse(
     await Deno.readTextFile(`${FIXTURES}${fixture}.json`),
   );
-  return { type: "hello", version: 1, name, sign: keys.sign, kx: keys.kx };
+  return {
+    type: "hello",
+    version: PROTOCOL_VERSION,
+    name,
+    sign: keys.sign,
+    kx: keys.kx,
+  };
 }
 
 /**

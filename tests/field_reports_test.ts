@@ -300,46 +300,53 @@ Deno.test("BR-13: bodies of 1 to 60,000 bytes, past every RSA-OAEP limit, arrive
   }
 });
 
-Deno.test("BR-15: bob quits and comes back; what alice sends right away is delivered or reported, never lost", async () => {
+Deno.test("BR-15: bob comes back; what alice sends right away is delivered or reported, never lost", async () => {
   await using server = await ServerProc.start();
   const home = await testHome(["bob"]);
   // alice hears of bob's return late, so she may still use the old session.
   const aliceSide = TcpProxy.start(server.port, { down: { coalesceMs: 200 } });
+  const bobSides: TcpProxy[] = [];
+  const startBob = (ready: boolean): Promise<ClientProc> => {
+    bobSides.push(TcpProxy.start(server.port));
+    return ClientProc.start("bob", bobSides.at(-1)!.port, { home, ready });
+  };
   await using alice = await ClientProc.start("alice", aliceSide.port);
-  let bob = await ClientProc.start("bob", server.port, { home });
+  let bob = await startBob(true);
   try {
     await alice.write("@bob hi");
     await bob.waitFor({ type: "message", text: "hi" });
     await bob.write("@alice hi back");
     await alice.waitFor({ type: "message", text: "hi back" });
-    // When alice sends: as bob's process starts, as bob is ready, as alice sees him join.
-    for (const when of ["spawn", "ready", "join"]) {
-      assert.equal(await bob.quit(), 0);
-      await alice.waitFor(
-        { type: "leave", name: "bob" },
-        10_000,
-        alice.events.length - 1,
-      );
+    // When alice sends: as bob's process starts, as bob is ready, as alice
+    // sees him join; and when bob's old connection was never seen to drop
+    // (the server replaces it: no leave, no join, alice's session is stale).
+    for (const when of ["spawn", "ready", "join", "replaced"]) {
       const mark = alice.events.length;
-      bob = await ClientProc.start("bob", server.port, {
-        home,
-        ready: when !== "spawn",
-      });
+      if (when === "replaced") {
+        bobSides.at(-1)!.blackhole();
+        bob.kill("SIGKILL");
+        await bob.exit();
+      } else {
+        assert.equal(await bob.quit(), 0);
+        await alice.waitFor({ type: "leave", name: "bob" }, 10_000, mark);
+      }
+      const since = alice.events.length;
+      bob = await startBob(when !== "spawn");
       if (when === "join") {
-        await alice.waitFor({ type: "join", name: "bob" }, 10_000, mark);
+        await alice.waitFor({ type: "join", name: "bob" }, 10_000, since);
       }
       const texts = [1, 2, 3].map((k) => `race-${when}-${k}`);
       await alice.write(texts.map((t) => `@bob ${t}`).join("\n"));
       // Message ids in the order sent: the first event naming each.
-      const ids = () => [
+      const ids = (): string[] => [
         ...new Set(
-          alice.events.slice(mark).filter((e) =>
+          alice.events.slice(since).filter((e) =>
             (e.type === "sent" || e.type === "error") && e.id
           ).map((e) => e.id as string),
         ),
       ];
       const outcome = (id: string): Event | undefined =>
-        alice.events.slice(mark).find((e) =>
+        alice.events.slice(since).find((e) =>
           (e.type === "delivered" || e.type === "error") && e.id === id
         );
       await alice.until(
@@ -367,7 +374,7 @@ Deno.test("BR-15: bob quits and comes back; what alice sends right away is deliv
     await quitAll(server, [alice, bob]);
   } finally {
     await bob[Symbol.asyncDispose]();
-    await aliceSide.close();
+    for (const proxy of [aliceSide, ...bobSides]) await proxy.close();
     await Deno.remove(home, { recursive: true });
   }
 });

@@ -152,6 +152,8 @@ Deno.test("BR-08 case A: killed with SIGKILL and back within 2 s under the same 
   await using bob = await ClientProc.start("bob", server.port);
   await bob.write("@alice before");
   await alice.waitFor({ type: "message", text: "before" });
+  // Acknowledged: else the server rightly delivers it again after the kill.
+  await bob.waitFor({ type: "delivered", to: "alice" });
 
   alice.kill("SIGKILL");
   await alice.exit();

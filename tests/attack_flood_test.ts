@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { ClientProc, ServerProc } from "./_harness.ts";
+
+Deno.test("a 25-line paste passes the rate limit; a flood is refused, then cut off, while others keep talking", async () => {
+  const server = await ServerProc.start(); // default limits: 20/s, burst 100
+  const [alice, bob, carol, mallory] = await Promise.all([
+    ClientProc.start("alice", server.port),
+    ClientProc.start("bob", server.port),
+    ClientProc.start("carol", server.port),
+    ClientProc.start("mallory", server.port),
+  ]);
+
+  // BR-26: a paste of 25 lines in one write reaches bob whole and in order.
+  const paste = Array.from(
+    { length: 25 },
+    (_, i) => `@bob line-${String(i + 1).padStart(2, "0")}`,
+  );
+  await alice.write(paste.join("\n"));
+  await bob.waitFor(
+    () => bob.ofType("message").filter((e) => e.from === "alice").length >= 25,
+  );
+  assert.deepEqual(
+    bob.ofType("message").filter((e) => e.from === "alice").map((e) => e.text),
+    paste.map((l) => l.slice("@bob ".length)),
+  );
+  assert.equal(alice.ofType("error").length, 0);
+
+  // The flood: 3,000 messages typed at once.
+  const flood = Array.from({ length: 3000 }, (_, i) => `@bob flood-${i}`);
+  const flooding = mallory.write(flood.join("\n"));
+  // Meanwhile carol and alice keep a conversation going.
+  for (let i = 0; i < 5; i++) {
+    await carol.write(`@alice carol-${i}`);
+    await alice.write(`@carol alice-${i}`);
+    await alice.waitFor({ type: "message", text: `carol-${i}` });
+    await carol.waitFor({ type: "message", text: `alice-${i}` });
+  }
+  await flooding;
+  // mallory sees the notice, per refused message, and is then cut off.
+  const notice = await mallory.waitFor({ type: "error", code: "rate_limited" });
+  assert.match(notice.message, /20 messages a second/);
+  assert.ok(typeof notice.id === "string");
+  await bob.waitFor({ type: "leave", name: "mallory" });
+  await mallory.waitFor({
+    type: "error",
+    code: "rate_limited",
+    message:
+      "Kept sending over the limit of 20 messages a second; disconnected",
+  });
+  assert.notEqual(await mallory.exit(), 0);
+  await server.until(
+    () => server.err.find((l) => /closed mallory: rate_limited/.test(l)),
+    "the server's reason",
+  );
+  const flooded = bob.ofType("message").filter((e) => e.from === "mallory");
+  assert.ok(flooded.length >= 100, `${flooded.length} got through`);
+  assert.ok(flooded.length < 400, `${flooded.length} got through`);
+
+  // No lock-out: mallory comes back and is heard.
+  const again = await ClientProc.start("mallory", server.port);
+  await again.write("@bob sorry");
+  await bob.waitFor({ type: "message", from: "mallory", text: "sorry" });
+
+  for (const c of [alice, bob, carol, again]) assert.equal(await c.quit(), 0);
+  assert.equal(await server.stop(), 0);
+});

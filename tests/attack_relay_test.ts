@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { ClientProc, type Event, ServerProc } from "./_harness.ts";
+import { MaliciousRelay } from "./_malicious_relay.ts";
+
+Deno.test("a hostile relay cannot make a client show a dropped, altered, replayed, re-addressed or forged message", async (t) => {
+  const server = await ServerProc.start();
+  const relay = MaliciousRelay.start(server.port);
+  const [alice, bob, carol, dave] = await Promise.all([
+    ClientProc.start("alice", relay.port),
+    ClientProc.start("bob", relay.port),
+    ClientProc.start("carol", relay.port),
+    ClientProc.start("dave", relay.port),
+  ]);
+  /** Each text typed, with who typed it. */
+  const sender = new Map<string, string>();
+
+  /** Types `@to text` at `from` and returns the message id. */
+  async function say(
+    from: ClientProc,
+    to: string,
+    text: string,
+  ): Promise<string> {
+    sender.set(text, from.name);
+    const i = from.events.length;
+    await from.write(`@${to} ${text}`);
+    return (await from.waitFor({ type: "sent" }, 15_000, i)).id;
+  }
+  /** An honest message from alice that bob must show: everything before it was handled. */
+  async function marker(text: string): Promise<void> {
+    const id = await say(alice, "bob", text);
+    await bob.waitFor({ type: "message", text });
+    await alice.waitFor({ type: "delivered", id });
+  }
+  const shown = (text: string) =>
+    bob.ofType("message").filter((e) => e.text === text).length;
+  const security = (code: string, from: string, after: number) =>
+    bob.waitFor(
+      (e: Event) => e.type === "security" && e.code === code && e.from === from,
+      15_000,
+      after,
+    );
+
+  await marker("m1 honest");
+
+  await t.step("drop: the message never arrives and is never delivered", async () => {
+    const done = relay.arm({ kind: "drop", victim: "bob" });
+    const id = await say(alice, "bob", "m2 dropped");
+    await done;
+    await marker("m3 after the drop");
+    assert.equal(shown("m2 dropped"), 0);
+    assert.equal(
+      alice.ofType("delivered").filter((e) => e.id === id).length,
+      0,
+    );
+  });
+
+  await t.step("duplicate: shown once; the copy is taken for a redelivery", async () => {
+    const done = relay.arm({ kind: "duplicate", victim: "bob" });
+    await say(alice, "bob", "m4 twice");
+    await done;
+    await marker("m5 after the duplicate");
+    assert.equal(shown("m4 twice"), 1);
+  });
+
+  await t.step("reorder: the late message fails the counter check", async () => {
+    const after = bob.events.length;
+    const done = relay.arm({ kind: "reorder", victim: "bob" });
+    await say(alice, "bob", "m6 first");
+    await say(alice, "bob", "m7 second");
+    await done;
+    await security("replay", "alice", after);
+    await marker("m8 after the reorder");
+    assert.equal(shown("m7 second"), 1);
+    // The sender was told and sent it again under a new session: at most once.
+    assert.ok(shown("m6 first") <= 1);
+  });
+
+  await t.step("replay: an old message is not shown again, under its id or a new one", async () => {
+    const done = relay.arm({ kind: "replay", victim: "bob" });
+    await say(alice, "bob", "m9 before an old copy");
+    await done;
+    await marker("m10 after the replay");
+    assert.equal(shown("m1 honest"), 1);
+
+    const after = bob.events.length;
+    const fresh = relay.arm({ kind: "replay", victim: "bob", freshId: true });
+    await say(alice, "bob", "m11 before a renamed copy");
+    await fresh;
+    await security("replay", "alice", after);
+    await marker("m12 after the renamed replay");
+    assert.equal(shown("m1 honest"), 1);
+  });
+
+  for (const kind of ["truncate", "bitflip"] as const) {
+    await t.step(`${kind}: the MAC check fails and nothing altered is shown`, async () => {
+      const after = bob.events.length;
+      const done = relay.arm({ kind, victim: "bob" });
+      await say(alice, "bob", `m-${kind} original`);
+      await done;
+      await security("bad_mac", "alice", after);
+      await marker(`m-${kind} marker`);
+      // The sender, told, may send it again intact: at most once, unaltered.
+      assert.ok(shown(`m-${kind} original`) <= 1);
+    });
+  }
+
+  await t.step("swap sender: a message passed off as another user's fails its signature", async () => {
+    const after = bob.events.length;
+    const done = relay.arm({ kind: "swap_sender", victim: "bob", as: "dave" });
+    const id = await say(carol, "bob", "from carol, not dave");
+    await done;
+    await security("bad_signature", "dave", after);
+    await marker("m13 after the swap");
+    assert.equal(shown("from carol, not dave"), 0);
+    assert.equal(carol.ofType("delivered").filter((e) => e.id === id).length, 0);
+  });
+
+  await t.step("re-address: another user's message delivered to bob is refused", async () => {
+    let after = bob.events.length;
+    let done = relay.arm({
+      kind: "readdress",
+      victim: "carol",
+      to: "bob",
+      rewrite: false,
+    });
+    await say(dave, "carol", "for carol only");
+    await done;
+    await security("wrong_recipient", "dave", after);
+
+    after = bob.events.length;
+    done = relay.arm({
+      kind: "readdress",
+      victim: "carol",
+      to: "bob",
+      rewrite: true,
+    });
+    await say(dave, "carol", "for carol, relabelled");
+    await done;
+    await security("bad_signature", "dave", after);
+    await marker("m14 after the re-addressing");
+    assert.equal(shown("for carol only"), 0);
+    assert.equal(shown("for carol, relabelled"), 0);
+    assert.equal(carol.ofType("message").length, 0);
+  });
+
+  // Whatever the relay did, bob showed only real texts, from their real
+  // senders, each at most once.
+  const texts = bob.ofType("message").map((e) => e.text as string);
+  assert.equal(new Set(texts).size, texts.length);
+  for (const e of bob.ofType("message")) {
+    assert.equal(sender.get(e.text), e.from, `forged: ${JSON.stringify(e)}`);
+  }
+
+  await Promise.all([alice, bob, carol, dave].map((c) => c.quit()));
+  await relay.close();
+  assert.equal(await server.stop(), 0);
+});
