@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { runConnect, runKeys } from "./client/mod.ts";
+import { RECONNECT_DEFAULTS, runConnect, runKeys } from "./client/mod.ts";
 import {
   certificateFingerprint,
   ChatError,
@@ -33,6 +33,7 @@ Usage:
   chat serve [--host HOST] [--port PORT] [LIMITS] [--tls-cert FILE --tls-key FILE]
   chat connect --name NAME [--host HOST] [--port PORT] [--home DIR] [--json]
                [--tls | --server-fingerprint HEX] [--passphrase]
+               [--reconnect-for S] [--reconnect-max-delay S] [--keepalive S]
   chat keys --name NAME [--home DIR] [--export | --protect]
   chat --help | --version
 
@@ -98,6 +99,21 @@ TLS (who talks to whom is then hidden from the network too):
                          connect: use TLS and accept only the server certificate
                          with this SHA-256 fingerprint (as chat serve prints it)
 
+Lost connections (chat connect): the client says so, waits 0.5 s, 1 s,
+2 s… (with jitter) and logs in again; what was typed meanwhile then goes
+out in order, each message once. Ctrl-C or SIGTERM quits cleanly.
+  --reconnect-for S      keep trying this long, then give up (default ${
+  RECONNECT_DEFAULTS.forMs / 1000
+}; 0: never reconnect)
+  --reconnect-max-delay S
+                         longest wait between two attempts (default ${
+  RECONNECT_DEFAULTS.maxDelayMs / 1000
+})
+  --keepalive S          server silence before a ping; as long again without an
+                         answer counts as a lost connection (default ${
+  RECONNECT_DEFAULTS.keepaliveMs / 1000
+}; 0: off)
+
 In the chat: @name message, /who, /fingerprint [name], /verify name,
 /trust name, /help, /quit`;
 
@@ -114,12 +130,14 @@ function parsePort(value: string | undefined): number {
 }
 
 /** Parses a time in seconds (decimals allowed, > 0) into ms. */
-function parseSeconds(flag: string, value: string): number {
+function parseSeconds(flag: string, value: string, zero = false): number {
   const ms = Math.round(Number(value) * 1000);
-  if (!/^\d{1,6}(\.\d{1,3})?$/.test(value) || ms === 0) {
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(value) || (ms === 0 && !zero)) {
     throw new UsageError(
-      `--${flag} "${value}" is not a number of seconds from 0.001 to 999999`,
-      `for example: chat serve --${flag} 10`,
+      `--${flag} "${value}" is not a number of seconds from ${
+        zero ? 0 : 0.001
+      } to 999999`,
+      `for example: --${flag} 10`,
     );
   }
   return ms;
@@ -277,6 +295,9 @@ function connect(args: string[]): Promise<number> {
     tls: { type: "boolean", default: false },
     "server-fingerprint": { type: "string" },
     passphrase: { type: "boolean", default: false },
+    "reconnect-for": { type: "string" },
+    "reconnect-max-delay": { type: "string" },
+    keepalive: { type: "string" },
   });
   if (values.name === undefined) {
     throw new UsageError(
@@ -298,7 +319,20 @@ function connect(args: string[]): Promise<number> {
   } else if (values.tls) {
     tls = {};
   }
+  const seconds = (name: string, fallback: number) => {
+    const v = values[name] as string | undefined;
+    return v === undefined ? fallback : parseSeconds(name, v, true);
+  };
+  const reconnect = {
+    forMs: seconds("reconnect-for", RECONNECT_DEFAULTS.forMs),
+    maxDelayMs: Math.max(
+      seconds("reconnect-max-delay", RECONNECT_DEFAULTS.maxDelayMs),
+      1,
+    ),
+  };
   return runConnect({
+    reconnect,
+    keepaliveMs: seconds("keepalive", RECONNECT_DEFAULTS.keepaliveMs),
     hostname: values.host as string,
     port: parsePort(values.port as string | undefined),
     name: values.name as string,
@@ -395,6 +429,12 @@ const HINTS: Record<string, string> = {
   "bad_pin_file":
     "restore it from a backup, or move it away: every peer's keys are then trusted afresh on first use",
   "no_keys": "chat connect --name NAME makes them on first use",
+  "frame_too_large":
+    "that server does not speak the chat protocol in the clear: if it uses TLS, add --tls or --server-fingerprint",
+  "tls_failed":
+    "does the server run with --tls-cert? for a self-signed certificate use --server-fingerprint",
+  "server_fingerprint_mismatch":
+    "this is not the pinned server, or its certificate changed: ask its admin for the fingerprint chat serve prints",
 };
 
 if (import.meta.main) {

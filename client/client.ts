@@ -100,6 +100,20 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 /** Longest wait for a look-up answer, in ms. */
 const LOOKUP_TIMEOUT_MS = 10_000;
+/** First wait before reconnecting, in ms; it doubles per failed attempt. */
+const RECONNECT_FIRST_DELAY_MS = 500;
+/** A connection up this long counts as stable: the next outage starts the back-off afresh, in ms. */
+const STABLE_CONNECTION_MS = 10_000;
+/** Codes after which reconnecting would not help, or must not happen. */
+const FINAL_CODES = new Set([
+  "replaced",
+  "name_taken",
+  "bad_login",
+  "bad_name",
+  "version_mismatch",
+  "tls_failed",
+  "server_fingerprint_mismatch",
+]);
 
 function randomId(): string {
   return crypto.getRandomValues(new Uint8Array(8)).toHex();
@@ -119,6 +133,19 @@ export interface ConnectOptions {
   onEvent: (event: ClientEvent) => void;
   /** Connect with TLS; with `fingerprint`, trust only that certificate (see client/tls.ts). */
   tls?: { fingerprint?: string };
+  /**
+   * After a lost connection, reconnect and log in again, waiting between
+   * attempts with exponential back-off and jitter: from 0.5 s, doubling, up
+   * to `maxDelayMs`; give up after `forMs` without a connection. Messages
+   * typed meanwhile wait and then go out in order. Default: no reconnecting.
+   */
+  reconnect?: { forMs: number; maxDelayMs: number };
+  /**
+   * Silence from the server after which the client pings it, in ms; as long
+   * again without any answer and the connection counts as lost (a dead
+   * network path shows no error). 0 or absent: off.
+   */
+  keepaliveMs?: number;
   /** Pinned peer keys; default: pins in memory only. */
   pins?: PinStore;
   /** Messages already shown and replay counters; default: in memory only. */
@@ -127,7 +154,8 @@ export interface ConnectOptions {
 
 /** A logged-in client; see the module doc. */
 export class ChatClient {
-  readonly #fc: FramedConnection;
+  #fc: FramedConnection;
+  readonly #opts: ConnectOptions;
   readonly #identity: Identity;
   readonly #emit: (event: ClientEvent) => void;
   readonly #pins: PinStore;
@@ -144,8 +172,24 @@ export class ChatClient {
   #name: string;
   #fingerprint = "";
   #welcomed = false;
+  /** Set at the first login: only a client that got in reconnects. */
+  #loggedInOnce = false;
+  /** When the last login succeeded, ms since the epoch. */
+  #welcomedAt = 0;
+  /** Set when a keep-alive ping is out. */
+  #pinged = false;
   #loggedIn: PromiseWithResolvers<void> = Promise.withResolvers();
-  /** Resolves when the connection ends, with the reason. */
+  /** Resolved while logged in (or once finished); sends wait on it. */
+  #online: PromiseWithResolvers<void> = Promise.withResolvers();
+  /** Set by {@linkcode close}: no more reconnecting. */
+  #closing = false;
+  /** Set when the client is done for good. */
+  #finished = false;
+  /** Ends a wait between reconnection attempts early. */
+  #wake: (() => void) | undefined;
+  /** When a frame last came from the server, ms since the epoch. */
+  #heard = 0;
+  /** Resolves when the client is done for good (quit, a final error, or reconnecting gave up), with the reason. */
   readonly closed: Promise<ChatError>;
 
   private constructor(
@@ -153,12 +197,13 @@ export class ChatClient {
     opts: ConnectOptions & { pins: PinStore },
   ) {
     this.#fc = fc;
+    this.#opts = opts;
     this.#identity = opts.identity;
     this.#emit = opts.onEvent;
     this.#pins = opts.pins;
     this.#log = opts.receiveLog ?? new ReceiveLog(":memory:");
     this.#name = opts.name;
-    this.closed = this.#run();
+    this.closed = this.#serve();
   }
 
   /** The name the server bound (its case kept). */
@@ -180,6 +225,24 @@ export class ChatClient {
    */
   static async connect(opts: ConnectOptions): Promise<ChatClient> {
     const name = validateName(opts.name);
+    const fc = await ChatClient.#open(opts);
+    const fp = formatFingerprint(
+      await fingerprint(opts.identity.peer.publicKeys),
+    );
+    const pins = opts.pins ?? await PinStore.load();
+    const client = new ChatClient(fc, { ...opts, name, pins });
+    client.#fingerprint = fp;
+    client.#hello();
+    await client.#loggedIn.promise;
+    return client;
+  }
+
+  /**
+   * Opens a TCP or TLS connection to the server.
+   *
+   * @throws {ChatError} `connect_failed`, or a TLS code (see client/tls.ts)
+   */
+  static async #open(opts: ConnectOptions): Promise<FramedConnection> {
     let conn: ByteConn;
     if (opts.tls) {
       conn = await connectTls({ ...opts, ...opts.tls });
@@ -196,25 +259,121 @@ export class ChatClient {
       }
       (conn as Deno.TcpConn).setNoDelay(true);
     }
-    const fc = new FramedConnection(conn, {
-      maxFrameBytes: MAX_FRAME_BYTES * 4,
-    });
-    const fp = formatFingerprint(
-      await fingerprint(opts.identity.peer.publicKeys),
-    );
-    const pins = opts.pins ?? await PinStore.load();
-    const client = new ChatClient(fc, { ...opts, name, pins });
-    client.#fingerprint = fp;
-    const own = opts.identity.peer.publicKeys;
-    fc.send({
+    return new FramedConnection(conn, { maxFrameBytes: MAX_FRAME_BYTES * 4 });
+  }
+
+  /** Starts a login on the current connection. */
+  #hello(): void {
+    const own = this.#identity.peer.publicKeys;
+    this.#fc.send({
       type: "hello",
       version: PROTOCOL_VERSION,
-      name,
+      name: this.#name,
       sign: own.sign.toBase64(),
       kx: own.kx.toBase64(),
     });
-    await client.#loggedIn.promise;
-    return client;
+  }
+
+  /**
+   * Runs connection after connection: reconnects (when asked to) after a
+   * lost one, with exponential back-off and jitter, until closed, refused
+   * for good, or out of time.
+   */
+  async #serve(): Promise<ChatError> {
+    const keepalive = this.#opts.keepaliveMs ?? 0;
+    const timer = keepalive > 0
+      ? setInterval(() => this.#checkAlive(keepalive), keepalive / 4)
+      : undefined;
+    try {
+      let reason = await this.#run();
+      const retry = this.#opts.reconnect;
+      let lostAt = Date.now();
+      let attempt = 0;
+      while (
+        retry && retry.forMs > 0 && this.#loggedInOnce && !this.#closing &&
+        !FINAL_CODES.has(reason.code)
+      ) {
+        const cap = Math.min(
+          retry.maxDelayMs,
+          RECONNECT_FIRST_DELAY_MS * 2 ** Math.min(attempt++, 30),
+        );
+        // Full jitter over the upper half, so clients cut off together do
+        // not all come back at the same moment.
+        const jitter = crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32;
+        const wait = Math.round(cap / 2 + jitter * cap / 2);
+        if (Date.now() + wait - lostAt > retry.forMs) {
+          return new ChatError(
+            "reconnect_failed",
+            `No connection to the server for ${
+              Math.round((Date.now() - lostAt) / 1000)
+            } s; giving up (${reason.message})`,
+          );
+        }
+        this.#emit({
+          type: "error",
+          code: reason.code,
+          message: `${reason.message}; reconnecting in ${
+            (wait / 1000).toFixed(1)
+          } s`,
+        });
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, wait);
+          this.#wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
+        if (this.#closing) break;
+        try {
+          this.#fc = await ChatClient.#open(this.#opts);
+        } catch (err) {
+          if (!(err instanceof ChatError)) throw err;
+          reason = err;
+          continue;
+        }
+        this.#hello();
+        const started = Date.now();
+        reason = await this.#run();
+        if (this.#welcomedAt >= started) {
+          // It logged in: a new outage starts now, afresh if it was stable.
+          lostAt = Date.now();
+          if (lostAt - this.#welcomedAt >= STABLE_CONNECTION_MS) attempt = 0;
+        }
+      }
+      return reason;
+    } finally {
+      clearInterval(timer);
+      this.#finished = true;
+      this.#online.resolve();
+    }
+  }
+
+  /**
+   * Pings a silent server; drops the connection when it stays silent (also
+   * a login that gets no answer).
+   */
+  #checkAlive(keepalive: number): void {
+    if (this.#fc.closed) return;
+    const silent = Date.now() - this.#heard;
+    if (silent >= 2 * keepalive) {
+      this.#fc.close(
+        new ProtocolError(
+          "server_silent",
+          `No answer from the server for ${Math.round(silent / 1000)} s`,
+        ),
+      );
+    } else if (silent >= keepalive && !this.#pinged && this.#welcomed) {
+      this.#pinged = true;
+      this.#fc.send({ type: "ping" });
+    }
+  }
+
+  /** Waits until logged in, or until the client is done or closing. */
+  async #ready(): Promise<void> {
+    while (!this.#welcomed && !this.#finished && !this.#closing) {
+      await this.#online.promise;
+    }
   }
 
   async #onLoginFrame(frame: Frame): Promise<void> {
@@ -229,12 +388,15 @@ export class ChatClient {
     } else if (frame.type === "welcome") {
       this.#name = stringField(frame, "name", 64);
       this.#welcomed = true;
+      this.#loggedInOnce = true;
+      this.#welcomedAt = Date.now();
       this.#emit({
         type: "ready",
         name: this.#name,
         fingerprint: this.#fingerprint,
       });
       this.#loggedIn.resolve();
+      this.#online.resolve();
     } else if (frame.type === "error") {
       throw new ChatError(
         stringField(frame, "code", 64),
@@ -248,22 +410,40 @@ export class ChatClient {
     }
   }
 
+  /** Serves the current connection until it ends; returns why it ended. */
   async #run(): Promise<ChatError> {
     let reason: ChatError;
+    let last: Frame | undefined;
+    this.#heard = Date.now();
+    this.#pinged = false;
     try {
       await this.#fc.readFrames((payload) => {
-        const frame = parseFrame(payload);
+        this.#heard = Date.now();
+        this.#pinged = false;
+        const frame = last = parseFrame(payload);
         return this.#welcomed
           ? this.#onFrame(frame)
           : this.#onLoginFrame(frame);
       });
+      // A server that closes says why in its last frame (e.g. `shutdown`).
       reason = this.#fc.closeReason ??
-        new ChatError("connection_lost", "Connection to the server was lost");
+        (last?.type === "error" && last.id === undefined &&
+            typeof last.code === "string" && typeof last.message === "string"
+          ? new ChatError(last.code, last.message)
+          : new ChatError(
+            "connection_lost",
+            "Connection to the server was lost",
+          ));
     } catch (err) {
       if (!(err instanceof ChatError)) throw err;
       reason = err;
     }
     this.#fc.close();
+    if (this.#welcomed) {
+      // Sends wait for the next login (or fail once the client is done).
+      this.#welcomed = false;
+      this.#online = Promise.withResolvers();
+    }
     this.#loggedIn.reject(reason);
     for (const resolve of this.#lookups.values()) {
       resolve({
@@ -454,11 +634,19 @@ export class ChatClient {
           message: `No answer about "${name}"`,
         });
       }, LOOKUP_TIMEOUT_MS);
-      this.#lookups.set(id, (f) => {
+      const answer = (f: Frame) => {
         clearTimeout(timer);
         resolve(f);
-      });
-      this.#fc.send({ type: "lookup", name, id });
+      };
+      this.#lookups.set(id, answer);
+      if (!this.#fc.send({ type: "lookup", name, id })) {
+        this.#lookups.delete(id);
+        answer({
+          type: "error",
+          code: "connection_lost",
+          message: "Not connected to the server",
+        });
+      }
     });
     if (frame.type === "error") {
       throw new ChatError(
@@ -488,9 +676,11 @@ export class ChatClient {
   }
 
   #queueSend(id: string, to: string, text: string, resent = false): void {
-    this.#sendChain = this.#sendChain.then(() =>
-      this.#send(id, to, text, resent)
-    );
+    // While the connection is down, messages wait here, in order.
+    this.#sendChain = this.#sendChain.then(async () => {
+      await this.#ready();
+      await this.#send(id, to, text, resent);
+    });
   }
 
   async #send(
@@ -507,7 +697,20 @@ export class ChatClient {
           `Message is ${bytes.length} bytes, over the ${MAX_TEXT_BYTES}-byte limit; not sent`,
         );
       }
-      const peer = await this.peer(to);
+      let peer: Peer;
+      while (true) {
+        try {
+          peer = await this.peer(to);
+          break;
+        } catch (err) {
+          // Cut off while looking the peer up: again once back.
+          if (
+            !(err instanceof ChatError) || err.code !== "connection_lost" ||
+            this.#finished || this.#closing
+          ) throw err;
+          await this.#ready();
+        }
+      }
       if (nameKey(peer.name) === nameKey(this.name)) {
         throw new ChatError("self", "You cannot message yourself");
       }
@@ -577,6 +780,7 @@ export class ChatClient {
         session,
         queued: false,
       });
+      await this.#ready(); // Sealed just before a cut: it goes out once back.
       if (!this.#fc.send(frame)) {
         throw new ChatError(
           "connection_lost",
@@ -835,8 +1039,13 @@ export class ChatClient {
     await this.#fc.drained();
   }
 
-  /** Says goodbye and closes. */
+  /**
+   * Says goodbye and closes. Messages still waiting for a lost connection
+   * are reported as not sent.
+   */
   async close(): Promise<void> {
+    this.#closing = true;
+    this.#wake?.();
     await this.flush();
     this.#fc.send({ type: "bye" });
     await this.#fc.drained();

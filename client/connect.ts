@@ -32,7 +32,21 @@ export interface RunConnectOptions {
   passphrase?: boolean;
   /** Connect with TLS; with `fingerprint`, trust only that server certificate. */
   tls?: { fingerprint?: string };
+  /** Reconnecting after a lost connection; see `ConnectOptions.reconnect`. */
+  reconnect?: { forMs: number; maxDelayMs: number };
+  /** Server silence before a keep-alive ping, in ms; see `ConnectOptions.keepaliveMs`. */
+  keepaliveMs?: number;
 }
+
+/** Defaults of `chat connect`'s resilience flags, in ms. */
+export const RECONNECT_DEFAULTS = {
+  /** `--reconnect-for`: how long to keep trying after a lost connection (0: never). */
+  forMs: 300_000,
+  /** `--reconnect-max-delay`: the longest wait between two attempts. */
+  maxDelayMs: 30_000,
+  /** `--keepalive`: server silence before a ping (0: off). */
+  keepaliveMs: 30_000,
+} as const;
 
 /** How long a script waits at end of input for its messages to be delivered, in ms. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -81,9 +95,21 @@ async function chat(
   let print: Printer = opts.json ? jsonPrinter() : textPrinter();
   const idle = Promise.withResolvers<void>();
   // Set once connected; events can arrive before connect() returns.
-  // deno-lint-ignore prefer-const
   let client: ChatClient | undefined;
+  const quit = Promise.withResolvers<"quit" | "eof">();
+  // SIGTERM, and Ctrl-C when the terminal is not in raw mode: once logged
+  // in, quit cleanly (bye, exit 0); before, just stop as the signal would.
+  let ready = false;
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => () => {
+    if (ready) quit.resolve("quit");
+    else Deno.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  const onInt = onSignal("SIGINT");
+  const onTerm = onSignal("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
   const emit = (event: ClientEvent) => {
+    if (event.type === "ready") ready = true;
     print(event);
     if (
       (event.type === "delivered" || event.type === "queued" ||
@@ -93,13 +119,19 @@ async function chat(
       idle.resolve();
     }
   };
-  client = await ChatClient.connect({
-    ...opts,
-    identity,
-    onEvent: emit,
-    pins,
-    receiveLog,
-  });
+  try {
+    client = await ChatClient.connect({
+      ...opts,
+      identity,
+      onEvent: emit,
+      pins,
+      receiveLog,
+    });
+  } catch (err) {
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
+    throw err;
+  }
   const rl = readline.createInterface({
     input: process.stdin,
     output: terminal ? process.stdout : undefined,
@@ -110,7 +142,6 @@ async function chat(
   rl.setPrompt(`${c.name}> `);
   if (terminal) rl.prompt();
 
-  const quit = Promise.withResolvers<"quit" | "eof">();
   rl.on("line", (line) => {
     let cmd: Command | undefined;
     try {
@@ -126,6 +157,8 @@ async function chat(
   rl.on("close", () => quit.resolve("eof"));
 
   const outcome = await Promise.race([quit.promise, c.closed]);
+  Deno.removeSignalListener("SIGINT", onInt);
+  Deno.removeSignalListener("SIGTERM", onTerm);
   rl.close();
   if (outcome instanceof ChatError) {
     print({ type: "error", code: outcome.code, message: outcome.message });

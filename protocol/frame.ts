@@ -51,7 +51,8 @@ export function framePayload(payload: Uint8Array): Uint8Array<ArrayBuffer> {
  */
 export class FrameDecoder {
   readonly #max: number;
-  #header = new Uint8Array(HEADER_BYTES);
+  /** Made only when a header is split over reads: idle connections do without. */
+  #header: Uint8Array | undefined;
   #headerFill = 0;
   #body: Uint8Array | null = null;
   #bodyFill = 0;
@@ -95,6 +96,7 @@ export class FrameDecoder {
           continue;
         }
         const n = Math.min(HEADER_BYTES - this.#headerFill, chunk.length - off);
+        this.#header ??= new Uint8Array(HEADER_BYTES);
         this.#header.set(chunk.subarray(off, off + n), this.#headerFill);
         this.#headerFill += n;
         off += n;

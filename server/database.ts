@@ -34,10 +34,20 @@ export function resolveDataDir(flag?: string): string {
 /**
  * The database file of a data folder, made with mode 0700 if missing;
  * `:memory:` stays `:memory:`.
+ *
+ * @throws {ChatError} `bad_data_folder` when the folder cannot be made
  */
 export function databasePath(dir: string): string {
   if (dir === ":memory:") return dir;
-  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new ChatError(
+      "bad_data_folder",
+      `Cannot use the data folder ${dir}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
   return `${dir}/${DATABASE_FILE}`;
 }
 
@@ -45,13 +55,23 @@ export function databasePath(dir: string): string {
  * Opens (or creates) a database for durable writes.
  *
  * @param path a file path, or `:memory:`
+ * @throws {ChatError} `bad_database` when it cannot be opened (e.g. the
+ * file is not a SQLite database, or is not readable)
  */
 export function openDatabase(path: string): DatabaseSync {
-  const db = new DatabaseSync(path);
-  db.exec(`
-    PRAGMA busy_timeout = 5000;
-    PRAGMA journal_mode = WAL;
-    PRAGMA synchronous = FULL;
-  `);
-  return db;
+  try {
+    const db = new DatabaseSync(path);
+    db.exec(`
+      PRAGMA busy_timeout = 5000;
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = FULL;
+    `);
+    return db;
+  } catch (err) {
+    throw new ChatError(
+      "bad_database",
+      `Cannot open the database ${path}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
 }

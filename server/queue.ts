@@ -57,6 +57,8 @@ export class MessageQueue {
   readonly #page: StatementSync;
   readonly #expire: StatementSync;
   #writes: (() => void)[] = [];
+  /** The pending writes include an add, which must be durable. */
+  #durable = false;
   #commit: PromiseWithResolvers<void> | undefined;
 
   /**
@@ -151,6 +153,7 @@ export class MessageQueue {
     u.bytes += payload.length;
     this.#usage.set(key, u);
     const now = this.#now();
+    this.#durable = true;
     this.#writes.push(() =>
       this.#insert.run(
         key,
@@ -193,18 +196,25 @@ export class MessageQueue {
   }
 
   /**
-   * Commits the writes made so far in one transaction (synchronous=FULL:
-   * on disk when this returns), then resolves the adds' promises. When
-   * SQLite cannot commit (e.g. the disk is full) nothing is written and the
-   * promises reject. The queue calls it itself at the end of a turn.
+   * Commits the writes made so far in one transaction, then resolves the
+   * adds' promises. With an add among them the commit is durable
+   * (synchronous=FULL: on disk when this returns); deletes alone are
+   * committed without waiting for the disk (synchronous=NORMAL: the next
+   * durable commit, or a checkpoint, takes them along; a lost one means a
+   * redelivery). When SQLite cannot commit (e.g. the disk is full) nothing
+   * is written and the promises reject. The queue calls it itself at the
+   * end of a turn.
    */
   commit(): void {
     const done = this.#commit;
     const writes = this.#writes;
+    const durable = this.#durable;
     this.#commit = undefined;
     this.#writes = [];
+    this.#durable = false;
     if (writes.length === 0) return done?.resolve();
     try {
+      if (!durable) this.#db.exec("PRAGMA synchronous = NORMAL");
       this.#db.exec("BEGIN");
       for (const write of writes) write();
       this.#db.exec("COMMIT");
@@ -212,6 +222,8 @@ export class MessageQueue {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       this.#recount();
       return done?.reject(err);
+    } finally {
+      if (!durable) this.#db.exec("PRAGMA synchronous = FULL");
     }
     done?.resolve();
   }

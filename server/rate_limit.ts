@@ -27,6 +27,8 @@ export class TokenBucket {
   #last: number;
 
   /**
+   * Makes a full bucket.
+   *
    * @param rate tokens added per second (> 0)
    * @param burst most tokens held (≥ 1)
    * @param now the clock, in ms (default `performance.now()`)
@@ -45,13 +47,28 @@ export class TokenBucket {
    * @returns false when the bucket is empty: the caller is over the limit
    */
   take(now: number = performance.now()): boolean {
+    this.#refill(now);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /**
+   * True when the bucket is full again: its owner has been quiet long
+   * enough that forgetting the bucket changes nothing.
+   *
+   * @param now the clock, in ms (default `performance.now()`)
+   */
+  full(now: number = performance.now()): boolean {
+    this.#refill(now);
+    return this.#tokens >= this.burst;
+  }
+
+  #refill(now: number): void {
     this.#tokens = Math.min(
       this.burst,
       this.#tokens + (now - this.#last) * this.rate / 1000,
     );
     this.#last = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
   }
 }

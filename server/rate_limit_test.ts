@@ -26,3 +26,11 @@ Deno.test("a sender at the rate is never refused", () => {
   const bucket = new TokenBucket(5, 1, 0);
   for (let t = 0; t < 10_000; t += 200) assert.equal(bucket.take(t), true);
 });
+
+Deno.test("a bucket is full again only after a quiet spell long enough to refill it", () => {
+  const bucket = new TokenBucket(20, 100, 0);
+  assert.equal(bucket.full(0), true);
+  takeMany(bucket, 100, 0);
+  assert.equal(bucket.full(4_000), false);
+  assert.equal(bucket.full(5_000), true);
+});

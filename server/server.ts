@@ -130,7 +130,7 @@ interface Client {
   binding?: Binding;
   /** The claim under way: set by `hello`, checked by `auth`. */
   login?: { claim: Binding; signKey: CryptoKey; challenge: Uint8Array };
-  /** `{"type":"msg","from":"NAME","m":` as bytes, made once at login. */
+  /** `{"type":"msg","from":"NAME","m":` as bytes, made at the first relay. */
   relayPrefix?: Uint8Array;
   /** When the last frame arrived, ms since the epoch. */
   lastFrame: number;
@@ -204,6 +204,11 @@ export function startServer(options: ServerOptions = {}): Server {
   const all = new Set<Client>();
   /** Open connections per IP address. */
   const perIp = new Map<string, number>();
+  /**
+   * Rate-limit buckets by `nameKey`, kept after a logout until full again
+   * (the idle sweep drops those), so a flooder gains nothing by reconnecting.
+   */
+  const buckets = new Map<string, TokenBucket>();
   const loginTimeoutMs = options.loginTimeoutMs ?? LIMITS.loginTimeoutMs;
   const idleTimeoutMs = options.idleTimeoutMs ?? LIMITS.idleTimeoutMs;
   const messageRate = options.messageRate ?? LIMITS.messageRate;
@@ -336,10 +341,13 @@ export function startServer(options: ServerOptions = {}): Server {
     client.binding = store.binding(claim.name) ?? claim;
     if (client.binding === claim) store.bind(claim);
     delete client.login; // The imported key is not needed any more.
-    if (messageRate > 0) {
-      client.bucket = new TokenBucket(messageRate, messageBurst);
-    }
     const key = nameKey(claim.name);
+    if (messageRate > 0) {
+      // By name, so logging in again does not refill it.
+      client.bucket = buckets.get(key) ??
+        new TokenBucket(messageRate, messageBurst);
+      buckets.set(key, client.bucket);
+    }
     const previous = online.get(key);
     if (previous) {
       fail(
@@ -350,9 +358,6 @@ export function startServer(options: ServerOptions = {}): Server {
     }
     online.set(key, client);
     const name = client.binding.name;
-    client.relayPrefix = encoder.encode(
-      `{"type":"msg","from":${JSON.stringify(name)},"m":`,
-    );
     client.fc.send({
       type: "welcome",
       name,
@@ -381,12 +386,17 @@ export function startServer(options: ServerOptions = {}): Server {
         kts.set(targetKey, { session: frame.session, kt: frame.kt });
         if (kts.size > MAX_KEY_TRANSPORTS) kts.delete(kts.keys().next().value!);
       }
-    } else if (kts.get(targetKey)?.session === frame.session) {
-      m.kt = kts.get(targetKey)!.kt;
+    } else {
+      const known = kts.get(targetKey);
+      if (known && known.session === frame.session) m.kt = known.kt;
     }
     const target = online.get(targetKey);
     if (target && !target.draining) {
-      if (deliver(target, client.relayPrefix!, payload)) {
+      // Made at the first message: idle connections do without.
+      client.relayPrefix ??= encoder.encode(
+        `{"type":"msg","from":${JSON.stringify(client.binding!.name)},"m":`,
+      );
+      if (deliver(target, client.relayPrefix, payload)) {
         watch(client, targetKey);
         watch(target, nameKey(client.binding!.name));
         remember(target, m);
@@ -526,19 +536,25 @@ export function startServer(options: ServerOptions = {}): Server {
     if (client.draining) return;
     client.draining = true;
     const name = client.binding!.name;
-    while (!client.fc.closed) {
-      const page = queue.page(name, client.drainedSeq ?? 0, DRAIN_PAGE);
-      if (page.length === 0) break;
-      for (const m of page) {
-        const from = `{"type":"msg","from":${JSON.stringify(m.sender)},"m":`;
-        if (deliver(client, encoder.encode(from), m.payload)) {
-          watch(client, nameKey(m.sender));
+    try {
+      while (!client.fc.closed) {
+        const page = queue.page(name, client.drainedSeq ?? 0, DRAIN_PAGE);
+        if (page.length === 0) break;
+        for (const m of page) {
+          const from = `{"type":"msg","from":${JSON.stringify(m.sender)},"m":`;
+          if (deliver(client, encoder.encode(from), m.payload)) {
+            watch(client, nameKey(m.sender));
+          }
+          client.drainedSeq = m.seq;
         }
-        client.drainedSeq = m.seq;
+        await client.fc.drained();
       }
-      await client.fc.drained();
+    } catch (err) {
+      // They stay stored for the next login.
+      log(`cannot send stored messages to ${name}: ${(err as Error).message}`);
+    } finally {
+      client.draining = false;
     }
-    client.draining = false;
   }
 
   /**
@@ -669,6 +685,9 @@ export function startServer(options: ServerOptions = {}): Server {
 
   /** Pings silent connections and closes those that stay silent. */
   function sweepIdle(): void {
+    for (const [key, bucket] of buckets) {
+      if (bucket.full() && !online.has(key)) buckets.delete(key);
+    }
     const now = Date.now();
     for (const c of all) {
       if (!c.binding || c.fc.closed) continue;

@@ -109,7 +109,9 @@ export class RawSession {
   /** Writes all of `bytes`. */
   async write(bytes: Uint8Array): Promise<void> {
     let off = 0;
-    while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
+    while (off < bytes.length) {
+      off += await this.conn.write(bytes.subarray(off));
+    }
   }
 
   /** Frames and writes one JSON frame. */
@@ -171,7 +173,9 @@ export class RawSession {
   async waitClosed(what: string, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.closedByServer) {
-      if (Date.now() > deadline) throw new Error(`Server did not close ${what}`);
+      if (Date.now() > deadline) {
+        throw new Error(`Server did not close ${what}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

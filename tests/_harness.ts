@@ -243,6 +243,10 @@ export class ClientProc extends Proc {
         "--home",
         home,
         "--json",
+        // A lost connection ends the client (exit 1) unless a test asks
+        // for reconnecting with its own --reconnect-for (the later wins).
+        "--reconnect-for",
+        "0",
         ...(opts.args ?? []),
       ],
       opts.env,

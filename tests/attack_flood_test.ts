@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { encodeFrame } from "../protocol/mod.ts";
 import { ClientProc, ServerProc } from "./_harness.ts";
+import { RawSession } from "./_attack.ts";
 
 Deno.test("a 25-line paste passes the rate limit; a flood is refused, then cut off, while others keep talking", async () => {
   const server = await ServerProc.start(); // default limits: 20/s, burst 100
@@ -62,5 +64,44 @@ Deno.test("a 25-line paste passes the rate limit; a flood is refused, then cut o
   await bob.waitFor({ type: "message", from: "mallory", text: "sorry" });
 
   for (const c of [alice, bob, carol, again]) assert.equal(await c.quit(), 0);
+  assert.equal(await server.stop(), 0);
+});
+
+Deno.test("a flooder cut off for rate_limited gains no fresh burst by logging in again", async () => {
+  const server = await ServerProc.start([
+    "--msg-rate",
+    "20",
+    "--msg-burst",
+    "100",
+  ]);
+  const flood = async () => {
+    const s = await RawSession.login(server.port, "mallory");
+    s.startReading();
+    const frames = Array.from(
+      { length: 250 },
+      (_, i) => encodeFrame({ type: "lookup", name: "nobody", id: `l${i}` }),
+    );
+    try {
+      for (const f of frames) await s.write(f);
+    } catch { /* cut off */ }
+    await s.waitClosed("mallory");
+    await s.close();
+    const answered = s.frames.filter((f) => f.code === "no_such_user").length;
+    const refused = s.frames.filter((f) => f.code === "rate_limited").length;
+    return { answered, refused };
+  };
+  const first = await flood();
+  assert.equal(first.answered, 100); // the burst
+  assert.ok(first.refused >= 99, `${first.refused} refused`);
+  // Right back in: the bucket is the name's, still nearly empty.
+  const second = await flood();
+  assert.ok(
+    second.answered < 30,
+    `${second.answered} answered after reconnecting`,
+  );
+  assert.equal(
+    server.err.filter((l) => /closed mallory: rate_limited/.test(l)).length,
+    2,
+  );
   assert.equal(await server.stop(), 0);
 });

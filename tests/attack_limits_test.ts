@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeFrame } from "../protocol/mod.ts";
-import {
-  ClientProc,
-  fixtureHello,
-  RawClient,
-  ServerProc,
-} from "./_harness.ts";
+import { ClientProc, fixtureHello, RawClient, ServerProc } from "./_harness.ts";
 import { memory } from "../bench/proc_stats.ts";
 import { RawSession, sleep } from "./_attack.ts";
 import { TcpProxy } from "./_proxy.ts";

@@ -42,106 +42,134 @@ Deno.test("a hostile relay cannot make a client show a dropped, altered, replaye
 
   await marker("m1 honest");
 
-  await t.step("drop: the message never arrives and is never delivered", async () => {
-    const done = relay.arm({ kind: "drop", victim: "bob" });
-    const id = await say(alice, "bob", "m2 dropped");
-    await done;
-    await marker("m3 after the drop");
-    assert.equal(shown("m2 dropped"), 0);
-    assert.equal(
-      alice.ofType("delivered").filter((e) => e.id === id).length,
-      0,
-    );
-  });
+  await t.step(
+    "drop: the message never arrives and is never delivered",
+    async () => {
+      const done = relay.arm({ kind: "drop", victim: "bob" });
+      const id = await say(alice, "bob", "m2 dropped");
+      await done;
+      await marker("m3 after the drop");
+      assert.equal(shown("m2 dropped"), 0);
+      assert.equal(
+        alice.ofType("delivered").filter((e) => e.id === id).length,
+        0,
+      );
+    },
+  );
 
-  await t.step("duplicate: shown once; the copy is taken for a redelivery", async () => {
-    const done = relay.arm({ kind: "duplicate", victim: "bob" });
-    await say(alice, "bob", "m4 twice");
-    await done;
-    await marker("m5 after the duplicate");
-    assert.equal(shown("m4 twice"), 1);
-  });
+  await t.step(
+    "duplicate: shown once; the copy is taken for a redelivery",
+    async () => {
+      const done = relay.arm({ kind: "duplicate", victim: "bob" });
+      await say(alice, "bob", "m4 twice");
+      await done;
+      await marker("m5 after the duplicate");
+      assert.equal(shown("m4 twice"), 1);
+    },
+  );
 
-  await t.step("reorder: the late message fails the counter check", async () => {
-    const after = bob.events.length;
-    const done = relay.arm({ kind: "reorder", victim: "bob" });
-    await say(alice, "bob", "m6 first");
-    await say(alice, "bob", "m7 second");
-    await done;
-    await security("replay", "alice", after);
-    await marker("m8 after the reorder");
-    assert.equal(shown("m7 second"), 1);
-    // The sender was told and sent it again under a new session: at most once.
-    assert.ok(shown("m6 first") <= 1);
-  });
+  await t.step(
+    "reorder: the late message fails the counter check",
+    async () => {
+      const after = bob.events.length;
+      const done = relay.arm({ kind: "reorder", victim: "bob" });
+      await say(alice, "bob", "m6 first");
+      await say(alice, "bob", "m7 second");
+      await done;
+      await security("replay", "alice", after);
+      await marker("m8 after the reorder");
+      assert.equal(shown("m7 second"), 1);
+      // The sender was told and sent it again under a new session: at most once.
+      assert.ok(shown("m6 first") <= 1);
+    },
+  );
 
-  await t.step("replay: an old message is not shown again, under its id or a new one", async () => {
-    const done = relay.arm({ kind: "replay", victim: "bob" });
-    await say(alice, "bob", "m9 before an old copy");
-    await done;
-    await marker("m10 after the replay");
-    assert.equal(shown("m1 honest"), 1);
+  await t.step(
+    "replay: an old message is not shown again, under its id or a new one",
+    async () => {
+      const done = relay.arm({ kind: "replay", victim: "bob" });
+      await say(alice, "bob", "m9 before an old copy");
+      await done;
+      await marker("m10 after the replay");
+      assert.equal(shown("m1 honest"), 1);
 
-    const after = bob.events.length;
-    const fresh = relay.arm({ kind: "replay", victim: "bob", freshId: true });
-    await say(alice, "bob", "m11 before a renamed copy");
-    await fresh;
-    await security("replay", "alice", after);
-    await marker("m12 after the renamed replay");
-    assert.equal(shown("m1 honest"), 1);
-  });
+      const after = bob.events.length;
+      const fresh = relay.arm({ kind: "replay", victim: "bob", freshId: true });
+      await say(alice, "bob", "m11 before a renamed copy");
+      await fresh;
+      await security("replay", "alice", after);
+      await marker("m12 after the renamed replay");
+      assert.equal(shown("m1 honest"), 1);
+    },
+  );
 
   for (const kind of ["truncate", "bitflip"] as const) {
-    await t.step(`${kind}: the MAC check fails and nothing altered is shown`, async () => {
-      const after = bob.events.length;
-      const done = relay.arm({ kind, victim: "bob" });
-      await say(alice, "bob", `m-${kind} original`);
-      await done;
-      await security("bad_mac", "alice", after);
-      await marker(`m-${kind} marker`);
-      // The sender, told, may send it again intact: at most once, unaltered.
-      assert.ok(shown(`m-${kind} original`) <= 1);
-    });
+    await t.step(
+      `${kind}: the MAC check fails and nothing altered is shown`,
+      async () => {
+        const after = bob.events.length;
+        const done = relay.arm({ kind, victim: "bob" });
+        await say(alice, "bob", `m-${kind} original`);
+        await done;
+        await security("bad_mac", "alice", after);
+        await marker(`m-${kind} marker`);
+        // The sender, told, may send it again intact: at most once, unaltered.
+        assert.ok(shown(`m-${kind} original`) <= 1);
+      },
+    );
   }
 
-  await t.step("swap sender: a message passed off as another user's fails its signature", async () => {
-    const after = bob.events.length;
-    const done = relay.arm({ kind: "swap_sender", victim: "bob", as: "dave" });
-    const id = await say(carol, "bob", "from carol, not dave");
-    await done;
-    await security("bad_signature", "dave", after);
-    await marker("m13 after the swap");
-    assert.equal(shown("from carol, not dave"), 0);
-    assert.equal(carol.ofType("delivered").filter((e) => e.id === id).length, 0);
-  });
+  await t.step(
+    "swap sender: a message passed off as another user's fails its signature",
+    async () => {
+      const after = bob.events.length;
+      const done = relay.arm({
+        kind: "swap_sender",
+        victim: "bob",
+        as: "dave",
+      });
+      const id = await say(carol, "bob", "from carol, not dave");
+      await done;
+      await security("bad_signature", "dave", after);
+      await marker("m13 after the swap");
+      assert.equal(shown("from carol, not dave"), 0);
+      assert.equal(
+        carol.ofType("delivered").filter((e) => e.id === id).length,
+        0,
+      );
+    },
+  );
 
-  await t.step("re-address: another user's message delivered to bob is refused", async () => {
-    let after = bob.events.length;
-    let done = relay.arm({
-      kind: "readdress",
-      victim: "carol",
-      to: "bob",
-      rewrite: false,
-    });
-    await say(dave, "carol", "for carol only");
-    await done;
-    await security("wrong_recipient", "dave", after);
+  await t.step(
+    "re-address: another user's message delivered to bob is refused",
+    async () => {
+      let after = bob.events.length;
+      let done = relay.arm({
+        kind: "readdress",
+        victim: "carol",
+        to: "bob",
+        rewrite: false,
+      });
+      await say(dave, "carol", "for carol only");
+      await done;
+      await security("wrong_recipient", "dave", after);
 
-    after = bob.events.length;
-    done = relay.arm({
-      kind: "readdress",
-      victim: "carol",
-      to: "bob",
-      rewrite: true,
-    });
-    await say(dave, "carol", "for carol, relabelled");
-    await done;
-    await security("bad_signature", "dave", after);
-    await marker("m14 after the re-addressing");
-    assert.equal(shown("for carol only"), 0);
-    assert.equal(shown("for carol, relabelled"), 0);
-    assert.equal(carol.ofType("message").length, 0);
-  });
+      after = bob.events.length;
+      done = relay.arm({
+        kind: "readdress",
+        victim: "carol",
+        to: "bob",
+        rewrite: true,
+      });
+      await say(dave, "carol", "for carol, relabelled");
+      await done;
+      await security("bad_signature", "dave", after);
+      await marker("m14 after the re-addressing");
+      assert.equal(shown("for carol only"), 0);
+      assert.equal(shown("for carol, relabelled"), 0);
+      assert.equal(carol.ofType("message").length, 0);
+    },
+  );
 
   // Whatever the relay did, bob showed only real texts, from their real
   // senders, each at most once.

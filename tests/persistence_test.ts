@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ClientProc, Proc, ServerProc, sha256, testHome } from "./_harness.ts";
+import { MaliciousRelay } from "./_malicious_relay.ts";
 
 const PASS = "correct horse battery staple";
 
@@ -213,3 +214,42 @@ for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     }
   });
 }
+
+Deno.test("a relay that replays a recorded session to a restarted client cannot show the old message again", async () => {
+  await using server = await ServerProc.start();
+  const relay = MaliciousRelay.start(server.port);
+  const bobHome = await testHome(["bob"]);
+  await using alice = await ClientProc.start("alice", server.port);
+  {
+    await using bob = await ClientProc.start("bob", relay.port, {
+      home: bobHome,
+    });
+    await alice.write("@bob first");
+    await bob.waitFor({ type: "message", text: "first" });
+    await alice.waitFor({ type: "delivered" });
+    assert.equal(await bob.quit(), 0);
+  }
+  await using bob = await ClientProc.start("bob", relay.port, {
+    home: bobHome,
+  });
+  // The recorded first message, as it was: taken for a redelivery.
+  let done = relay.arm({ kind: "replay", victim: "bob" });
+  await alice.write("@bob second");
+  await done;
+  await bob.waitFor({ type: "message", text: "second" });
+  // Under a new id: the counter recorded before the restart refuses it.
+  done = relay.arm({ kind: "replay", victim: "bob", freshId: true });
+  await alice.write("@bob third");
+  await done;
+  await bob.waitFor({ type: "message", text: "third" });
+  await bob.waitFor({ type: "security", code: "replay", from: "alice" });
+  assert.deepEqual(
+    bob.ofType("message").map((e) => e.text),
+    ["second", "third"],
+  );
+  assert.equal(await bob.quit(), 0);
+  assert.equal(await alice.quit(), 0);
+  await relay.close();
+  assert.equal(await server.stop(), 0);
+  await Deno.remove(bobHome, { recursive: true });
+});
