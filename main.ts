@@ -422,6 +422,8 @@ const HINTS: Record<string, string> = {
   "connect_failed":
     "start a server with chat serve, or check --host and --port",
   "bad_key_store": "restore the file from a backup, or use another --home",
+  "key_store_io":
+    "check that the home folder is writable, or use another --home",
   "wrong_passphrase":
     "try again; CHAT_PASSPHRASE, if set, must hold the passphrase the keys were protected with",
   "passphrase_needed":

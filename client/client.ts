@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  CHALLENGE_BYTES,
   fingerprint,
   formatFingerprint,
   type Identity,
@@ -378,7 +379,10 @@ export class ChatClient {
 
   async #onLoginFrame(frame: Frame): Promise<void> {
     if (frame.type === "challenge") {
-      const nonce = bytesField(frame, "nonce", 64);
+      const nonce = bytesField(frame, "nonce", CHALLENGE_BYTES);
+      if (nonce.length !== CHALLENGE_BYTES) {
+        throw new ProtocolError("bad_field", "Login challenge is not 32 bytes");
+      }
       const sig = await signLogin(
         this.#identity.signPrivate,
         nonce,
@@ -386,7 +390,14 @@ export class ChatClient {
       );
       this.#fc.send({ type: "auth", signature: sig.toBase64() });
     } else if (frame.type === "welcome") {
-      this.#name = stringField(frame, "name", 64);
+      const name = stringField(frame, "name", 64);
+      if (nameKey(name) !== nameKey(this.#name)) {
+        throw new ProtocolError(
+          "bad_field",
+          `Server welcomed "${name}", not "${this.#name}"`,
+        );
+      }
+      this.#name = name;
       this.#welcomed = true;
       this.#loggedInOnce = true;
       this.#welcomedAt = Date.now();
@@ -456,12 +467,23 @@ export class ChatClient {
     return reason;
   }
 
+  /** Runs incoming work in arrival order; a failure is reported, never fatal. */
+  #inOrder(task: () => Promise<void>): void {
+    this.#receiveChain = this.#receiveChain.then(task).catch((err) => {
+      const e = err instanceof ChatError || err instanceof SecurityError
+        ? err
+        : new ChatError(
+          "internal",
+          `Internal error: ${(err as Error).message}`,
+        );
+      this.#emit({ type: "error", code: e.code, message: e.message });
+    });
+  }
+
   #onFrame(frame: Frame): void {
     switch (frame.type) {
       case "msg":
-        this.#receiveChain = this.#receiveChain.then(() =>
-          this.#receive(frame)
-        );
+        this.#inOrder(() => this.#receive(frame));
         return;
       case "delivered": {
         const id = stringField(frame, "id", 64);
@@ -520,7 +542,7 @@ export class ChatClient {
         return;
       }
       case "who":
-        this.#receiveChain = this.#receiveChain.then(() => this.#onWho(frame));
+        this.#inOrder(() => this.#onWho(frame));
         return;
       case "ping":
         this.#fc.send({ type: "pong" });
@@ -552,7 +574,7 @@ export class ChatClient {
    */
   async #peerFromFrame(frame: Frame): Promise<Peer | undefined> {
     try {
-      const name = stringField(frame, "name", 64);
+      const name = validateName(stringField(frame, "name", 64));
       const publicKeys = {
         sign: bytesField(frame, "sign", 3072),
         kx: bytesField(frame, "kx", 3072),
@@ -652,6 +674,13 @@ export class ChatClient {
       throw new ChatError(
         stringField(frame, "code", 64),
         stringField(frame, "message"),
+      );
+    }
+    const answered = stringField(frame, "name", 64);
+    if (nameKey(answered) !== nameKey(name)) {
+      throw new SecurityError(
+        "bad_key",
+        `The server answered a look-up for "${name}" with keys for "${answered}"`,
       );
     }
     const peer = await this.#peerFromFrame(frame);
@@ -814,7 +843,13 @@ export class ChatClient {
   #onNack(frame: Frame): void {
     const id = stringField(frame, "id", 64);
     const from = stringField(frame, "from", 64);
-    const code = stringField(frame, "code", 64);
+    const code = stringField(frame, "code", 32);
+    if (!/^[a-z_]+$/.test(code)) {
+      throw new ProtocolError(
+        "bad_field",
+        'Field "code" of "nack" is not a code',
+      );
+    }
     const pending = this.#pending.get(id);
     if (!pending || nameKey(pending.to) !== nameKey(from)) return;
     // The peer cannot read our session (it restarted, or went offline before
@@ -840,6 +875,7 @@ export class ChatClient {
     const from = typeof outer.from === "string" ? outer.from : "?";
     let id: string | undefined;
     try {
+      validateName(from);
       const m = objectField(outer, "m");
       if (!m) {
         throw new ProtocolError("bad_field", "Relayed frame has no message");
@@ -994,13 +1030,21 @@ export class ChatClient {
    * the pin file.
    *
    * @returns a `trust` event
-   * @throws {ChatError} `no_such_user`; `self` for one's own name;
+   * @throws {ChatError} `not_compared` when no keys of the peer were shown yet; `self` for one's own name;
    * `pin_write_failed`
    */
   async trust(name: string, verified: boolean): Promise<ClientEvent> {
-    const peer = await this.peer(name);
-    if (nameKey(peer.name) === nameKey(this.name)) {
+    if (nameKey(name) === nameKey(this.name)) {
       throw new ChatError("self", "Your own keys need no trust");
+    }
+    // Only keys already shown to the user (a warning, /who, /fingerprint)
+    // can be trusted: never keys fetched at the moment of trusting.
+    const peer = this.#peers.get(nameKey(name));
+    if (!peer) {
+      throw new ChatError(
+        "not_compared",
+        `No keys of "${name}" were shown yet: type /fingerprint ${name}, compare the safety number, then try again`,
+      );
     }
     const pin = this.#pins.get(peer.name);
     await this.#pins.pin({

@@ -111,7 +111,8 @@ export async function readKeyFile(
  * @param onGenerate called before keys are generated (it takes a second or two)
  * @throws {ChatError} `bad_key_store` when the file exists but cannot be read
  * as an identity; `wrong_passphrase`; `passphrase_needed` when the keys are
- * protected and there is no `passphrase`
+ * protected and there is no `passphrase`; `key_store_io` when the keys cannot
+ * be written
  */
 export async function loadOrCreateIdentity(
   home: string,
@@ -120,7 +121,11 @@ export async function loadOrCreateIdentity(
   passphrase?: PassphraseSource,
 ): Promise<Identity> {
   const file = await readKeyFile(home, name);
-  if (file) return await openKeyFile(file, passphrase);
+  if (file) {
+    // The folder also holds pins and the receive log: owner only.
+    await Deno.chmod(userDir(home, name), 0o700).catch(() => {});
+    return await openKeyFile(file, passphrase);
+  }
   const path = identityPath(home, name);
   const secret = passphrase?.protectNew
     ? await passphrase.ask(true)
@@ -132,8 +137,19 @@ export async function loadOrCreateIdentity(
     ? encode(stored)
     : encodeProtected(await protectIdentity(stored, secret));
   try {
-    await Deno.mkdir(userDir(home, name), { recursive: true, mode: 0o700 });
-    await writePrivateFile(path, text);
+    try {
+      await Deno.mkdir(userDir(home, name), { recursive: true, mode: 0o700 });
+      await writePrivateFile(path, text);
+    } catch (err) {
+      if (!(err instanceof Error) || err instanceof ChatError) throw err;
+      throw new ChatError(
+        "key_store_io",
+        `Cannot store keys in ${path}: ${err.message}`,
+        {
+          cause: err,
+        },
+      );
+    }
     return await importIdentity(stored);
   } finally {
     stored.signPrivate.fill(0);

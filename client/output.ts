@@ -20,13 +20,28 @@ export function jsonPrinter(): Printer {
 }
 
 /**
- * Makes control characters visible (`\x1b` becomes `^[`), so that received
- * text cannot move the cursor, recolour or clear the terminal. Newlines and
- * tabs are kept.
+ * Makes control characters visible (`\x1b` becomes `^[`, U+202E becomes
+ * `\u{202e}`), so that received text cannot move the cursor, recolour or
+ * clear the terminal, or reverse what follows it. Tabs are kept; newlines
+ * are kept and indent the next line, so no line of a message can pass for
+ * a new `name: text` line.
+ *
+ * @example Usage
+ * ```ts
+ * import { visible } from "./output.ts";
+ * if (visible("a\x1b[2Jb\nbob: hi") !== "a^[[2Jb\n    bob: hi") throw new Error();
+ * ```
  */
 export function visible(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/g, (c) => {
+  return escapeControls(text).replaceAll("\n", "\n    ");
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROLS =
+  /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => {
     const code = c.charCodeAt(0);
     return code < 0x20
       ? "^" + String.fromCharCode(code + 64)
@@ -34,10 +49,29 @@ export function visible(text: string): string {
   });
 }
 
+/** One line of untrusted text: controls and newlines made visible. */
+function oneLine(text: string): string {
+  return escapeControls(text).replaceAll("\n", "^J");
+}
+
+/** The event with every string that came from outside made safe to print. */
+function cleanEvent(e: ClientEvent): ClientEvent {
+  if (e.type === "info") return e; // Made locally (help text).
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    out[k] = typeof v === "string" && k !== "text" ? oneLine(v) : v;
+  }
+  if (e.type === "who") {
+    out.users = e.users.map((u) => ({ ...u, name: oneLine(u.name) }));
+  }
+  return out as ClientEvent;
+}
+
 /** The text form of an event: which stream, and the lines; nothing for quiet events. */
 export function formatEvent(
   e: ClientEvent,
 ): { err: boolean; text: string } | undefined {
+  e = cleanEvent(e);
   switch (e.type) {
     case "ready":
       return {

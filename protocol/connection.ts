@@ -17,6 +17,11 @@ export const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
  * first size.
  */
 const READ_BUFFER_BYTES = { first: 1024, max: 64 * 1024 };
+/**
+ * A read of at least this many bytes hands the event loop to the other
+ * connections before the next read (fairness under a flood).
+ */
+const YIELD_AFTER_BYTES = 16 * 1024;
 
 /**
  * What a {@linkcode FramedConnection} needs of its socket: a TCP or TLS
@@ -192,6 +197,13 @@ export class FramedConnection {
         const pending = onFrame(payload);
         if (pending) await pending;
         if (this.#closed) return;
+      }
+      // After a big read more is likely waiting, and the next read would
+      // complete at once, as a microtask: a flooding peer would then keep
+      // the event loop from every other connection (stalls of seconds,
+      // measured by bench/flood_latency.ts). Give the others a turn first.
+      if (n >= YIELD_AFTER_BYTES) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
     }
   }

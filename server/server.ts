@@ -183,7 +183,8 @@ interface Unconfirmed {
  * @throws {Deno.errors.AddrInUse} when the port is taken
  */
 export function startServer(options: ServerOptions = {}): Server {
-  const log = options.log ?? ((line: string) => console.error(`chat: ${line}`));
+  const log = options.log ??
+    ((line: string) => console.error(`chat: ${escapeControls(line)}`));
   const db = openDatabase(options.database ?? ":memory:");
   const store = new Store(db);
   const queue = new MessageQueue(db, { ...QUEUE_LIMITS, ...options.queue });
@@ -372,6 +373,7 @@ export function startServer(options: ServerOptions = {}): Server {
   function relay(client: Client, payload: Uint8Array, frame: Frame): void {
     const id = stringField(frame, "id", 64);
     const to = stringField(frame, "to", 64);
+    bytesField(frame, "session", 16); // Bounds what is kept with a key transport.
     const targetKey = nameKey(to);
     const m: Unconfirmed = {
       sender: client.binding!.name,
@@ -381,7 +383,10 @@ export function startServer(options: ServerOptions = {}): Server {
     };
     const kts = client.keyTransports ??= new Map();
     if (m.hasKt) {
-      if (JSON.stringify(frame.kt).length <= MAX_KEY_TRANSPORT_CHARS) {
+      if (
+        store.binding(to) &&
+        JSON.stringify(frame.kt).length <= MAX_KEY_TRANSPORT_CHARS
+      ) {
         kts.delete(targetKey);
         kts.set(targetKey, { session: frame.session, kt: frame.kt });
         if (kts.size > MAX_KEY_TRANSPORTS) kts.delete(kts.keys().next().value!);
@@ -541,6 +546,11 @@ export function startServer(options: ServerOptions = {}): Server {
         const page = queue.page(name, client.drainedSeq ?? 0, DRAIN_PAGE);
         if (page.length === 0) break;
         for (const m of page) {
+          // Never let stored messages alone overrun the outbound bound.
+          if (client.fc.queuedBytes > connOptions.maxQueueBytes / 2) {
+            await client.fc.drained();
+          }
+          if (client.fc.closed) break;
           const from = `{"type":"msg","from":${JSON.stringify(m.sender)},"m":`;
           if (deliver(client, encoder.encode(from), m.payload)) {
             watch(client, nameKey(m.sender));
@@ -609,7 +619,13 @@ export function startServer(options: ServerOptions = {}): Server {
         if (frame.type === "ack") {
           target?.fc.send({ type: "delivered", id, by: client.binding!.name });
         } else {
-          const code = stringField(frame, "code", 64);
+          const code = stringField(frame, "code", 32);
+          if (!/^[a-z_]+$/.test(code)) {
+            throw new ProtocolError(
+              "bad_field",
+              'Field "code" of "nack" is not a code',
+            );
+          }
           target?.fc.send({
             type: "nack",
             id,
@@ -864,4 +880,13 @@ export function startServer(options: ServerOptions = {}): Server {
       db.close();
     },
   };
+}
+
+/** Log lines show untrusted text with control characters escaped. */
+function escapeControls(line: string): string {
+  // deno-lint-ignore no-control-regex
+  return line.replace(
+    /[\x00-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
