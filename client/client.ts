@@ -99,6 +99,10 @@ interface Pending {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
+/** Received messages waiting to be checked before the reader pauses. */
+const MAX_RECEIVE_BACKLOG = 256;
+/** Unsent bytes after which sending waits for the socket to drain (1 MiB). */
+const SEND_BACKLOG_BYTES = 1024 * 1024;
 /** Longest wait for a look-up answer, in ms. */
 const LOOKUP_TIMEOUT_MS = 10_000;
 /** First wait before reconnecting, in ms; it doubles per failed attempt. */
@@ -169,6 +173,7 @@ export class ChatClient {
   #sendChain: Promise<void> = Promise.resolve();
   /** Sealed frames leave through this chain, in the order they were queued. */
   #outChain: Promise<void> = Promise.resolve();
+  #receiveBacklog = 0;
   #receiveChain: Promise<void> = Promise.resolve();
   #name: string;
   #fingerprint = "";
@@ -467,8 +472,13 @@ export class ChatClient {
     return reason;
   }
 
-  /** Runs incoming work in arrival order; a failure is reported, never fatal. */
-  #inOrder(task: () => Promise<void>): void {
+  /**
+   * Runs incoming work in arrival order; a failure is reported, never fatal.
+   * Returns a promise to wait on while the backlog is long, so the reader
+   * stops reading (TCP backpressure) instead of piling frames up in memory.
+   */
+  #inOrder(task: () => Promise<void>): Promise<void> | undefined {
+    this.#receiveBacklog++;
     this.#receiveChain = this.#receiveChain.then(task).catch((err) => {
       const e = err instanceof ChatError || err instanceof SecurityError
         ? err
@@ -477,14 +487,18 @@ export class ChatClient {
           `Internal error: ${(err as Error).message}`,
         );
       this.#emit({ type: "error", code: e.code, message: e.message });
+    }).finally(() => {
+      this.#receiveBacklog--;
     });
+    return this.#receiveBacklog > MAX_RECEIVE_BACKLOG
+      ? this.#receiveChain
+      : undefined;
   }
 
-  #onFrame(frame: Frame): void {
+  #onFrame(frame: Frame): Promise<void> | undefined {
     switch (frame.type) {
       case "msg":
-        this.#inOrder(() => this.#receive(frame));
-        return;
+        return this.#inOrder(() => this.#receive(frame));
       case "delivered": {
         const id = stringField(frame, "id", 64);
         const by = stringField(frame, "by", 64);
@@ -507,14 +521,16 @@ export class ChatClient {
         return;
       }
       case "nack":
-        return this.#onNack(frame);
+        this.#onNack(frame);
+        return;
       case "keys":
       case "error": {
         const id = typeof frame.id === "string" ? frame.id : undefined;
         const lookup = id === undefined ? undefined : this.#lookups.get(id);
         if (lookup) {
           this.#lookups.delete(id!);
-          return lookup(frame);
+          lookup(frame);
+          return;
         }
         if (frame.type === "keys") return;
         if (id !== undefined) this.#pending.delete(id);
@@ -542,7 +558,7 @@ export class ChatClient {
         return;
       }
       case "who":
-        this.#inOrder(() => this.#onWho(frame));
+        return this.#inOrder(() => this.#onWho(frame));
         return;
       case "ping":
         this.#fc.send({ type: "pong" });
@@ -817,6 +833,8 @@ export class ChatClient {
         );
       }
       this.#emit({ type: "sent", id, to: peer.name });
+      // A long paste waits for the socket instead of piling up in memory.
+      if (this.#fc.queuedBytes > SEND_BACKLOG_BYTES) await this.#fc.drained();
     } catch (err) {
       this.#sendFailed(id, peer.name, err);
     }
