@@ -5,7 +5,12 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { RECONNECT_DEFAULTS, runConnect, runKeys } from "./client/mod.ts";
+import {
+  oneLine,
+  RECONNECT_DEFAULTS,
+  runConnect,
+  runKeys,
+} from "./client/mod.ts";
 import {
   certificateFingerprint,
   ChatError,
@@ -77,7 +82,7 @@ Server limits (chat serve); each closes only the connection over it:
                          no answer closes the connection (default ${
   LIMITS.idleTimeoutMs / 1000
 })
-  --msg-rate N           messages a second per connection, on average; over it
+  --msg-rate N           messages a second per user, on average; over it
                          they are refused (rate_limited), and a sender that
                          keeps on is disconnected (default ${LIMITS.messageRate}; 0: no limit)
   --msg-burst N          messages at once after a quiet spell, e.g. a paste
@@ -400,7 +405,8 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof ChatError) {
-      console.error(`chat: error: ${err.message}`);
+      // It may quote the server (a login refusal): one line, no escapes.
+      console.error(`chat: error: ${oneLine(err.message)}`);
       const hint = HINTS[err.code];
       if (hint) console.error(`chat: hint: ${hint}`);
       return 1;

@@ -621,7 +621,13 @@ async function main(args: string[]): Promise<number> {
     console.error(`loadtest: error: ${(err as Error).message}`);
     return 2;
   }
-  const result = await runLoadtest(options);
+  let result: Record<string, unknown>;
+  try {
+    result = await runLoadtest(options);
+  } catch (err) {
+    console.error(`loadtest: error: ${(err as Error).message}`);
+    return 1;
+  }
   if (values.json) console.log(JSON.stringify(result));
   else printTable(result);
   return 0;

@@ -99,8 +99,6 @@ interface Pending {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
-/** Received messages waiting to be checked before the reader pauses. */
-const MAX_RECEIVE_BACKLOG = 256;
 /** Unsent bytes after which sending waits for the socket to drain (1 MiB). */
 const SEND_BACKLOG_BYTES = 1024 * 1024;
 /** Longest wait for a look-up answer, in ms. */
@@ -173,7 +171,6 @@ export class ChatClient {
   #sendChain: Promise<void> = Promise.resolve();
   /** Sealed frames leave through this chain, in the order they were queued. */
   #outChain: Promise<void> = Promise.resolve();
-  #receiveBacklog = 0;
   #receiveChain: Promise<void> = Promise.resolve();
   #name: string;
   #fingerprint = "";
@@ -396,7 +393,8 @@ export class ChatClient {
       this.#fc.send({ type: "auth", signature: sig.toBase64() });
     } else if (frame.type === "welcome") {
       const name = stringField(frame, "name", 64);
-      if (nameKey(name) !== nameKey(this.#name)) {
+      // ASCII only: nameKey alone folds the Kelvin sign (U+212A) to "k".
+      if (nameKey(name) !== nameKey(this.#name) || /[^\x21-\x7e]/.test(name)) {
         throw new ProtocolError(
           "bad_field",
           `Server welcomed "${name}", not "${this.#name}"`,
@@ -474,11 +472,10 @@ export class ChatClient {
 
   /**
    * Runs incoming work in arrival order; a failure is reported, never fatal.
-   * Returns a promise to wait on while the backlog is long, so the reader
-   * stops reading (TCP backpressure) instead of piling frames up in memory.
+   * The reader never waits for this work: it may need a look-up answer that
+   * only the reader can deliver. The relay's rate limit bounds the backlog.
    */
-  #inOrder(task: () => Promise<void>): Promise<void> | undefined {
-    this.#receiveBacklog++;
+  #inOrder(task: () => Promise<void>): void {
     this.#receiveChain = this.#receiveChain.then(task).catch((err) => {
       const e = err instanceof ChatError || err instanceof SecurityError
         ? err
@@ -487,18 +484,14 @@ export class ChatClient {
           `Internal error: ${(err as Error).message}`,
         );
       this.#emit({ type: "error", code: e.code, message: e.message });
-    }).finally(() => {
-      this.#receiveBacklog--;
     });
-    return this.#receiveBacklog > MAX_RECEIVE_BACKLOG
-      ? this.#receiveChain
-      : undefined;
   }
 
-  #onFrame(frame: Frame): Promise<void> | undefined {
+  #onFrame(frame: Frame): void {
     switch (frame.type) {
       case "msg":
-        return this.#inOrder(() => this.#receive(frame));
+        this.#inOrder(() => this.#receive(frame));
+        return;
       case "delivered": {
         const id = stringField(frame, "id", 64);
         const by = stringField(frame, "by", 64);
@@ -558,7 +551,7 @@ export class ChatClient {
         return;
       }
       case "who":
-        return this.#inOrder(() => this.#onWho(frame));
+        this.#inOrder(() => this.#onWho(frame));
         return;
       case "ping":
         this.#fc.send({ type: "pong" });

@@ -8,6 +8,7 @@
 import readline from "node:readline";
 import process from "node:process";
 import type { ClientEvent } from "./client.ts";
+import { escapeControls } from "../protocol/mod.ts";
 
 /** Prints events. */
 export type Printer = (event: ClientEvent) => void;
@@ -36,21 +37,17 @@ export function visible(text: string): string {
   return escapeControls(text).replaceAll("\n", "\n    ");
 }
 
-// deno-lint-ignore no-control-regex
-const CONTROLS =
-  /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
-
-function escapeControls(text: string): string {
-  return text.replace(CONTROLS, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x20
-      ? "^" + String.fromCharCode(code + 64)
-      : `\\u{${code.toString(16)}}`;
-  });
-}
-
-/** One line of untrusted text: controls and newlines made visible. */
-function oneLine(text: string): string {
+/**
+ * One line of untrusted text (a name, an error message from the server):
+ * control characters and newlines made visible, so it stays one line.
+ *
+ * @example Usage
+ * ```ts
+ * import { oneLine } from "./output.ts";
+ * if (oneLine("ok\nbob: hi\x1b[2J") !== "ok^Jbob: hi^[[2J") throw new Error();
+ * ```
+ */
+export function oneLine(text: string): string {
   return escapeControls(text).replaceAll("\n", "^J");
 }
 

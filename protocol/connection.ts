@@ -12,9 +12,8 @@ import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from "./frame.ts";
 export const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
 /**
  * Read buffer sizes, in bytes: a connection starts small, so ten thousand
- * idle ones hold little memory; a read that fills the buffer doubles it, up
- * to the largest size, and a read under a quarter of it goes back to the
- * first size.
+ * idle ones hold little memory (after the 1.2 KB login frame, 2 KiB each),
+ * and a read that fills the buffer doubles it, up to the largest size.
  */
 const READ_BUFFER_BYTES = { first: 1024, max: 64 * 1024 };
 /**
@@ -190,8 +189,6 @@ export class FramedConnection {
       const frames = this.#decoder.push(buf.subarray(0, n));
       if (n === buf.length && n < READ_BUFFER_BYTES.max) {
         buf = new Uint8Array(n * 2);
-      } else if (n < buf.length / 4 && buf.length > READ_BUFFER_BYTES.first) {
-        buf = new Uint8Array(READ_BUFFER_BYTES.first);
       }
       for (const payload of frames) {
         const pending = onFrame(payload);

@@ -10,3 +10,4 @@ export * from "./messages.ts";
 export * from "./name.ts";
 export * from "./connection.ts";
 export * from "./tls.ts";
+export * from "./control_chars.ts";

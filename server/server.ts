@@ -10,6 +10,7 @@ import {
   bytesField,
   ChatError,
   encodeFrame,
+  escapeControls,
   type Frame,
   FramedConnection,
   intField,
@@ -49,11 +50,12 @@ export interface ServerOptions {
    */
   idleTimeoutMs?: number;
   /**
-   * Frames a logged-in connection may send per second, on average; 0 means
-   * no limit. Default 20. Acks of relayed messages are free.
+   * Frames a logged-in user may send per second, on average (one token
+   * bucket per name, kept across reconnects); 0 means no limit. Default 20.
+   * Acks of relayed messages are free.
    */
   messageRate?: number;
-  /** Frames a connection may send at once after a quiet spell (the bucket size). Default 100. */
+  /** Frames a user may send at once after a quiet spell (the bucket size). Default 100. */
   messageBurst?: number;
   /** Most open connections in total. Default 10,000. */
   maxConnections?: number;
@@ -184,7 +186,8 @@ interface Unconfirmed {
  */
 export function startServer(options: ServerOptions = {}): Server {
   const log = options.log ??
-    ((line: string) => console.error(`chat: ${escapeControls(line)}`));
+    ((line: string) =>
+      console.error(`chat: ${escapeControls(line).replaceAll("\n", "^J")}`));
   const db = openDatabase(options.database ?? ":memory:");
   const store = new Store(db);
   const queue = new MessageQueue(db, { ...QUEUE_LIMITS, ...options.queue });
@@ -396,7 +399,12 @@ export function startServer(options: ServerOptions = {}): Server {
       if (known && known.session === frame.session) m.kt = known.kt;
     }
     const target = online.get(targetKey);
-    if (target && !target.draining) {
+    // A recipient that reads slower than it is sent to gets the overflow
+    // from the store, in order, as its socket drains: neither it nor its
+    // senders are cut off, and memory stays bounded.
+    const behind = target !== undefined &&
+      target.fc.queuedBytes > connOptions.maxQueueBytes / 2;
+    if (target && !target.draining && !behind) {
       // Made at the first message: idle connections do without.
       client.relayPrefix ??= encoder.encode(
         `{"type":"msg","from":${JSON.stringify(client.binding!.name)},"m":`,
@@ -417,6 +425,7 @@ export function startServer(options: ServerOptions = {}): Server {
       return;
     }
     keep(recipient.name, m);
+    if (target && behind) drain(target);
   }
 
   /** Sends `{"type":"msg","from":…,"m":<payload>}` by splicing bytes. */
@@ -880,13 +889,4 @@ export function startServer(options: ServerOptions = {}): Server {
       db.close();
     },
   };
-}
-
-/** Log lines show untrusted text with control characters escaped. */
-function escapeControls(line: string): string {
-  // deno-lint-ignore no-control-regex
-  return line.replace(
-    /[\x00-\x1f\x7f-\x9f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
 }

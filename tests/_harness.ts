@@ -157,11 +157,16 @@ export class ServerProc extends Proc {
   /**
    * Starts `chat serve --port 0 ARGS` and waits for `listening on`; state
    * lives in memory (`--data :memory:`) unless ARGS give `--data`.
+   *
+   * @param env more environment variables, e.g. `DENO_V8_FLAGS`
    */
-  static async start(args: string[] = []): Promise<ServerProc> {
+  static async start(
+    args: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<ServerProc> {
     // Tests never share the user's data folder unless they ask.
     const data = args.includes("--data") ? [] : ["--data", ":memory:"];
-    const p = new ServerProc(["serve", "--port", "0", ...data, ...args]);
+    const p = new ServerProc(["serve", "--port", "0", ...data, ...args], env);
     const line = await p.until(
       () => p.out.find((l) => l.startsWith("listening on ")),
       "listening on",

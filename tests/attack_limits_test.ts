@@ -157,10 +157,14 @@ Deno.test("half-open connections: a peer that stops answering pings is closed; l
   assert.equal(await server.stop(), 0);
 });
 
-Deno.test("a client that never reads is disconnected at the outbound bound; memory stays bounded", async () => {
+Deno.test("a client that never reads: the overflow is stored (bounded), senders get queue_full, the idle timeout closes it; memory stays bounded", async () => {
   const server = await ServerProc.start([
     "--max-queue-bytes",
     "1048576",
+    "--queue-bytes",
+    "3000000",
+    "--idle-timeout",
+    "1",
     "--msg-rate",
     "0",
   ]);
@@ -171,14 +175,14 @@ Deno.test("a client that never reads is disconnected at the outbound bound; memo
   mallory.startReading();
   const before = memory(server.child.pid).rss;
 
-  // 100 KB messages to carol until the server gives up on her.
+  // 100 KB messages to carol until her stored overflow is full.
   const ct = new Uint8Array(75_000).toBase64();
   let sent = 0;
   const talk = (async () => {
     for (let i = 0; i < 5; i++) await stillChatting(alice, bob, `chat-${i}`);
   })();
-  while (!server.err.some((l) => /closed carol: slow_reader/.test(l))) {
-    assert.ok(sent < 2000, "carol was never disconnected");
+  while (!mallory.frames.some((f) => f.code === "queue_full")) {
+    assert.ok(sent < 2000, "the relay never refused more for carol");
     await mallory.send({
       type: "send",
       id: `m${sent++}`,
@@ -188,11 +192,17 @@ Deno.test("a client that never reads is disconnected at the outbound bound; memo
       iv: "AAAAAAAAAAAAAAAAAAAAAA==",
       ct,
       mac: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+      kt: { wrapped: "AA==", signature: "AA==", timestamp: 0 },
     });
     if (sent % 20 === 0) await sleep(20);
   }
+  assert.ok(mallory.frames.some((f) => f.type === "queued"));
   await talk;
   await bob.waitFor({ type: "leave", name: "carol" });
+  assert.ok(
+    server.err.some((l) => /closed carol: idle_timeout/.test(l)),
+    server.err.join("\n"),
+  );
   const growth = (memory(server.child.pid).rss - before) / 1024 / 1024;
   // A backlog of 1 MiB, a few frames being parsed, and socket buffers.
   assert.ok(growth < 64, `server RSS grew by ${growth.toFixed(1)} MiB`);

@@ -1,0 +1,610 @@
+/**
+ * Regression tests for the flaws found in the security review: each one
+ * plays the attack against real client and server processes and checks
+ * what the user would see. The hostile relay here is a {@linkcode FakeRelay}:
+ * no real server behind it, it lets anyone in and answers as the test says.
+ */
+import assert from "node:assert/strict";
+import { PinStore } from "../client/pins.ts";
+import { parseIdentity } from "../client/key_store.ts";
+import {
+  fingerprint,
+  formatFingerprint,
+  type Identity,
+  importPeerKeys,
+  SendSession,
+} from "../crypto/mod.ts";
+import {
+  encodeFrame,
+  type Frame,
+  FramedConnection,
+  MAX_FRAME_BYTES,
+  MAX_TEXT_BYTES,
+  parseFrame,
+} from "../protocol/mod.ts";
+import { RawSession } from "./_attack.ts";
+import {
+  ClientProc,
+  Proc,
+  RawClient,
+  ServerProc,
+  testHome,
+} from "./_harness.ts";
+
+const FIXTURES = new URL("./fixtures/keys/", import.meta.url).pathname;
+
+/** A fixture user: public keys as on the wire, and the identity. */
+interface Fixture {
+  sign: string;
+  kx: string;
+  identity: Identity;
+  fingerprint: string;
+}
+
+async function fixture(name: string): Promise<Fixture> {
+  const text = await Deno.readTextFile(`${FIXTURES}${name}.json`);
+  const { sign, kx } = JSON.parse(text);
+  const fp = await fingerprint({
+    sign: Uint8Array.fromBase64(sign),
+    kx: Uint8Array.fromBase64(kx),
+  });
+  return {
+    sign,
+    kx,
+    identity: await parseIdentity(name, text),
+    fingerprint: formatFingerprint(fp),
+  };
+}
+
+/**
+ * A `send` frame from `from` to `to`, sealed with a fresh session signed by
+ * `signer` (the real sender, or an impostor).
+ */
+async function sealedSend(
+  signer: Fixture,
+  from: string,
+  to: string,
+  toKeys: Fixture,
+  text: string,
+): Promise<Frame> {
+  const keys = await importPeerKeys({
+    sign: Uint8Array.fromBase64(toKeys.sign),
+    kx: Uint8Array.fromBase64(toKeys.kx),
+  });
+  const session = await SendSession.start(signer.identity, from, to, keys);
+  const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
+  const { header, sealed } = await session.seal(
+    id,
+    new TextEncoder().encode(text),
+  );
+  const t = session.transport;
+  return {
+    type: "send",
+    id,
+    to,
+    session: session.key.id.toBase64(),
+    counter: header.counter,
+    iv: sealed.iv.toBase64(),
+    ct: sealed.ciphertext.toBase64(),
+    mac: sealed.mac.toBase64(),
+    kt: {
+      wrapped: t.wrapped.toBase64(),
+      signature: t.signature.toBase64(),
+      timestamp: t.timestamp,
+    },
+  };
+}
+
+/** How a {@linkcode FakeRelay} logs a client in, by the name in its `hello`. */
+interface LoginScript {
+  /** The challenge nonce; default 32 random bytes. */
+  nonce?: (name: string) => Uint8Array;
+  /** The name in `welcome`; default the name asked for. */
+  welcome?: (name: string) => string;
+  /** An `error` frame sent instead of the challenge; default none. */
+  refusal?: (name: string) => Frame | undefined;
+}
+
+/**
+ * A hostile relay with no server behind it: it answers `hello` with a
+ * challenge and `auth` with a welcome, checking nothing, and hands every
+ * frame (after its own answer) to the test's `onFrame`. It records what
+ * each client sent, by the name in its `hello`.
+ */
+class FakeRelay {
+  /** The port clients connect to. */
+  readonly port: number;
+  /** Frames received, with the name of the client that sent them. */
+  readonly received: { name: string; frame: Frame }[] = [];
+  readonly #listener: Deno.TcpListener;
+  readonly #conns = new Set<FramedConnection>();
+  readonly #tasks: Promise<void>[] = [];
+  readonly #accepting: Promise<void>;
+
+  constructor(
+    onFrame: (fc: FramedConnection, frame: Frame) => void | Promise<void> =
+      () => {},
+    login: LoginScript = {},
+  ) {
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.port = this.#listener.addr.port;
+    const listener = this.#listener;
+    this.#accepting = (async () => {
+      for await (const conn of listener) {
+        const fc = new FramedConnection(conn, {
+          maxFrameBytes: 4 * MAX_FRAME_BYTES,
+        });
+        this.#conns.add(fc);
+        let name = "?";
+        this.#tasks.push(
+          fc.readFrames(async (payload) => {
+            const frame = parseFrame(payload);
+            if (frame.type === "hello") name = String(frame.name);
+            this.received.push({ name, frame });
+            const refusal = login.refusal?.(name);
+            if (frame.type === "hello" && refusal) {
+              fc.send(refusal);
+            } else if (frame.type === "hello") {
+              const nonce = login.nonce?.(name) ??
+                crypto.getRandomValues(new Uint8Array(32));
+              fc.send({ type: "challenge", nonce: nonce.toBase64() });
+            } else if (frame.type === "auth") {
+              const welcomed = login.welcome?.(name) ?? name;
+              fc.send({
+                type: "welcome",
+                name: welcomed,
+                users: [welcomed],
+                total: 1,
+              });
+            }
+            await onFrame(fc, frame);
+          }).catch(() => {}).finally(() => fc.close()),
+        );
+      }
+    })();
+  }
+
+  /** Frames of one type received from `name`. */
+  from(name: string, type: string): Frame[] {
+    return this.received.filter((r) => r.name === name).map((r) => r.frame)
+      .filter((f) => f.type === type);
+  }
+
+  /** Sends a frame to every client connected. */
+  send(frame: Frame): void {
+    for (const fc of this.#conns) fc.send(frame);
+  }
+
+  /** Closes the listener and every connection, and waits for the loops. */
+  async close(): Promise<void> {
+    this.#listener.close();
+    await this.#accepting;
+    for (const fc of this.#conns) fc.close();
+    await Promise.all(this.#tasks);
+  }
+}
+
+/** `chat connect` in text mode (what a person sees), without reconnecting. */
+function textClient(name: string, port: number, home: string): Proc {
+  return new Proc([
+    "connect",
+    "--name",
+    name,
+    "--port",
+    String(port),
+    "--home",
+    home,
+    "--reconnect-for",
+    "0",
+  ]);
+}
+
+/** Waits for a text-mode client's `connected as` line. */
+async function textReady(p: Proc): Promise<void> {
+  await p.until(
+    () => p.out.find((l) => l.startsWith("connected as ")),
+    "connected as",
+  );
+}
+
+/** Characters a terminal acts on: C0 but tab, DEL, C1, bidi and line separators. */
+const ACTIVE =
+  // deno-lint-ignore no-control-regex
+  /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+
+/** The lines a text-mode client printed that read as a message from `name`. */
+function linesAs(p: Proc, name: string): string[] {
+  return [...p.out, ...p.err].filter((l) => l.startsWith(`${name}:`));
+}
+
+function assertNoActive(p: Proc): void {
+  for (const line of [...p.out, ...p.err]) {
+    assert.doesNotMatch(line, ACTIVE, JSON.stringify(line));
+  }
+}
+
+/** alice's pins, by name, as in her pin file. */
+async function pinFile(
+  home: string,
+): Promise<Record<string, { sign: string; verified: boolean }>> {
+  const o = JSON.parse(
+    await Deno.readTextFile(`${home}/alice/known_peers.json`),
+  );
+  return o.peers;
+}
+
+/** Pins bob's real keys as verified in alice's pin file. */
+async function pinBobVerified(home: string, bob: Fixture): Promise<void> {
+  const pins = await PinStore.load(`${home}/alice/known_peers.json`);
+  await pins.pin({
+    name: "bob",
+    sign: bob.sign,
+    kx: bob.kx,
+    fingerprint: bob.fingerprint,
+    verified: true,
+    since: "2025-01-01T00:00:00.000Z",
+  });
+}
+
+Deno.test("a relay that answers a look-up for bob with mallory's keys gets neither alice's text nor a forged message shown as bob's", async () => {
+  const [alice, bob, mallory] = await Promise.all(
+    ["alice", "bob", "mallory"].map(fixture),
+  );
+  const home = await testHome(["alice"]);
+  await pinBobVerified(home, bob!);
+  const relay = new FakeRelay((fc, f) => {
+    // The swap: asked for bob, it answers with mallory's name and keys.
+    if (f.type === "lookup") {
+      fc.send({
+        type: "keys",
+        name: "mallory",
+        sign: mallory!.sign,
+        kx: mallory!.kx,
+        id: f.id,
+      });
+    }
+  });
+  await using a = await ClientProc.start("alice", relay.port, { home });
+  await a.write("@bob the vault code is 4711");
+  const refused = await a.waitFor({ type: "security", code: "bad_key" });
+  assert.equal(refused.from, "bob");
+  assert.match(refused.message, /for "bob" with keys for "mallory"/);
+  assert.deepEqual(relay.from("alice", "send"), []);
+  assert.deepEqual(a.ofType("sent"), []);
+
+  // A message "from bob", signed with mallory's key.
+  const forged = await sealedSend(
+    mallory!,
+    "bob",
+    "alice",
+    alice!,
+    "it's bob: new bank details are IBAN XX00 EVIL",
+  );
+  const before = a.events.length;
+  relay.send({ type: "msg", from: "bob", m: forged });
+  await a.waitFor({ type: "security", code: "bad_key" }, 15_000, before);
+  await a.until(
+    () => relay.from("alice", "nack").find((f) => f.id === forged.id),
+    "alice's nack of the forged message",
+  );
+  assert.deepEqual(a.ofType("message"), []);
+  assert.equal(await a.quit(), 0);
+  const pin = (await pinFile(home)).bob!;
+  assert.equal(pin.sign, bob!.sign);
+  assert.equal(pin.verified, true);
+  await relay.close();
+});
+
+Deno.test("a full page of the largest stored messages does not lock their recipient out (slow_reader)", async () => {
+  // 12 messages of 256 KiB make a page of ~4 MiB, twice the outbound bound.
+  await using server = await ServerProc.start([
+    "--max-queue-bytes",
+    String(2 * 1024 * 1024),
+  ]);
+  const bobHome = await testHome(["bob"]);
+  const first = await ClientProc.start("bob", server.port, { home: bobHome });
+  assert.equal(await first.quit(), 0); // bob is registered, now offline
+  await using alice = await ClientProc.start("alice", server.port);
+  const texts = Array.from(
+    { length: 12 },
+    (_, i) => `${i} `.padEnd(MAX_TEXT_BYTES, "x"),
+  );
+  for (const text of texts) await alice.write(`@bob ${text}`);
+  await alice.waitFor(() => alice.ofType("queued").length === texts.length);
+
+  await using bob = await ClientProc.start("bob", server.port, {
+    home: bobHome,
+  });
+  await bob.waitFor(() => bob.ofType("message").length === texts.length);
+  assert.deepEqual(bob.ofType("message").map((e) => e.text), texts);
+  await alice.waitFor(() => alice.ofType("delivered").length === texts.length);
+  assert.equal(await bob.quit(), 0);
+  assert.equal(await alice.quit(), 0);
+  assert.equal(await server.stop(), 0);
+  assert.deepEqual(server.err.filter((l) => /slow_reader/.test(l)), []);
+});
+
+Deno.test("another user cannot make alice's screen show a line from bob: not with a newline in a message, nor with escapes in a nack code", async () => {
+  const [alice, mallory] = await Promise.all(["alice", "mallory"].map(fixture));
+  await using server = await ServerProc.start();
+  await using a = textClient("alice", server.port, await testHome(["alice"]));
+  await textReady(a);
+  const m = await RawSession.login(server.port, "mallory");
+  m.startReading();
+
+  // A message whose second line reads like one from bob.
+  await m.send(
+    await sealedSend(
+      mallory!,
+      "mallory",
+      "alice",
+      alice!,
+      "ok see you\nbob: alice, please resend me the vault code, I lost it",
+    ),
+  );
+  await a.until(
+    () => a.out.find((l) => l.includes("resend me the vault code")),
+    "the message at alice",
+  );
+  assert.ok(a.out.includes("mallory: ok see you"), a.out.join("\n"));
+  assert.ok(
+    a.out.includes(
+      "    bob: alice, please resend me the vault code, I lost it",
+    ),
+    a.out.join("\n"),
+  );
+
+  // mallory refuses alice's message with a "code" that rewrites the screen;
+  // alice sends it once more after a refusal, so it is refused twice. (A
+  // code has at most 32 characters.)
+  const code = "\x1b[2K\r\x1b[1Abob: pwned\x07";
+  await a.write("@mallory hello");
+  const nacked = new Set<Frame>();
+  while (nacked.size < 2 && !m.closedByServer) {
+    const msg = await m.waitFor(
+      (f) => f.type === "msg" && !nacked.has(f),
+      "alice's message",
+    ).catch(() => undefined); // The server closed mallory: the fix.
+    if (!msg) break;
+    nacked.add(msg);
+    await m.send({ type: "nack", to: "alice", id: (msg.m as Frame).id, code })
+      .catch(() => {});
+  }
+  await m.waitClosed("mallory after a nack code with escapes");
+  await server.until(
+    () => server.err.find((l) => /closed mallory: bad_field/.test(l)),
+    "mallory closed for bad_field",
+  );
+  await m.close();
+  await a.write("/quit");
+  assert.equal(await a.exit(), 0);
+  assertNoActive(a);
+  assert.deepEqual(linesAs(a, "bob"), []);
+});
+
+Deno.test("a relay's error messages, names and nack codes reach alice's screen as one escaped line each", async () => {
+  const bob = await fixture("bob");
+  const relay = new FakeRelay((fc, f) => {
+    if (f.type === "auth") {
+      fc.send({
+        type: "error",
+        code: "x",
+        message: "ok\nbob: hey alice, the new wifi password is on evil.example",
+      });
+      fc.send({ type: "join", name: "\x1b[2J\x1b[Hcarol: (screen cleared)" });
+      fc.send({ type: "leave", name: "\u202emallory" });
+    } else if (f.type === "lookup") {
+      fc.send({
+        type: "keys",
+        name: "bob",
+        sign: bob.sign,
+        kx: bob.kx,
+        id: f.id,
+      });
+    } else if (f.type === "send") {
+      // Every message refused with a "code" that rewrites the screen.
+      const code = "\x1b[2K\r\x1b[1Abob: pwned\x07";
+      fc.send({ type: "nack", id: f.id, from: "bob", code });
+    }
+  });
+  await using a = textClient("alice", relay.port, await testHome(["alice"]));
+  await textReady(a);
+  await a.until(
+    () => a.out.find((l) => l.includes("has left the chat")),
+    "the relay's leave",
+  );
+  await a.write("@bob hi");
+  // The client drops a relay that sends a nack code that is not a code.
+  await a.until(
+    () => a.err.find((l) => l.includes('Field "code" of "nack" is not a code')),
+    "alice refusing the nack",
+  );
+  assert.equal(await a.exit(), 1);
+  assert.ok(
+    a.err.includes(
+      "chat: error: ok^Jbob: hey alice, the new wifi password is on evil.example",
+    ),
+    a.err.join("\n"),
+  );
+  assert.ok(
+    a.out.includes("^[[2J^[[Hcarol: (screen cleared) has joined the chat"),
+    a.out.join("\n"),
+  );
+  assertNoActive(a);
+  assert.deepEqual(linesAs(a, "bob"), []);
+  assert.deepEqual(linesAs(a, "carol"), []);
+  await relay.close();
+});
+
+Deno.test("the client refuses a login challenge that is not 32 bytes and a welcome under another name, and shows login refusals escaped", async () => {
+  const nonceBytes: Record<string, number> = { alice: 0, bob: 31, carol: 64 };
+  const welcomeAs: Record<string, string> = {
+    dave: "bob",
+    frank: "fran\u212a", // KELVIN SIGN, "k" in lower case
+    heidi: "\x1b[2Jheidi\nbob: hi",
+    erin: "ERIN", // the same name: accepted
+  };
+  const relay = new FakeRelay(() => {}, {
+    nonce: (name) =>
+      crypto.getRandomValues(new Uint8Array(nonceBytes[name] ?? 32)),
+    welcome: (name) => welcomeAs[name] ?? name,
+    refusal: (name) =>
+      name === "grace"
+        ? { type: "error", code: "x", message: "ok\nbob: hi\x1b]0;pwned\x07" }
+        : undefined,
+  });
+  const names = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "frank",
+    "heidi",
+    "grace",
+    "erin",
+  ];
+  const clients = await Promise.all(
+    names.map(async (name) =>
+      ClientProc.start(name, relay.port, {
+        home: await testHome([name]),
+        ready: false,
+      })
+    ),
+  );
+  try {
+    const erin = clients.at(-1)!;
+    await erin.waitFor({ type: "ready", name: "ERIN" });
+    assert.equal(await erin.quit(), 0);
+    for (const c of clients.slice(0, -1)) {
+      assert.equal(await c.exit(), 1, c.name);
+      assert.deepEqual(c.ofType("ready"), [], c.name);
+      assertNoActive(c);
+      assert.deepEqual(linesAs(c, "bob"), [], c.name);
+    }
+    for (const name of ["alice", "bob", "carol"]) {
+      assert.deepEqual(relay.from(name, "auth"), [], `${name} signed`);
+      const c = clients.find((c) => c.name === name)!;
+      // 64 bytes fail the field's bound, shorter ones the exact length.
+      assert.match(c.err[0] ?? "", /^chat: error: .*challenge/i, name);
+    }
+    const dave = clients.find((c) => c.name === "dave")!;
+    assert.ok(
+      dave.err.includes('chat: error: Server welcomed "bob", not "dave"'),
+      dave.err.join("\n"),
+    );
+    const grace = clients.find((c) => c.name === "grace")!;
+    assert.deepEqual(grace.err, ["chat: error: ok^Jbob: hi^[]0;pwned^G"]);
+  } finally {
+    for (const c of clients) await c[Symbol.asyncDispose]();
+    await relay.close();
+  }
+});
+
+Deno.test("a malformed who list is reported and the client keeps working", async () => {
+  const relay = new FakeRelay((fc, f) => {
+    if (f.type === "who") {
+      fc.send({ type: "who", users: [] }); // no total
+      fc.send({ type: "ping" });
+    }
+  });
+  await using a = await ClientProc.start("alice", relay.port);
+  await a.write("/who");
+  const err = await a.waitFor({ type: "error", code: "bad_field" });
+  assert.match(err.message, /"total"/);
+  await a.until(() => relay.from("alice", "pong")[0], "alice's pong");
+  assert.equal(await a.quit(), 0);
+  assert.equal(relay.from("alice", "bye").length, 1);
+  await relay.close();
+});
+
+Deno.test("/trust and /verify accept only keys already shown to the user, never keys fetched at that moment", async () => {
+  const [bob, mallory] = await Promise.all(["bob", "mallory"].map(fixture));
+  const home = await testHome(["alice"]);
+  await pinBobVerified(home, bob!);
+  // After a restart, the relay serves mallory's keys as bob's.
+  const relay = new FakeRelay((fc, f) => {
+    if (f.type === "lookup") {
+      fc.send({
+        type: "keys",
+        name: "bob",
+        sign: mallory!.sign,
+        kx: mallory!.kx,
+        id: f.id,
+      });
+    }
+  });
+  await using a = await ClientProc.start("alice", relay.port, { home });
+  for (const command of ["/trust bob", "/verify bob"]) {
+    const before = a.events.length;
+    await a.write(command);
+    await a.waitFor({ type: "error", code: "not_compared" }, 15_000, before);
+  }
+  assert.deepEqual(a.ofType("trust"), []);
+  assert.deepEqual(relay.from("alice", "lookup"), []);
+  assert.equal((await pinFile(home)).bob!.sign, bob!.sign);
+
+  // Shown first (a warning with the new safety number), then trusted: the
+  // keys trusted are the ones shown.
+  await a.write("/fingerprint bob");
+  await a.waitFor({ type: "security", code: "key_changed", from: "bob" });
+  const shown = await a.waitFor({ type: "fingerprint", name: "bob" });
+  assert.equal(shown.fingerprint, mallory!.fingerprint);
+  await a.write("/trust bob");
+  const trusted = await a.waitFor({ type: "trust", name: "bob" });
+  assert.equal(trusted.fingerprint, shown.fingerprint);
+  assert.equal(trusted.trust, "unverified");
+  assert.equal(await a.quit(), 0);
+  await relay.close();
+});
+
+Deno.test("the identity folder, with the receive log and pins, is made owner-only at each start", async () => {
+  const home = await testHome(["alice"]);
+  await Deno.writeTextFile(`${home}/alice/state.db`, ""); // as an old run left it
+  await Deno.chmod(`${home}/alice`, 0o755);
+  const relay = new FakeRelay();
+  await using a = await ClientProc.start("alice", relay.port, { home });
+  assert.equal((await Deno.stat(`${home}/alice`)).mode! & 0o777, 0o700);
+  assert.equal(await a.quit(), 0);
+  await relay.close();
+});
+
+Deno.test("the relay escapes what clients send in its log, and refuses an oversized session id", async () => {
+  await using server = await ServerProc.start();
+  // Before login: a frame type with newlines and terminal escapes.
+  const raw = await RawClient.connect(server.port);
+  await raw.write(
+    encodeFrame({
+      type: "x\nchat: login admin from 10.0.0.1\n\x1b]0;owned\x07\x1b[2J",
+    }),
+  );
+  const [refused] = await raw.framesUntilClosed();
+  assert.equal(refused?.code, "bad_frame");
+
+  // After login: a `send` whose session id the relay would keep, 64 KiB.
+  const m = await RawSession.login(server.port, "mallory");
+  m.startReading();
+  await m.send({
+    type: "send",
+    id: "i0",
+    to: "nobody",
+    session: new Uint8Array(64 * 1024).toBase64(),
+    kt: {},
+  });
+  await m.waitClosed("mallory after an oversized session id");
+  await m.close();
+  assert.equal(await server.stop(), 0);
+  assert.ok(
+    server.err.some((l) =>
+      l.startsWith('chat: closed mallory: bad_field: Field "session"')
+    ),
+    server.err.join("\n"),
+  );
+  assert.ok(
+    server.err.some((l) => l.includes("x^Jchat: login admin")),
+    server.err.join("\n"),
+  );
+  for (const line of server.err) {
+    assert.doesNotMatch(line, ACTIVE, JSON.stringify(line));
+    assert.ok(!line.startsWith("chat: login admin"), line);
+  }
+});
