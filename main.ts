@@ -73,8 +73,9 @@ Server state (chat serve):
 
 Server limits (chat serve); each closes only the connection over it:
   --max-frame-bytes N    largest frame accepted (default ${LIMITS.maxFrameBytes})
-  --max-queue-bytes N    unsent bytes held for one connection; past it the
-                         connection is dropped as not reading (default ${LIMITS.maxQueueBytes})
+  --max-queue-bytes N    unsent bytes held for one connection; past half of it
+                         messages wait in the store until it reads, past all
+                         of it the connection is dropped (default ${LIMITS.maxQueueBytes})
   --login-timeout S      seconds a new connection has to log in (default ${
   LIMITS.loginTimeoutMs / 1000
 })
