@@ -117,7 +117,7 @@ export function formatEvent(
       return {
         err: false,
         text:
-          `(${e.to} is offline: the server keeps your message until they log in)`,
+          `(the server keeps your message for ${e.to} until ${e.to} can take it)`,
       };
     case "info":
       return { err: false, text: e.message };

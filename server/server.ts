@@ -153,6 +153,8 @@ interface Client {
   unconfirmedBytes?: number;
   /** True while stored messages are being sent: new ones queue behind them. */
   draining?: boolean;
+  /** Set once the idle timeout has closed it, so that happens once. */
+  timedOut?: boolean;
   /** The last stored message sent on this connection. */
   drainedSeq?: number;
   /**
@@ -401,9 +403,15 @@ export function startServer(options: ServerOptions = {}): Server {
     const target = online.get(targetKey);
     // A recipient that reads slower than it is sent to gets the overflow
     // from the store, in order, as its socket drains: neither it nor its
-    // senders are cut off, and memory stays bounded.
+    // senders are cut off, and memory stays bounded. So does one with as
+    // many live messages unanswered as the relay remembers: a live message
+    // is sent only if it can be kept until answered, so that none is lost
+    // when the connection ends (bytes in socket buffers never arrive then).
     const behind = target !== undefined &&
-      target.fc.queuedBytes > connOptions.maxQueueBytes / 2;
+      (target.fc.queuedBytes > connOptions.maxQueueBytes / 2 ||
+        (target.unconfirmed?.size ?? 0) >= MAX_UNCONFIRMED ||
+        (target.unconfirmedBytes ?? 0) + payload.length >
+          MAX_UNCONFIRMED_BYTES);
     if (target && !target.draining && !behind) {
       // Made at the first message: idle connections do without.
       client.relayPrefix ??= encoder.encode(
@@ -445,7 +453,10 @@ export function startServer(options: ServerOptions = {}): Server {
     return true;
   }
 
-  /** Remembers a live message until the recipient answers it. */
+  /**
+   * Remembers a live message until the recipient answers it; bounded, as
+   * `relay` sends live only while there is room (MAX_UNCONFIRMED, _BYTES).
+   */
   function remember(target: Client, m: Unconfirmed): void {
     const key = `${nameKey(m.sender)} ${m.id}`;
     forget(target, key);
@@ -453,14 +464,6 @@ export function startServer(options: ServerOptions = {}): Server {
     unconfirmed.set(key, m);
     target.unconfirmedBytes = (target.unconfirmedBytes ?? 0) +
       m.payload.length;
-    // Bounded: a peer that never acks cannot grow it without end.
-    for (const oldest of unconfirmed.keys()) {
-      if (
-        unconfirmed.size <= MAX_UNCONFIRMED &&
-        target.unconfirmedBytes <= MAX_UNCONFIRMED_BYTES
-      ) break;
-      forget(target, oldest);
-    }
   }
 
   /** Forgets a live message; false when it was not there. */
@@ -717,7 +720,9 @@ export function startServer(options: ServerOptions = {}): Server {
     for (const c of all) {
       if (!c.binding || c.fc.closed) continue;
       const silent = now - c.lastFrame;
+      if (c.timedOut) continue; // Being closed.
       if (silent >= 2 * idleTimeoutMs) {
+        c.timedOut = true;
         log(`closed ${who(c)}: idle_timeout: no answer to a ping`);
         fail(
           c,
@@ -730,7 +735,12 @@ export function startServer(options: ServerOptions = {}): Server {
       }
     }
   }
-  const idleSweep = setInterval(sweepIdle, Math.max(10, idleTimeoutMs / 4));
+  // At least every second, so the pings of thousands of idle clients go out
+  // in small waves (those silent since the same second), not one big burst.
+  const idleSweep = setInterval(
+    sweepIdle,
+    Math.max(10, Math.min(1000, idleTimeoutMs / 4)),
+  );
 
   /** Refuses a connection over a limit: one error frame, then close. */
   function refuse(conn: Deno.Conn, err: ChatError): void {

@@ -13,7 +13,7 @@ import {
   MAX_FRAME_BYTES,
   parseFrame,
 } from "../protocol/mod.ts";
-import { fixtureHello } from "./_harness.ts";
+import { fixtureHello, RawClient } from "./_harness.ts";
 
 const FIXTURES = new URL("./fixtures/keys/", import.meta.url).pathname;
 
@@ -189,6 +189,51 @@ export class RawSession {
       } catch { /* already closed */ }
     }
     await this.#reading;
+  }
+}
+
+/**
+ * One connection of kind `i % 5`, the BR-18 mix of aborted handshakes:
+ * closed at once; 64 random bytes; half a hello; a whole hello with the
+ * challenge unread (a reset); every fifth a full login as grace (half of
+ * those after a `who`), then an abrupt close.
+ *
+ * @param hello the encoded `hello` frame of the fixture grace
+ */
+export async function abortedHandshake(
+  port: number,
+  i: number,
+  hello: Uint8Array,
+): Promise<void> {
+  switch (i % 5) {
+    case 0: { // connect, close at once
+      (await RawClient.connect(port)).close();
+      return;
+    }
+    case 1: { // 64 random bytes, then close
+      const raw = await RawClient.connect(port);
+      await raw.write(crypto.getRandomValues(new Uint8Array(64)));
+      await raw.framesUntilClosed(5000).catch(() => {});
+      return;
+    }
+    case 2: { // half a hello, then close
+      const raw = await RawClient.connect(port);
+      await raw.write(hello.subarray(0, hello.length >> 1));
+      raw.close();
+      return;
+    }
+    case 3: { // a whole hello, then close with the challenge unread (a reset)
+      const raw = await RawClient.connect(port);
+      await raw.write(hello);
+      await sleep(5);
+      raw.close();
+      return;
+    }
+    default: { // every fifth a full login, half of them then an abrupt close
+      const s = await RawSession.login(port, "grace");
+      if (i % 10 === 4) await s.send({ type: "who" });
+      await s.close();
+    }
   }
 }
 

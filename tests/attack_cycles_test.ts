@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { encodeFrame } from "../protocol/mod.ts";
-import { ClientProc, fixtureHello, RawClient, ServerProc } from "./_harness.ts";
+import { ClientProc, fixtureHello, ServerProc } from "./_harness.ts";
 import { memory } from "../bench/proc_stats.ts";
-import { openFds, RawSession, sleep } from "./_attack.ts";
+import { abortedHandshake, openFds, sleep } from "./_attack.ts";
 
 /**
  * Connect/disconnect cycles; `CHAT_CYCLES` overrides the count (the issue's
@@ -10,44 +10,6 @@ import { openFds, RawSession, sleep } from "./_attack.ts";
  */
 const CYCLES = Number(Deno.env.get("CHAT_CYCLES") ?? 2000);
 const WORKERS = 8;
-
-/** One cycle of kind `i % 5`, the BR-18 mix of aborted handshakes. */
-async function cycle(
-  port: number,
-  i: number,
-  hello: Uint8Array,
-): Promise<void> {
-  switch (i % 5) {
-    case 0: { // connect, close at once
-      (await RawClient.connect(port)).close();
-      return;
-    }
-    case 1: { // 64 random bytes, then close
-      const raw = await RawClient.connect(port);
-      await raw.write(crypto.getRandomValues(new Uint8Array(64)));
-      await raw.framesUntilClosed(5000).catch(() => {});
-      return;
-    }
-    case 2: { // half a hello, then close
-      const raw = await RawClient.connect(port);
-      await raw.write(hello.subarray(0, hello.length >> 1));
-      raw.close();
-      return;
-    }
-    case 3: { // a whole hello, then close with the challenge unread (a reset)
-      const raw = await RawClient.connect(port);
-      await raw.write(hello);
-      await sleep(5);
-      raw.close();
-      return;
-    }
-    default: { // every fifth a full login, half of them then an abrupt close
-      const s = await RawSession.login(port, "grace");
-      if (i % 10 === 4) await s.send({ type: "who" });
-      await s.close();
-    }
-  }
-}
 
 Deno.test(`${CYCLES} connect/disconnect cycles leak no file descriptors or memory`, async () => {
   // V8 grows its heap lazily and gives memory back only when it likes, so
@@ -64,7 +26,7 @@ Deno.test(`${CYCLES} connect/disconnect cycles leak no file descriptors or memor
     let next = 0;
     await Promise.all(
       Array.from({ length: WORKERS }, async () => {
-        while (next < count) await cycle(server.port, next++, hello);
+        while (next < count) await abortedHandshake(server.port, next++, hello);
       }),
     );
   };
