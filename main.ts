@@ -375,6 +375,10 @@ function keys(args: string[]): Promise<number> {
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   try {
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(USAGE);
+      return 0;
+    }
     switch (command) {
       case "serve":
         return await serve(rest);

@@ -11,7 +11,8 @@ import { ChatError, validateName } from "../protocol/mod.ts";
 import { ChatClient, type ClientEvent } from "./client.ts";
 import { type Command, HELP, parseLine } from "./commands.ts";
 import { loadOrCreateIdentity, resolveHome, userDir } from "./key_store.ts";
-import { jsonPrinter, type Printer, textPrinter } from "./output.ts";
+import { jsonPrinter, oneLine, type Printer, textPrinter } from "./output.ts";
+import { pasteInput } from "./paste.ts";
 import { passphraseSource } from "./passphrase.ts";
 import { PinStore } from "./pins.ts";
 import { ReceiveLog } from "./receive_log.ts";
@@ -59,6 +60,18 @@ const DRAIN_TIMEOUT_MS = 10_000;
  * @throws {ChatError} when keys cannot be loaded or the login is refused
  */
 export async function runConnect(opts: RunConnectOptions): Promise<number> {
+  try {
+    return await start(opts);
+  } catch (err) {
+    // A script reading JSON learns why the client ended, too.
+    if (opts.json && err instanceof ChatError) {
+      jsonPrinter()({ type: "error", code: err.code, message: err.message });
+    }
+    throw err;
+  }
+}
+
+async function start(opts: RunConnectOptions): Promise<number> {
   // Before the key store: no keys or folder for a name that cannot log in.
   validateName(opts.name);
   const home = resolveHome(opts.home);
@@ -93,10 +106,11 @@ async function chat(
   const terminal = Deno.stdin.isTerminal() && !opts.json;
   // Lines typed during login wait in stdin until readline starts below.
   let print: Printer = opts.json ? jsonPrinter() : textPrinter();
-  const idle = Promise.withResolvers<void>();
+  // Resolved (and renewed) whenever one of our messages reaches an end state.
+  let progress = Promise.withResolvers<void>();
   // Set once connected; events can arrive before connect() returns.
   let client: ChatClient | undefined;
-  const quit = Promise.withResolvers<"quit" | "eof">();
+  const quit = Promise.withResolvers<"quit" | "eof" | "interrupt">();
   // SIGTERM, and Ctrl-C when the terminal is not in raw mode: once logged
   // in, quit cleanly (bye, exit 0); before, just stop as the signal would.
   let ready = false;
@@ -112,11 +126,11 @@ async function chat(
     if (event.type === "ready") ready = true;
     print(event);
     if (
-      (event.type === "delivered" || event.type === "queued" ||
-        event.type === "error" || event.type === "security") &&
-      client?.pendingCount === 0
+      event.type === "delivered" || event.type === "queued" ||
+      event.type === "error" || event.type === "security"
     ) {
-      idle.resolve();
+      progress.resolve();
+      progress = Promise.withResolvers();
     }
   };
   try {
@@ -132,8 +146,23 @@ async function chat(
     Deno.removeSignalListener("SIGTERM", onTerm);
     throw err;
   }
-  const rl = readline.createInterface({
-    input: process.stdin,
+  const rl: readline.Interface = readline.createInterface({
+    input: terminal
+      ? pasteInput({
+        currentLine: () => rl.line,
+        line: (text) => {
+          const shown = text.length > 80
+            ? `${text.slice(0, 80)}… (${text.length} characters)`
+            : text;
+          print({
+            type: "info",
+            message: `${rl.getPrompt()}${oneLine(shown)}`,
+          });
+          onLine(text);
+        },
+        notice: (message) => print({ type: "info", message }),
+      })
+      : process.stdin,
     output: terminal ? process.stdout : undefined,
     terminal,
   });
@@ -142,34 +171,54 @@ async function chat(
   rl.setPrompt(`${c.name}> `);
   if (terminal) rl.prompt();
 
-  rl.on("line", (line) => {
+  // Commands run one after another, so their answers come in input order.
+  let commands = Promise.resolve();
+  const onLine = (line: string) => {
     let cmd: Command | undefined;
     try {
       cmd = parseLine(line);
     } catch (err) {
       if (!(err instanceof ChatError)) throw err;
-      print({ type: "error", code: err.code, message: err.message });
+      const { code, message } = err;
+      commands = commands.then(() => print({ type: "error", code, message }));
     }
-    if (cmd) run(c, cmd, print, () => quit.resolve("quit"));
+    if (cmd) {
+      const next = cmd;
+      commands = commands.then(() =>
+        run(c, next, print, () => quit.resolve("quit"))
+      );
+    }
     if (terminal && cmd?.kind !== "quit") rl.prompt();
-  });
-  rl.on("SIGINT", () => quit.resolve("quit"));
+  };
+  rl.on("line", onLine);
+  rl.on("SIGINT", () => quit.resolve("interrupt"));
   rl.on("close", () => quit.resolve("eof"));
 
   const outcome = await Promise.race([quit.promise, c.closed]);
   Deno.removeSignalListener("SIGINT", onInt);
   Deno.removeSignalListener("SIGTERM", onTerm);
   rl.close();
+  // Nothing may redraw the prompt of a closed readline.
+  print = opts.json ? jsonPrinter() : textPrinter();
+  if (terminal && outcome === "interrupt") process.stdout.write("\n");
   if (outcome instanceof ChatError) {
     print({ type: "error", code: outcome.code, message: outcome.message });
     await c.close();
     return 1;
   }
   if (outcome === "eof" && !terminal) {
-    // A script's input ended: let its messages arrive before leaving.
+    // A script's input ended: let its commands finish and its messages
+    // arrive before leaving.
+    await commands;
     await c.flush();
-    if (c.pendingCount > 0) {
-      await Promise.race([idle.promise, c.closed, delay(DRAIN_TIMEOUT_MS)]);
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    while (c.pendingCount > 0 && Date.now() < deadline) {
+      const end = await Promise.race([
+        progress.promise,
+        c.closed,
+        delay(deadline - Date.now()),
+      ]);
+      if (end instanceof ChatError) break;
     }
   }
   await c.close();
@@ -183,12 +232,12 @@ function delay(ms: number): Promise<void> {
   });
 }
 
-function run(
+async function run(
   client: ChatClient,
   cmd: Command,
   print: Printer,
   quit: () => void,
-): void {
+): Promise<void> {
   switch (cmd.kind) {
     case "dm":
       client.sendText(cmd.to, cmd.text);
@@ -203,11 +252,11 @@ function run(
       quit();
       return;
     case "fingerprint":
-      client.fingerprintOf(cmd.name).then(print, printError(print));
+      await client.fingerprintOf(cmd.name).then(print, printError(print));
       return;
     case "trust":
     case "verify":
-      client.trust(cmd.name, cmd.kind === "verify").then(
+      await client.trust(cmd.name, cmd.kind === "verify").then(
         print,
         printError(print),
       );

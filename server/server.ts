@@ -190,6 +190,14 @@ export function startServer(options: ServerOptions = {}): Server {
   const log = options.log ??
     ((line: string) =>
       console.error(`chat: ${escapeControls(line).replaceAll("\n", "^J")}`));
+  // The port first: a second server on a taken port never opens the data.
+  const address = {
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? DEFAULT_PORT,
+  };
+  const listener: Deno.Listener = options.tls
+    ? Deno.listenTls({ ...address, ...options.tls })
+    : Deno.listen(address);
   const db = openDatabase(options.database ?? ":memory:");
   const store = new Store(db);
   const queue = new MessageQueue(db, { ...QUEUE_LIMITS, ...options.queue });
@@ -199,13 +207,6 @@ export function startServer(options: ServerOptions = {}): Server {
       options.database ?? ":memory:"
     }: ${store.size} names, ${queue.size} messages kept for offline users`,
   );
-  const address = {
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? DEFAULT_PORT,
-  };
-  const listener: Deno.Listener = options.tls
-    ? Deno.listenTls({ ...address, ...options.tls })
-    : Deno.listen(address);
   const online = new Map<string, Client>();
   const all = new Set<Client>();
   /** Open connections per IP address. */
@@ -291,7 +292,7 @@ export function startServer(options: ServerOptions = {}): Server {
     if (frame.type !== "hello") {
       throw new ProtocolError(
         "bad_frame",
-        `Expected "hello", got "${frame.type}"`,
+        `Expected "hello", got ${JSON.stringify(frame.type.slice(0, 32))}`,
       );
     }
     const version = intField(frame, "version");
@@ -331,7 +332,7 @@ export function startServer(options: ServerOptions = {}): Server {
     if (frame.type !== "auth") {
       throw new ProtocolError(
         "bad_frame",
-        `Expected "auth", got "${frame.type}"`,
+        `Expected "auth", got ${JSON.stringify(frame.type.slice(0, 32))}`,
       );
     }
     const { claim, signKey, challenge } = client.login!;
@@ -692,7 +693,10 @@ export function startServer(options: ServerOptions = {}): Server {
       default:
         fail(
           client,
-          new ChatError("unknown_type", `Unknown frame type "${frame.type}"`),
+          new ChatError(
+            "unknown_type",
+            `Unknown frame type ${JSON.stringify(frame.type.slice(0, 32))}`,
+          ),
         );
     }
   }
