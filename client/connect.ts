@@ -51,6 +51,8 @@ export const RECONNECT_DEFAULTS = {
 
 /** How long a script waits at end of input for its messages to be delivered, in ms. */
 const DRAIN_TIMEOUT_MS = 10_000;
+/** How often that wait looks at what is still pending, in ms. */
+const DRAIN_POLL_MS = 50;
 
 /**
  * Runs an interactive or scripted client until `/quit`, end of input, or a
@@ -106,8 +108,6 @@ async function chat(
   const terminal = Deno.stdin.isTerminal() && !opts.json;
   // Lines typed during login wait in stdin until readline starts below.
   let print: Printer = opts.json ? jsonPrinter() : textPrinter();
-  // Resolved (and renewed) whenever one of our messages reaches an end state.
-  let progress = Promise.withResolvers<void>();
   // Set once connected; events can arrive before connect() returns.
   let client: ChatClient | undefined;
   const quit = Promise.withResolvers<"quit" | "eof" | "interrupt">();
@@ -125,13 +125,6 @@ async function chat(
   const emit = (event: ClientEvent) => {
     if (event.type === "ready") ready = true;
     print(event);
-    if (
-      event.type === "delivered" || event.type === "queued" ||
-      event.type === "error" || event.type === "security"
-    ) {
-      progress.resolve();
-      progress = Promise.withResolvers();
-    }
   };
   try {
     client = await ChatClient.connect({
@@ -171,8 +164,21 @@ async function chat(
   rl.setPrompt(`${c.name}> `);
   if (terminal) rl.prompt();
 
-  // Commands run one after another, so their answers come in input order.
+  // Commands run one after another, so their answers come in input order:
+  // at once while none waits on an answer, else behind those that do.
   let commands = Promise.resolve();
+  let waiting = 0;
+  const submit = (step: () => void | Promise<void>) => {
+    if (waiting === 0) {
+      const answer = step();
+      if (!answer) return;
+      waiting++;
+      commands = answer.finally(() => waiting--);
+      return;
+    }
+    waiting++;
+    commands = commands.then(step).finally(() => waiting--);
+  };
   const onLine = (line: string) => {
     let cmd: Command | undefined;
     try {
@@ -180,13 +186,11 @@ async function chat(
     } catch (err) {
       if (!(err instanceof ChatError)) throw err;
       const { code, message } = err;
-      commands = commands.then(() => print({ type: "error", code, message }));
+      submit(() => print({ type: "error", code, message }));
     }
     if (cmd) {
       const next = cmd;
-      commands = commands.then(() =>
-        run(c, next, print, () => quit.resolve("quit"))
-      );
+      submit(() => run(c, next, print, () => quit.resolve("quit")));
     }
     if (terminal && cmd?.kind !== "quit") rl.prompt();
   };
@@ -213,12 +217,12 @@ async function chat(
     await c.flush();
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     while (c.pendingCount > 0 && Date.now() < deadline) {
-      const end = await Promise.race([
-        progress.promise,
-        c.closed,
-        delay(deadline - Date.now()),
-      ]);
-      if (end instanceof ChatError) break;
+      const end = await Promise.race([c.closed, delay(DRAIN_POLL_MS)]);
+      if (end instanceof ChatError) {
+        print({ type: "error", code: end.code, message: end.message });
+        await c.close();
+        return 1;
+      }
     }
   }
   await c.close();
@@ -232,12 +236,12 @@ function delay(ms: number): Promise<void> {
   });
 }
 
-async function run(
+function run(
   client: ChatClient,
   cmd: Command,
   print: Printer,
   quit: () => void,
-): Promise<void> {
+): void | Promise<void> {
   switch (cmd.kind) {
     case "dm":
       client.sendText(cmd.to, cmd.text);
@@ -252,15 +256,13 @@ async function run(
       quit();
       return;
     case "fingerprint":
-      await client.fingerprintOf(cmd.name).then(print, printError(print));
-      return;
+      return client.fingerprintOf(cmd.name).then(print, printError(print));
     case "trust":
     case "verify":
-      await client.trust(cmd.name, cmd.kind === "verify").then(
+      return client.trust(cmd.name, cmd.kind === "verify").then(
         print,
         printError(print),
       );
-      return;
   }
 }
 

@@ -35,14 +35,14 @@ export function pasteInput(handlers: PasteHandlers): PassThrough {
   const input = new PassThrough({ encoding: "utf8" });
   Object.assign(input, {
     isTTY: true,
-    setRawMode(mode: boolean) {
+    setRawMode(mode: boolean): PassThrough {
       process.stdin.setRawMode(mode);
       return input;
     },
   });
   let held = "";
   process.stdin.setEncoding("utf8");
-  process.stdin.on("data", (chunk: string) => {
+  const onData = (chunk: string) => {
     if (held === "" && chunk.length < PASTE_CHARS) {
       input.write(chunk);
       return;
@@ -74,7 +74,15 @@ export function pasteInput(handlers: PasteHandlers): PassThrough {
         );
       }
     }
+  };
+  const onEnd = () => input.end();
+  process.stdin.on("data", onData);
+  process.stdin.on("end", onEnd);
+  // readline pauses its input when it closes: let go of stdin then.
+  input.on("pause", () => {
+    process.stdin.off("data", onData);
+    process.stdin.off("end", onEnd);
+    process.stdin.pause();
   });
-  process.stdin.on("end", () => input.end());
   return input;
 }

@@ -43,12 +43,8 @@ Deno.test("a 25-line paste passes the rate limit; a flood is refused, then cut o
   assert.match(notice.message, /20 messages a second/);
   assert.ok(typeof notice.id === "string");
   await bob.waitFor({ type: "leave", name: "mallory" });
-  await mallory.waitFor({
-    type: "error",
-    code: "rate_limited",
-    message:
-      "Kept sending over the limit of 20 messages a second; disconnected",
-  });
+  // Cut off: the client ends with an error. (The relay's last word may sit
+  // behind the refusals mallory has not read yet, so it is not required.)
   assert.notEqual(await mallory.exit(), 0);
   await server.until(
     () => server.err.find((l) => /closed mallory: rate_limited/.test(l)),
