@@ -746,10 +746,10 @@ export function startServer(options: ServerOptions = {}): Server {
     Math.max(10, Math.min(1000, idleTimeoutMs / 4)),
   );
 
-  /** Refuses a connection over a limit: one error frame, then close. */
-  function refuse(conn: Deno.Conn, err: ChatError): void {
+  /** The state of a connection that has just been accepted. */
+  function newClient(conn: Deno.Conn): Client {
     const addr = conn.remoteAddr as Deno.NetAddr;
-    const client: Client = {
+    return {
       fc: new FramedConnection(conn, connOptions),
       peer: `${addr.hostname}:${addr.port}`,
       lastFrame: Date.now(),
@@ -757,6 +757,11 @@ export function startServer(options: ServerOptions = {}): Server {
       strikes: 0,
       owed: 0,
     };
+  }
+
+  /** Refuses a connection over a limit: one error frame, then close. */
+  function refuse(conn: Deno.Conn, err: ChatError): void {
+    const client = newClient(conn);
     log(`refused ${client.peer}: ${err.code}: ${err.message}`);
     fail(client, err);
     closeSoon(client);
@@ -795,15 +800,7 @@ export function startServer(options: ServerOptions = {}): Server {
   }
 
   async function serveConn(conn: Deno.Conn): Promise<void> {
-    const addr = conn.remoteAddr as Deno.NetAddr;
-    const client: Client = {
-      fc: new FramedConnection(conn, connOptions),
-      peer: `${addr.hostname}:${addr.port}`,
-      lastFrame: Date.now(),
-      pinged: false,
-      strikes: 0,
-      owed: 0,
-    };
+    const client = newClient(conn);
     all.add(client);
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const timer = setTimeout(() => {

@@ -439,3 +439,20 @@ export async function sha256(text: string): Promise<string> {
   );
   return new Uint8Array(digest).toHex();
 }
+
+/** Waits until `client` has shown `n` events matching `match`; returns them. */
+export function waitCount(
+  client: ClientProc,
+  n: number,
+  match: (e: Event) => boolean,
+  timeoutMs = 20_000,
+): Promise<Event[]> {
+  return client.until(
+    () => {
+      const found = client.events.filter(match);
+      return found.length >= n ? found : undefined;
+    },
+    `${n} matching events at ${client.name}`,
+    timeoutMs,
+  );
+}

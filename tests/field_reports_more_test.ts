@@ -22,27 +22,11 @@ import {
   ServerProc,
   testHome,
   textOfBytes,
+  waitCount,
 } from "./_harness.ts";
 import { encodeFrame } from "../protocol/mod.ts";
 import { abortedHandshake, openFds, sleep } from "./_attack.ts";
 import { TcpProxy } from "./_proxy.ts";
-
-/** Waits until `client` has shown `n` events matching `match`; returns them. */
-function waitCount(
-  client: ClientProc,
-  n: number,
-  match: (e: Event) => boolean,
-  timeoutMs = 20_000,
-): Promise<Event[]> {
-  return client.until(
-    () => {
-      const found = client.events.filter(match);
-      return found.length >= n ? found : undefined;
-    },
-    `${n} matching events at ${client.name}`,
-    timeoutMs,
-  );
-}
 
 /**
  * `a` and `b` trade one short DM each way; each must arrive within

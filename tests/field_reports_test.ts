@@ -13,28 +13,12 @@ import {
   sha256,
   testHome,
   textOfBytes,
+  waitCount,
 } from "./_harness.ts";
 import { TcpProxy } from "./_proxy.ts";
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Waits until `client` has shown `n` events matching `match`; returns them. */
-function waitCount(
-  client: ClientProc,
-  n: number,
-  match: (e: Event) => boolean,
-  timeoutMs = 20_000,
-): Promise<Event[]> {
-  return client.until(
-    () => {
-      const found = client.events.filter(match);
-      return found.length >= n ? found : undefined;
-    },
-    `${n} matching events at ${client.name}`,
-    timeoutMs,
-  );
 }
 
 function from(name: string): (e: Event) => boolean {
