@@ -55,6 +55,7 @@ export class MessageQueue {
   readonly #insert: StatementSync;
   readonly #delete: StatementSync;
   readonly #page: StatementSync;
+  #lastSeq: number;
   readonly #expire: StatementSync;
   #writes: (() => void)[] = [];
   /** The pending writes include an add, which must be durable. */
@@ -89,9 +90,13 @@ export class MessageQueue {
       CREATE INDEX IF NOT EXISTS queue_message ON queue (recipient, sender_key, id);
     `);
     this.#insert = db.prepare(`
-      INSERT INTO queue (recipient, sender, sender_key, id, payload, created_ms, expires_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?)
+      INSERT INTO queue (seq, recipient, sender, sender_key, id, payload, created_ms, expires_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
     `);
+    const last = db.prepare(
+      "SELECT COALESCE(MAX(seq), 0) AS seq FROM queue",
+    ).get() as { seq: number | bigint };
+    this.#lastSeq = Number(last.seq);
     this.#delete = db.prepare(`
       DELETE FROM queue WHERE seq =
         (SELECT seq FROM queue WHERE recipient = ? AND sender_key = ? AND id = ?
@@ -124,9 +129,21 @@ export class MessageQueue {
   }
 
   /**
+   * Takes the next place in arrival order. The relay gives one to each
+   * message it delivers live too, so a message stored later because its
+   * recipient dropped it goes back where it arrived, before those that came
+   * after it.
+   */
+  reserve(): number {
+    return ++this.#lastSeq;
+  }
+
+  /**
    * Adds a message for `recipient`. It is written with the next commit, at
    * the end of this turn of the event loop.
    *
+   * @param seq its place in arrival order, from {@linkcode reserve}; the
+   * next one by default
    * @returns a promise that resolves once the message is on disk
    * @throws {ChatError} `queue_full` (at once, nothing written) when the
    * recipient's queue is at its bound
@@ -136,6 +153,7 @@ export class MessageQueue {
     sender: string,
     id: string,
     payload: Uint8Array,
+    seq: number = this.reserve(),
   ): Promise<void> {
     const key = nameKey(recipient);
     if (!this.#fits(key, payload.length)) {
@@ -156,6 +174,7 @@ export class MessageQueue {
     this.#durable = true;
     this.#writes.push(() =>
       this.#insert.run(
+        seq,
         key,
         sender,
         nameKey(sender),

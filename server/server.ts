@@ -157,6 +157,8 @@ interface Client {
   timedOut?: boolean;
   /** The last stored message sent on this connection. */
   drainedSeq?: number;
+  /** Set when a message was stored behind `drainedSeq`: drain from there again. */
+  rewound?: boolean;
   /**
    * The last key transport this connection sent to each recipient (by
    * `nameKey`), with its session id: a later message of that session that
@@ -179,6 +181,8 @@ interface Unconfirmed {
   hasKt: boolean;
   /** Else: its session's key transport, if the sender sent one on this connection. */
   kt?: unknown;
+  /** Its place in arrival order, taken when it was delivered live. */
+  seq?: number;
 }
 
 /**
@@ -419,6 +423,7 @@ export function startServer(options: ServerOptions = {}): Server {
         `{"type":"msg","from":${JSON.stringify(client.binding!.name)},"m":`,
       );
       if (deliver(target, client.relayPrefix, payload)) {
+        m.seq = queue.reserve();
         watch(client, targetKey);
         watch(target, nameKey(client.binding!.name));
         remember(target, m);
@@ -516,7 +521,14 @@ export function startServer(options: ServerOptions = {}): Server {
         : encoder.encode(
           JSON.stringify({ ...parseFrame(m.payload), kt: m.kt }),
         );
-      stored = queue.add(recipient, m.sender, m.id, payload);
+      stored = queue.add(recipient, m.sender, m.id, payload, m.seq);
+      // Put back before messages that came after it: the recipient's
+      // stored messages are sent again from there (its client drops repeats).
+      const now = online.get(nameKey(recipient));
+      if (m.seq !== undefined && now && (now.drainedSeq ?? 0) >= m.seq) {
+        now.drainedSeq = m.seq - 1;
+        now.rewound = true;
+      }
     } catch (err) {
       if (!(err instanceof ChatError)) throw err;
       const { code, message } = err;
@@ -556,6 +568,7 @@ export function startServer(options: ServerOptions = {}): Server {
     const name = client.binding!.name;
     try {
       while (!client.fc.closed) {
+        client.rewound = false;
         const page = queue.page(name, client.drainedSeq ?? 0, DRAIN_PAGE);
         if (page.length === 0) break;
         for (const m of page) {
@@ -563,7 +576,7 @@ export function startServer(options: ServerOptions = {}): Server {
           if (client.fc.queuedBytes > connOptions.maxQueueBytes / 2) {
             await client.fc.drained();
           }
-          if (client.fc.closed) break;
+          if (client.fc.closed || client.rewound) break;
           const from = `{"type":"msg","from":${JSON.stringify(m.sender)},"m":`;
           if (deliver(client, encoder.encode(from), m.payload)) {
             watch(client, nameKey(m.sender));
