@@ -122,8 +122,14 @@ async function chat(
   const onTerm = onSignal("SIGTERM");
   Deno.addSignalListener("SIGINT", onInt);
   Deno.addSignalListener("SIGTERM", onTerm);
+  // The relay's last word (e.g. `shutdown`) is shown once, not again as
+  // the reason the session ended.
+  let lastError = "";
   const emit = (event: ClientEvent) => {
     if (event.type === "ready") ready = true;
+    if (event.type === "error" && event.id === undefined) {
+      lastError = event.message;
+    }
     print(event);
   };
   try {
@@ -204,9 +210,15 @@ async function chat(
   rl.close();
   // Nothing may redraw the prompt of a closed readline.
   print = opts.json ? jsonPrinter() : textPrinter();
-  if (terminal && outcome === "interrupt") process.stdout.write("\n");
+  if (terminal) {
+    if (outcome === "interrupt") process.stdout.write("\n");
+    readline.clearLine(process.stdout, 0);
+    readline.cursorTo(process.stdout, 0);
+  }
   if (outcome instanceof ChatError) {
-    print({ type: "error", code: outcome.code, message: outcome.message });
+    if (outcome.message !== lastError) {
+      print({ type: "error", code: outcome.code, message: outcome.message });
+    }
     await c.close();
     return 1;
   }

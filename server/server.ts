@@ -209,7 +209,9 @@ export function startServer(options: ServerOptions = {}): Server {
   log(
     `state in ${
       options.database ?? ":memory:"
-    }: ${store.size} names, ${queue.size} messages kept for offline users`,
+    }: ${store.size} names, ${queue.size} message${
+      queue.size === 1 ? "" : "s"
+    } kept for offline users`,
   );
   const online = new Map<string, Client>();
   const all = new Set<Client>();
