@@ -456,3 +456,13 @@ export function waitCount(
     timeoutMs,
   );
 }
+
+/** alice sends bob `text` and bob shows it: the server still serves them. */
+export async function stillChatting(
+  alice: ClientProc,
+  bob: ClientProc,
+  text: string,
+): Promise<void> {
+  await alice.write(`@bob ${text}`);
+  await bob.waitFor({ type: "message", from: "alice", text });
+}

@@ -1,19 +1,15 @@
 import assert from "node:assert/strict";
 import { encodeFrame } from "../protocol/mod.ts";
-import { ClientProc, fixtureHello, RawClient, ServerProc } from "./_harness.ts";
+import {
+  ClientProc,
+  fixtureHello,
+  RawClient,
+  ServerProc,
+  stillChatting,
+} from "./_harness.ts";
 import { memory } from "../bench/proc_stats.ts";
 import { RawSession, sleep } from "./_attack.ts";
 import { TcpProxy } from "./_proxy.ts";
-
-/** alice messages bob and both see it through: the server still serves. */
-async function stillChatting(
-  alice: ClientProc,
-  bob: ClientProc,
-  text: string,
-): Promise<void> {
-  await alice.write(`@bob ${text}`);
-  await bob.waitFor({ type: "message", from: "alice", text });
-}
 
 /** Logs in raw as `name`, retrying while the server is still freeing a slot. */
 async function loginWhenFree(port: number, name: string): Promise<RawSession> {

@@ -5,6 +5,7 @@ import {
   fixtureHello,
   RawClient,
   ServerProc,
+  stillChatting,
   textOfBytes,
 } from "./_harness.ts";
 import { TcpProxy } from "./_proxy.ts";
@@ -13,16 +14,6 @@ const encoder = new TextEncoder();
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** alice sends bob `text` and bob shows it. */
-async function chat(
-  alice: ClientProc,
-  bob: ClientProc,
-  text: string,
-): Promise<void> {
-  await alice.write(`@bob ${text}`);
-  await bob.waitFor({ type: "message", from: "alice", text });
 }
 
 /** Asserts the server is up and never logged a crash. */
@@ -125,7 +116,7 @@ Deno.test("bad bytes from a connection close it with an error frame; the others 
     } catch (err) {
       throw new Error(`${c.name}: ${(err as Error).message}`);
     }
-    await chat(alice, bob, `after case ${i}`);
+    await stillChatting(alice, bob, `after case ${i}`);
   }
   assertNoCrash(server);
   assert.equal(await alice.quit(), 0);
@@ -146,11 +137,11 @@ Deno.test("a connection that never logs in is closed with login_timeout (serve -
     silent.framesUntilClosed(),
     halfHello.framesUntilClosed(),
   ]);
-  await chat(alice, bob, "while they wait");
+  await stillChatting(alice, bob, "while they wait");
   for (const frames of await closed) assertClosedWith(frames, "login_timeout");
   // Logged-in users are not timed out.
   await delay(1200);
-  await chat(alice, bob, "still here");
+  await stillChatting(alice, bob, "still here");
   assert.match(server.err.join("\n"), /no login within 1000 ms/);
   assertNoCrash(server);
   assert.equal(await alice.quit(), 0);
@@ -169,7 +160,7 @@ Deno.test("BR-21: a raw client sending `\\n`, `\\r\\n` and NUL is disconnected; 
   }
   const frames = await raw.framesUntilClosed();
   assert.equal(frames.at(-1)?.type, "error");
-  await chat(alice, bob, "unaffected");
+  await stillChatting(alice, bob, "unaffected");
   assert.deepEqual(alice.ofType("error"), []);
   assert.deepEqual(bob.ofType("error"), []);
   assertNoCrash(server);
