@@ -281,6 +281,15 @@ async function serve(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  // A backstop: a bug met by one connection is logged, and the relay stays
+  // up for everyone else (each connection's handler already catches its own).
+  const survive = (e: PromiseRejectionEvent | ErrorEvent) => {
+    e.preventDefault();
+    const err = "reason" in e ? e.reason : e.error;
+    console.error(`chat: internal error: ${(err as Error)?.stack ?? err}`);
+  };
+  globalThis.addEventListener("unhandledrejection", survive);
+  globalThis.addEventListener("error", survive);
   // Only now: whoever reads this line may stop the server at once.
   console.log(`listening on ${server.addr.hostname}:${server.addr.port}`);
   if (fingerprint) console.log(`tls certificate sha256 ${fingerprint}`);
