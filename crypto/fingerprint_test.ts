@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fixtureIdentity } from "./_test_identities.ts";
+import { fixtureIdentity } from "../bench/identities.ts";
 import {
   fingerprint,
   formatFingerprint,

@@ -8,7 +8,7 @@ import {
   type StoredIdentity,
   unprotectIdentity,
 } from "./mod.ts";
-import { fixtureIdentity } from "./_test_identities.ts";
+import { fixtureIdentity } from "../bench/identities.ts";
 
 // Unit tests use few iterations; one test checks the real count.
 const FAST = 1000;

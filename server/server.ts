@@ -421,9 +421,7 @@ export function startServer(options: ServerOptions = {}): Server {
           MAX_UNCONFIRMED_BYTES);
     if (target && !target.draining && !behind) {
       // Made at the first message: idle connections do without.
-      client.relayPrefix ??= encoder.encode(
-        `{"type":"msg","from":${JSON.stringify(client.binding!.name)},"m":`,
-      );
+      client.relayPrefix ??= msgPrefix(client.binding!.name);
       if (deliver(target, client.relayPrefix, payload)) {
         m.seq = queue.reserve();
         watch(client, targetKey);
@@ -579,8 +577,7 @@ export function startServer(options: ServerOptions = {}): Server {
             await client.fc.drained();
           }
           if (client.fc.closed || client.rewound) break;
-          const from = `{"type":"msg","from":${JSON.stringify(m.sender)},"m":`;
-          if (deliver(client, encoder.encode(from), m.payload)) {
+          if (deliver(client, msgPrefix(m.sender), m.payload)) {
             watch(client, nameKey(m.sender));
           }
           client.drainedSeq = m.seq;
@@ -915,4 +912,9 @@ export function startServer(options: ServerOptions = {}): Server {
       db.close();
     },
   };
+}
+
+/** `{"type":"msg","from":NAME,"m":` as bytes: what goes before a relayed `send`. */
+function msgPrefix(sender: string): Uint8Array {
+  return encoder.encode(`{"type":"msg","from":${JSON.stringify(sender)},"m":`);
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fixtureIdentity } from "../bench/identities.ts";
 import { signLogin } from "../crypto/mod.ts";
 import {
   encodeFrame,
@@ -14,22 +15,6 @@ import {
   parseFrame,
 } from "../protocol/mod.ts";
 import { fixtureHello, RawClient } from "./_harness.ts";
-
-const FIXTURES = new URL("./fixtures/keys/", import.meta.url).pathname;
-
-/** The RSA-PSS signing key of a fixture user (tests/fixtures/keys). */
-async function fixtureSignKey(fixture: string): Promise<CryptoKey> {
-  const stored = JSON.parse(
-    await Deno.readTextFile(`${FIXTURES}${fixture}.json`),
-  );
-  return await crypto.subtle.importKey(
-    "pkcs8",
-    Uint8Array.fromBase64(stored.sign_private),
-    { name: "RSA-PSS", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-}
 
 /**
  * A client that speaks frames by hand over TCP: it logs in with a fixture's
@@ -76,7 +61,7 @@ export class RawSession {
         throw new Error(`Login refused: ${JSON.stringify(challenge)}`);
       }
       const signature = await signLogin(
-        await fixtureSignKey(fixture),
+        (await fixtureIdentity(fixture)).signPrivate,
         Uint8Array.fromBase64(challenge.nonce as string),
         name,
       );

@@ -297,22 +297,6 @@ export async function testHome(
   return home;
 }
 
-/** Names that have fixture keys. */
-export const FIXTURE_NAMES: string[] = [
-  "alice",
-  "bob",
-  "carol",
-  "dave",
-  "emir",
-  "ali",
-  "caner",
-  "mallory",
-  "erin",
-  "frank",
-  "grace",
-  "heidi",
-];
-
 /**
  * The `hello` frame a client with `fixture`'s keys sends to log in as `name`
  * (for raw clients that need the server to answer with a challenge).
