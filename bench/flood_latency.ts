@@ -17,7 +17,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ChatClient, type ClientEvent } from "../client/client.ts";
+import { ChatClient, type ClientEvent, dialer } from "../client/mod.ts";
 import { encodeFrame } from "../protocol/mod.ts";
 import { RawSession } from "../tests/_attack.ts";
 import { fixtureIdentity } from "./identities.ts";
@@ -82,8 +82,7 @@ async function converse(
   const [alice, carol] = await Promise.all(
     ["alice", "carol"].map(async (name) =>
       ChatClient.connect({
-        hostname: "127.0.0.1",
-        port,
+        dial: dialer({ hostname: "127.0.0.1", port }),
         name,
         identity: await fixtureIdentity(name),
         onEvent,

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { ChatClient, type ClientEvent } from "../client/client.ts";
+import { ChatClient, type ClientEvent, dialer } from "../client/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
 import { identityPool } from "./identities.ts";
 import { cpuSeconds } from "./proc_stats.ts";
@@ -221,8 +221,10 @@ export class LoadWorker {
     const { idle, names } = this.#config;
     return await this.#loginAll(idle.length, async (k) => {
       const client = await ChatClient.connect({
-        hostname: this.#config.hostname,
-        port: this.#config.port,
+        dial: dialer({
+          hostname: this.#config.hostname,
+          port: this.#config.port,
+        }),
         name: idle[k]!,
         identity: await this.#identity(names.length + k),
         onEvent: (e) => this.#onIdleEvent(e),
@@ -248,8 +250,10 @@ export class LoadWorker {
         client: undefined as unknown as ChatClient,
       };
       sender.client = await ChatClient.connect({
-        hostname: this.#config.hostname,
-        port: this.#config.port,
+        dial: dialer({
+          hostname: this.#config.hostname,
+          port: this.#config.port,
+        }),
         name: names[index]!,
         identity: await this.#identity(index),
         onEvent: (e) => this.#onEvent(sender, e),

@@ -16,7 +16,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ChatClient, type ClientEvent, ReceiveLog } from "../client/mod.ts";
+import {
+  ChatClient,
+  type ClientEvent,
+  dialer,
+  ReceiveLog,
+} from "../client/mod.ts";
 import { ServerProc } from "../tests/_harness.ts";
 import { fixtureIdentity } from "./identities.ts";
 
@@ -41,8 +46,7 @@ async function connect(
   receiveLog?: ReceiveLog,
 ): Promise<ChatClient> {
   return await ChatClient.connect({
-    hostname: "127.0.0.1",
-    port,
+    dial: dialer({ hostname: "127.0.0.1", port }),
     name,
     identity: await fixtureIdentity(name),
     onEvent,

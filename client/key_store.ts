@@ -16,11 +16,11 @@ import {
   type ProtectedIdentity,
   protectIdentity,
   type PublicKeys,
-  SecurityError,
   type StoredIdentity,
   unprotectIdentity,
 } from "../crypto/mod.ts";
-import { ChatError, nameKey } from "../protocol/mod.ts";
+import { nameKey } from "../protocol/mod.ts";
+import { ChatError, SecurityError } from "../errors.ts";
 
 /** Version of the identity file format with the private keys in the clear. */
 const FILE_VERSION = 1;
@@ -337,7 +337,8 @@ async function openKeyFile(
         `Wrong passphrase for the keys in ${file.path}`,
       );
     }
-    if (err instanceof ChatError) throw err;
+    // Any other security fault (a key that fails its check) is damage.
+    if (err instanceof ChatError && !(err instanceof SecurityError)) throw err;
     throw damaged(file.path, err);
   } finally {
     if (file.sealed && stored) {

@@ -1,14 +1,16 @@
 /**
- * The `chat connect` client: key store, protocol engine, commands and output.
+ * The client engine of `chat connect`: frames in, typed events out. It logs
+ * in, keeps sessions with peers, sends and receives end-to-end encrypted
+ * messages, pins peers' keys, and keeps its state (keys, pins, receive log)
+ * under the user's home folder. It prints nothing and reads no terminal:
+ * `cli/` is the front end.
  *
  * @module
  */
 export * from "./client.ts";
-export * from "./commands.ts";
-export * from "./connect.ts";
+export * from "./dial.ts";
+export * from "./events.ts";
+export type { Dialer, ReconnectOptions } from "./link.ts";
 export * from "./key_store.ts";
-export * from "./keys.ts";
-export * from "./output.ts";
-export * from "./passphrase.ts";
 export * from "./pins.ts";
 export * from "./receive_log.ts";

@@ -8,8 +8,9 @@
  *
  * @module
  */
-import { ChatError, nameKey } from "../protocol/mod.ts";
+import { nameKey } from "../protocol/mod.ts";
 import { writePrivateFile } from "./key_store.ts";
+import { ChatError } from "../errors.ts";
 
 /** Version of the pin file format. */
 const FILE_VERSION = 1;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { ChatError } from "../protocol/mod.ts";
+
 import { PinStore } from "./pins.ts";
+import { ChatError } from "../errors.ts";
 
 const BOB = { name: "bob", sign: "c2lnbjE=", kx: "a3gx", fingerprint: "1 2" };
 const BOB_NEW = { ...BOB, kx: "a3gy", fingerprint: "3 4" };

@@ -17,7 +17,8 @@
 import tls from "node:tls";
 import net from "node:net";
 import { Buffer } from "node:buffer";
-import { type ByteConn, ChatError, derFingerprint } from "../protocol/mod.ts";
+import { type ByteConn, derFingerprint } from "../protocol/mod.ts";
+import { ChatError } from "../errors.ts";
 
 /** Bytes read ahead of the reader before the socket is paused (1 MiB). */
 const READ_AHEAD_BYTES = 1024 * 1024;

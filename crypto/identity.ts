@@ -6,7 +6,7 @@
  * @module
  */
 import type { Bytes } from "./_bytes.ts";
-import { SecurityError } from "./errors.ts";
+import { SecurityError } from "../errors.ts";
 
 /** Default RSA modulus size in bits. */
 export const DEFAULT_KEY_BITS = 3072;

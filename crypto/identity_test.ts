@@ -5,8 +5,8 @@ import {
   importIdentity,
   importPeerKeys,
   MIN_KEY_BITS,
-  SecurityError,
 } from "./mod.ts";
+import { SecurityError } from "../errors.ts";
 
 const alice = await fixtureIdentity("alice");
 

@@ -18,7 +18,7 @@ import {
   u64,
   utf8,
 } from "./_bytes.ts";
-import { SecurityError } from "./errors.ts";
+import { SecurityError } from "../errors.ts";
 import type { PublicKeys, StoredIdentity } from "./identity.ts";
 
 /** PBKDF2 iterations for new key files: OWASP's 2023 figure for PBKDF2-HMAC-SHA256. */

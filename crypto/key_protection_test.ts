@@ -4,11 +4,11 @@ import {
   PBKDF2_ITERATIONS,
   type ProtectedIdentity,
   protectIdentity,
-  SecurityError,
   type StoredIdentity,
   unprotectIdentity,
 } from "./mod.ts";
 import { fixtureIdentity } from "../bench/identities.ts";
+import { SecurityError } from "../errors.ts";
 
 // Unit tests use few iterations; one test checks the real count.
 const FAST = 1000;

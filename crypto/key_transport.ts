@@ -15,7 +15,7 @@ import {
   u64,
   utf8,
 } from "./_bytes.ts";
-import { SecurityError } from "./errors.ts";
+import { SecurityError } from "../errors.ts";
 
 /** Session id length in bytes. */
 export const SESSION_ID_BYTES = 16;

@@ -7,9 +7,8 @@ import {
   openMessage,
   openSession,
   sealMessage,
-  type SecurityCode,
-  SecurityError,
 } from "./mod.ts";
+import { type SecurityCode, SecurityError } from "../errors.ts";
 
 const [alice, bob, carol, mallory] = await Promise.all([
   fixtureIdentity("alice"),

@@ -15,7 +15,7 @@ import {
   u64,
   utf8,
 } from "./_bytes.ts";
-import { SecurityError } from "./errors.ts";
+import { SecurityError } from "../errors.ts";
 import type { SessionKey } from "./key_transport.ts";
 
 /** IV length in bytes (the AES block size). */

@@ -8,9 +8,9 @@ import {
   openMessage,
   type SealedMessage,
   sealMessage,
-  SecurityError,
   type SessionKey,
 } from "./mod.ts";
+import { SecurityError } from "../errors.ts";
 
 const TEXT = "selam @ali: a:b 🙂";
 const HEADER: MessageHeader = {

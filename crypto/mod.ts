@@ -25,7 +25,6 @@
  *
  * @module
  */
-export * from "./errors.ts";
 export * from "./identity.ts";
 export * from "./fingerprint.ts";
 export * from "./key_transport.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Bytes } from "./_bytes.ts";
-import { SecurityError } from "./errors.ts";
+import { SecurityError } from "../errors.ts";
 import type { Identity, PeerKeys } from "./identity.ts";
 import {
   createSession,
@@ -38,10 +38,8 @@ export class SendSession {
   readonly key: SessionKey;
   /** The signed key transport, attached to messages until the peer acknowledges one. */
   readonly transport: KeyTransport;
-  /** Counter of the last message sealed; 0 before the first. */
-  counter = 0;
-  /** Set when the peer has acknowledged a message of this session. */
-  acknowledged = false;
+  #counter = 0;
+  #acknowledged = false;
 
   private constructor(
     from: string,
@@ -70,9 +68,24 @@ export class SendSession {
     return new SendSession(from, to, key, transport);
   }
 
+  /** Counter of the last message sealed; 0 before the first. */
+  get counter(): number {
+    return this.#counter;
+  }
+
+  /** True once the peer has acknowledged a message of this session: it needs no key transport any more. */
+  get acknowledged(): boolean {
+    return this.#acknowledged;
+  }
+
+  /** The peer acknowledged a message of this session. */
+  acknowledge(): void {
+    this.#acknowledged = true;
+  }
+
   /** True once {@linkcode ROTATE_AFTER} messages were sealed: make a new session. */
   get exhausted(): boolean {
-    return this.counter >= ROTATE_AFTER;
+    return this.#counter >= ROTATE_AFTER;
   }
 
   /** Seals the next message with the next counter. */
@@ -84,7 +97,7 @@ export class SendSession {
       from: this.from,
       to: this.to,
       id,
-      counter: ++this.counter,
+      counter: ++this.#counter,
     };
     return sealMessage(this.key, header, plaintext).then((sealed) => ({
       header,
@@ -97,18 +110,29 @@ export class SendSession {
 export class ReceiveSession {
   /** The session key. */
   readonly key: SessionKey;
-  /** Highest counter accepted so far. */
-  lastCounter = 0;
+  #lastCounter: number;
 
-  /** Wraps an opened session key. */
-  constructor(key: SessionKey) {
+  /**
+   * Wraps an opened session key.
+   *
+   * @param lastCounter the highest counter accepted before (after a restart), 0 for none
+   */
+  constructor(key: SessionKey, lastCounter = 0) {
     this.key = key;
+    this.#lastCounter = lastCounter;
+  }
+
+  /** Highest counter accepted so far. */
+  get lastCounter(): number {
+    return this.#lastCounter;
   }
 
   /**
    * Verifies a key transport (time window, then signature) and unwraps it.
    *
-   * @param now the receiver's clock, ms since the Unix epoch
+   * @param options `lastCounter`: the highest counter accepted before (the
+   * receive log's, after a restart); `now`: the receiver's clock, ms since the
+   * Unix epoch
    * @throws {SecurityError} `stale_key_transport`, `bad_signature` or `bad_key_transport`
    */
   static async accept(
@@ -116,8 +140,9 @@ export class ReceiveSession {
     ctx: { from: string; to: string; sessionId: Bytes },
     transport: KeyTransport,
     sender: PeerKeys,
-    now: number = Date.now(),
+    options: { lastCounter?: number; now?: number } = {},
   ): Promise<ReceiveSession> {
+    const now = options.now ?? Date.now();
     const age = now - transport.timestamp;
     if (age > MAX_TRANSPORT_AGE_MS || age < -MAX_CLOCK_SKEW_MS) {
       throw new SecurityError(
@@ -127,6 +152,7 @@ export class ReceiveSession {
     }
     return new ReceiveSession(
       await openSession(ctx, transport, sender.sign, self.kxPrivate),
+      options.lastCounter,
     );
   }
 
@@ -141,14 +167,14 @@ export class ReceiveSession {
     const plaintext = await openMessage(this.key, header, sealed);
     // Checked again: a concurrent open() may have moved the counter meanwhile.
     this.#checkCounter(header);
-    this.lastCounter = header.counter;
+    this.#lastCounter = header.counter;
     return plaintext;
   }
 
   #checkCounter(header: MessageHeader): void {
     if (
       !Number.isSafeInteger(header.counter) ||
-      header.counter <= this.lastCounter
+      header.counter <= this.#lastCounter
     ) {
       throw new SecurityError(
         "replay",

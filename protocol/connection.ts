@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { ProtocolError } from "./errors.ts";
+import { ProtocolError } from "../errors.ts";
 import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from "./frame.ts";
 
 /** Default bound on bytes queued for one peer before it counts as not reading (8 MiB). */
-export const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
+export const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
 /**
  * Read buffer sizes, in bytes: a connection starts small, so ten thousand
  * idle ones hold little memory (after the 1.2 KB login frame, 2 KiB each),
@@ -33,7 +33,7 @@ export interface FramedConnectionOptions {
   /** Largest frame payload accepted, in bytes. */
   maxFrameBytes?: number;
   /** Largest backlog of unsent bytes before the peer is dropped as not reading. */
-  maxQueueBytes?: number;
+  maxBacklogBytes?: number;
 }
 
 /** True for the errors that only mean "the peer or our own close ended the socket". */
@@ -52,7 +52,7 @@ export class FramedConnection {
   /** The socket underneath. */
   readonly conn: ByteConn;
   readonly #decoder: FrameDecoder;
-  readonly #maxQueue: number;
+  readonly #maxBacklog: number;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing = false;
@@ -65,7 +65,7 @@ export class FramedConnection {
   constructor(conn: ByteConn, options: FramedConnectionOptions = {}) {
     this.conn = conn;
     this.#decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES);
-    this.#maxQueue = options.maxQueueBytes ?? MAX_QUEUE_BYTES;
+    this.#maxBacklog = options.maxBacklogBytes ?? MAX_BACKLOG_BYTES;
   }
 
   /** True once closed by either side. */
@@ -89,7 +89,7 @@ export class FramedConnection {
    */
   sendBytes(bytes: Uint8Array): boolean {
     if (this.#closed) return false;
-    if (this.#queuedBytes + bytes.length > this.#maxQueue) {
+    if (this.#queuedBytes + bytes.length > this.#maxBacklog) {
       this.close(
         new ProtocolError("slow_reader", "Peer does not read its frames"),
       );

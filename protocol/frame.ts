@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ProtocolError } from "./errors.ts";
+import { ProtocolError } from "../errors.ts";
 
 /** Default maximum payload size of one frame, in bytes (1 MiB). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -29,9 +29,18 @@ export function encodeFrame(value: unknown): Uint8Array<ArrayBuffer> {
 
 /** Puts the 4-byte length header in front of a payload. */
 export function framePayload(payload: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(HEADER_BYTES + payload.length);
-  new DataView(out.buffer).setUint32(0, payload.length);
+  const out = frameOfSize(payload.length);
   out.set(payload, HEADER_BYTES);
+  return out;
+}
+
+/**
+ * A new frame buffer for a payload of `size` bytes: the header written,
+ * the payload left for the caller to fill from offset {@linkcode HEADER_BYTES}.
+ */
+export function frameOfSize(size: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(HEADER_BYTES + size);
+  new DataView(out.buffer).setUint32(0, size);
   return out;
 }
 

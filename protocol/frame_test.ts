@@ -5,8 +5,8 @@ import {
   framePayload,
   HEADER_BYTES,
   MAX_FRAME_BYTES,
-  ProtocolError,
 } from "./mod.ts";
+import { ProtocolError } from "../errors.ts";
 
 const decoder = new TextDecoder();
 

@@ -1,12 +1,13 @@
 /**
  * The wire protocol both sides share: length-prefixed JSON frames, field
- * readers, names and errors. docs/PROTOCOL.md is the full specification.
+ * readers, typed frames, codes and names. docs/PROTOCOL.md is the full specification.
  *
  * @module
  */
-export * from "./errors.ts";
 export * from "./frame.ts";
-export * from "./messages.ts";
+export * from "./fields.ts";
+export * from "./frames.ts";
+export * from "./codes.ts";
 export * from "./name.ts";
 export * from "./connection.ts";
 export * from "./tls.ts";

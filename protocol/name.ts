@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ChatError } from "./errors.ts";
+import { ChatError } from "../errors.ts";
 
 /** Longest name, in characters. */
 export const MAX_NAME_LENGTH = 32;

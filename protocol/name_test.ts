@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ChatError, MAX_NAME_LENGTH, nameKey, validateName } from "./mod.ts";
+import { MAX_NAME_LENGTH, nameKey, validateName } from "./mod.ts";
+import { ChatError } from "../errors.ts";
 
 Deno.test("validateName() accepts 1 to 32 ASCII letters, digits, '.', '_', '-' from a letter or digit", () => {
   const accepted = [

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ChatError } from "./errors.ts";
+import { ChatError } from "../errors.ts";
 
 const PEM_CERTIFICATE =
   /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/;

@@ -6,7 +6,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
-import { ChatError } from "../protocol/mod.ts";
+import { ChatError } from "../errors.ts";
 
 /** The database file's name inside the data folder. */
 export const DATABASE_FILE = "chat.db";

@@ -13,6 +13,6 @@
  * @module
  */
 export * from "./server.ts";
+export * from "./options.ts";
 export * from "./database.ts";
-export * from "./queue.ts";
-export * from "./store.ts";
+export { QUEUE_DEFAULTS, type QueueLimits } from "./queue.ts";

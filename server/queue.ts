@@ -10,7 +10,8 @@
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { ChatError, nameKey } from "../protocol/mod.ts";
+import { ChatError } from "../errors.ts";
+import { nameKey } from "../protocol/mod.ts";
 
 /** Bounds of each recipient's queue. */
 export interface QueueLimits {
@@ -23,7 +24,7 @@ export interface QueueLimits {
 }
 
 /** Default bounds: 10,000 messages, 64 MiB, 7 days per recipient. */
-export const QUEUE_LIMITS: QueueLimits = {
+export const QUEUE_DEFAULTS: QueueLimits = {
   maxMessages: 10_000,
   maxBytes: 64 * 1024 * 1024,
   ttlMs: 7 * 24 * 3600_000,
@@ -69,7 +70,7 @@ export class MessageQueue {
    */
   constructor(
     db: DatabaseSync,
-    limits: QueueLimits = QUEUE_LIMITS,
+    limits: QueueLimits = QUEUE_DEFAULTS,
     now: () => number = Date.now,
   ) {
     this.#db = db;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { ChatError } from "../protocol/mod.ts";
+
 import { openDatabase } from "./database.ts";
-import { MessageQueue, QUEUE_LIMITS, type QueueLimits } from "./queue.ts";
+import { MessageQueue, QUEUE_DEFAULTS, type QueueLimits } from "./queue.ts";
+import { ChatError } from "../errors.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -13,7 +14,7 @@ function memoryQueue(
   const db = openDatabase(":memory:");
   const queue = new MessageQueue(
     db,
-    { ...QUEUE_LIMITS, ...limits },
+    { ...QUEUE_DEFAULTS, ...limits },
     () => clock.now,
   );
   return { queue, close: () => db.close() };

@@ -17,7 +17,6 @@ import {
   openSession,
   safetyNumber,
   sealMessage,
-  SecurityError,
   signLogin,
   verifyLogin,
 } from "../crypto/mod.ts";
@@ -33,6 +32,7 @@ import kt from "./vectors/key_transport.json" with { type: "json" };
 import login from "./vectors/login.json" with { type: "json" };
 import fp from "./vectors/fingerprint.json" with { type: "json" };
 import frames from "./vectors/frame.json" with { type: "json" };
+import { SecurityError } from "../errors.ts";
 
 const hex = (h: string): Uint8Array<ArrayBuffer> => Uint8Array.fromHex(h);
 const b64 = (b: string): Uint8Array<ArrayBuffer> => Uint8Array.fromBase64(b);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ClientEvent } from "./client.ts";
+import type { ClientEvent } from "../client/mod.ts";
 import { formatEvent, oneLine, visible } from "./output.ts";
 
 /** Characters a terminal acts on: C0 but tab and newline, DEL, C1, bidi and line separators. */

@@ -5,9 +5,9 @@ import {
   intField,
   objectField,
   parseFrame,
-  ProtocolError,
   stringField,
 } from "./mod.ts";
+import { ProtocolError } from "../errors.ts";
 
 const encoder = new TextEncoder();
 

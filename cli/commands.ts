@@ -1,10 +1,10 @@
+import { ChatError } from "../errors.ts";
 /**
  * What a typed line means: a direct message (`@name text` or `@name:text`)
  * or a slash command.
  *
  * @module
  */
-import { ChatError } from "../protocol/mod.ts";
 
 /** A parsed input line. */
 export type Command =

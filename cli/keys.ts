@@ -6,9 +6,37 @@
  * @module
  */
 import { fingerprint, formatFingerprint } from "../crypto/mod.ts";
-import { ChatError, validateName } from "../protocol/mod.ts";
-import { protectKeyFile, readKeyFile, resolveHome } from "./key_store.ts";
+import { validateName } from "../protocol/mod.ts";
+import { protectKeyFile, readKeyFile, resolveHome } from "../client/mod.ts";
 import { passphraseSource } from "./passphrase.ts";
+import { ChatError } from "../errors.ts";
+import { parse } from "./flags.ts";
+import { UsageError } from "./usage.ts";
+
+/**
+ * Runs `chat keys ARGS`.
+ *
+ * @returns the exit code, 0
+ * @throws {UsageError} for bad flags
+ * @throws {ChatError} as {@linkcode runKeys}
+ */
+export function keys(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    name: { type: "string" },
+    home: { type: "string" },
+    export: { type: "boolean", default: false },
+    protect: { type: "boolean", default: false },
+  });
+  if (values.name === undefined) {
+    throw new UsageError("chat keys needs --name", "chat keys --name emir");
+  }
+  return runKeys({
+    name: values.name as string,
+    export: values.export as boolean,
+    protect: values.protect as boolean,
+    ...(values.home === undefined ? {} : { home: values.home as string }),
+  });
+}
 
 /** Options of {@linkcode runKeys}. */
 export interface RunKeysOptions {

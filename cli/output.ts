@@ -7,7 +7,7 @@
  */
 import readline from "node:readline";
 import process from "node:process";
-import type { ClientEvent } from "./client.ts";
+import type { ClientEvent } from "../client/mod.ts";
 import { escapeControls } from "../protocol/mod.ts";
 
 /** Prints events. */

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { ChatError } from "../protocol/mod.ts";
-import type { PassphraseSource } from "./key_store.ts";
+
+import type { PassphraseSource } from "../client/mod.ts";
+import { ChatError } from "../errors.ts";
 
 const encoder = new TextEncoder();
 

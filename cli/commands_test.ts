@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { ChatError } from "../protocol/mod.ts";
+
 import { type Command, parseLine } from "./commands.ts";
+import { ChatError } from "../errors.ts";
 
 function isUsage(err: unknown): boolean {
   return err instanceof ChatError && err.code === "usage";

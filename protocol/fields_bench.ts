@@ -6,7 +6,7 @@
  * @module
  */
 import { encodeFrame, FrameDecoder } from "./frame.ts";
-import { parseFrame } from "./messages.ts";
+import { parseFrame } from "./fields.ts";
 
 const encoder = new TextEncoder();
 // The bytes do not matter to the relay: only their base64 length.

@@ -1,16 +1,11 @@
 /**
  * Frame payloads: UTF-8 JSON objects with a string `type`. This module reads
- * fields from untrusted payloads with bounds; see docs/PROTOCOL.md for every
- * frame.
+ * one field of an untrusted payload with a bound; `frames.ts` uses it to
+ * decode every frame of docs/PROTOCOL.md §6.
  *
  * @module
  */
-import { ProtocolError } from "./errors.ts";
-
-/** Version sent in `hello`; a server refuses any other. */
-export const PROTOCOL_VERSION = 1;
-/** Largest message text, in UTF-8 bytes (256 KiB). Longer text is refused before sending. */
-export const MAX_TEXT_BYTES = 256 * 1024;
+import { ProtocolError } from "../errors.ts";
 
 /** A parsed frame payload. */
 export type Frame = { type: string } & Record<string, unknown>;

@@ -1,0 +1,50 @@
+/**
+ * Ways to reach the relay, as {@linkcode Dialer}s for the engine: plain TCP,
+ * or TLS (see `tls.ts` for how the server's certificate is trusted).
+ *
+ * @module
+ */
+import { ChatError } from "../errors.ts";
+import { connectTls } from "./tls.ts";
+import type { Dialer } from "./link.ts";
+
+/** Where the relay is, and how to reach it. */
+export interface DialOptions {
+  /** Server host name or IP address. */
+  hostname: string;
+  /** Server port. */
+  port: number;
+  /** Connect with TLS; with `fingerprint`, trust only that certificate (see `tls.ts`). */
+  tls?: { fingerprint?: string };
+}
+
+/**
+ * A dialer for `opts`: TLS when `opts.tls` is set, else TCP with Nagle's
+ * algorithm off (it would hold small frames back by up to ~40 ms).
+ *
+ * @example Usage
+ * ```ts
+ * import { dialer } from "./dial.ts";
+ * const dial = dialer({ hostname: "127.0.0.1", port: 1 });
+ * if (typeof dial !== "function") throw new Error();
+ * ```
+ */
+export function dialer(opts: DialOptions): Dialer {
+  const { hostname, port, tls } = opts;
+  if (tls) return () => connectTls({ hostname, port, ...tls });
+  return async () => {
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname, port });
+    } catch (err) {
+      throw new ChatError(
+        "connect_failed",
+        `Cannot reach the server at ${hostname}:${port}: ${
+          (err as Error).message
+        }`,
+      );
+    }
+    conn.setNoDelay(true);
+    return conn;
+  };
+}

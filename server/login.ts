@@ -1,0 +1,103 @@
+/**
+ * Login (docs/PROTOCOL.md §5): `hello` claims a name with public keys, the
+ * relay answers a random challenge, and `auth` must carry the challenge
+ * signed with the claimed key. A name is bound to the first keys that log
+ * in with it, for good.
+ *
+ * @module
+ */
+import { CHALLENGE_BYTES, importPeerKeys, verifyLogin } from "../crypto/mod.ts";
+import { ChatError, ProtocolError } from "../errors.ts";
+import {
+  decodeAuth,
+  decodeHello,
+  type Frame,
+  helloKeys,
+  PROTOCOL_VERSION,
+  validateName,
+} from "../protocol/mod.ts";
+import type { Binding, Store } from "./store.ts";
+
+/** A claim under way: made by `hello`, checked by `auth`. */
+export interface PendingLogin {
+  /** The name and keys claimed. */
+  claim: Binding;
+  /** The claimed signing key, imported. */
+  signKey: CryptoKey;
+  /** The random challenge sent. */
+  challenge: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Checks a `hello` and makes the challenge to send.
+ *
+ * @throws {ProtocolError} `bad_frame`, `bad_field`
+ * @throws {ChatError} `version_mismatch`, `bad_name`, `bad_key`, `name_taken`
+ */
+export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
+  expect(frame, "hello");
+  const h = decodeHello(frame);
+  if (h.version !== PROTOCOL_VERSION) {
+    throw new ChatError(
+      "version_mismatch",
+      `Protocol version ${h.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+    );
+  }
+  const name = validateName(h.name);
+  const { text, der } = helloKeys(frame);
+  const claim = { name, ...text };
+  const keys = await importPeerKeys(der);
+  checkFree(store, claim);
+  const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
+  return { claim, signKey: keys.sign, challenge };
+}
+
+/**
+ * Checks an `auth` against the pending claim and binds the name if it is
+ * new (durably, before this returns).
+ *
+ * @returns the binding the user is logged in with
+ * @throws {ProtocolError} `bad_frame`, `bad_field`
+ * @throws {ChatError} `bad_login`, `name_taken`
+ */
+export async function auth(
+  store: Store,
+  pending: PendingLogin,
+  frame: Frame,
+): Promise<Binding> {
+  expect(frame, "auth");
+  const { claim, signKey, challenge } = pending;
+  const signature = decodeAuth(frame);
+  if (!await verifyLogin(signKey, challenge, claim.name, signature)) {
+    throw new ChatError(
+      "bad_login",
+      `Login signature for "${claim.name}" does not verify`,
+    );
+  }
+  // Another claim may have bound the name while we verified.
+  checkFree(store, claim);
+  const bound = store.binding(claim.name);
+  if (bound) return bound;
+  store.bind(claim);
+  return claim;
+}
+
+function expect(frame: Frame, type: string): void {
+  if (frame.type !== type) {
+    throw new ProtocolError(
+      "bad_frame",
+      `Expected "${type}", got ${JSON.stringify(frame.type.slice(0, 32))}`,
+    );
+  }
+}
+
+/** @throws {ChatError} `name_taken` when the name is bound to other keys */
+function checkFree(store: Store, claim: Binding): void {
+  const bound = store.binding(claim.name);
+  if (bound && (bound.sign !== claim.sign || bound.kx !== claim.kx)) {
+    throw new ChatError(
+      "name_taken",
+      `Name "${claim.name}" belongs to another key`,
+    );
+  }
+}

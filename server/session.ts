@@ -1,0 +1,65 @@
+/**
+ * The relay's record of a logged-in user on one connection: who it is,
+ * what it was sent and has not answered, where its stored messages stand,
+ * and whose presence it follows.
+ *
+ * @module
+ */
+import { nameKey } from "../protocol/mod.ts";
+import { InFlight } from "./in_flight.ts";
+import type { Outbound } from "./outbound.ts";
+import type { TokenBucket } from "./rate_limit.ts";
+import type { Binding } from "./store.ts";
+
+/** A key transport a sender sent a recipient, with its session id (both as received). */
+export interface SentKeyTransport {
+  /** The session id, base64. */
+  session: string;
+  /** The `kt` object, unchanged. */
+  kt: unknown;
+}
+
+/** A logged-in user's connection; see the module doc. */
+export class Session {
+  /** Where frames for the user go. */
+  readonly out: Outbound;
+  /** The name and keys the user logged in with. */
+  readonly binding: Binding;
+  /** The bound name (its case kept). */
+  readonly name: string;
+  /** The name's key ({@linkcode nameKey}). */
+  readonly key: string;
+  /** The rate limit (none when the limit is off), shared by the name's logins. */
+  readonly bucket: TokenBucket | undefined;
+  /** Frames refused in a row for the rate limit. */
+  strikes = 0;
+  /** Messages relayed to this connection and not yet answered: those answers are free. */
+  owed = 0;
+  /** Live messages relayed to it and not yet answered. */
+  readonly inFlight: InFlight = new InFlight();
+  /** True while stored messages are being sent: new ones queue behind them. */
+  draining = false;
+  /** The last stored message sent on this connection (its place in arrival order). */
+  drainedSeq = 0;
+  /** Set when a message was stored behind `drainedSeq`: drain from there again. */
+  rewound = false;
+  /**
+   * The last key transport this connection sent to each recipient (by
+   * name key): a later message of that session that has to be stored gets
+   * it attached, so a restarted recipient can open it. Made at first use.
+   */
+  keyTransports: Map<string, SentKeyTransport> | undefined;
+  /** Users (by name key) whose join and leave this user gets in a big room. Made at first use. */
+  watching: Set<string> | undefined;
+  /** `{"type":"msg","from":"NAME","m":` as bytes, made at the first relay. */
+  relayPrefix: Uint8Array | undefined;
+
+  /** A session for `binding` on the connection `out`. */
+  constructor(out: Outbound, binding: Binding, bucket?: TokenBucket) {
+    this.out = out;
+    this.binding = binding;
+    this.name = binding.name;
+    this.key = nameKey(binding.name);
+    this.bucket = bucket;
+  }
+}
