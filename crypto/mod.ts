@@ -25,6 +25,7 @@
  *
  * @module
  */
+export type { Bytes } from "./_bytes.ts";
 export * from "./identity.ts";
 export * from "./fingerprint.ts";
 export * from "./key_transport.ts";

@@ -66,7 +66,11 @@ export class FrameDecoder {
   #body: Uint8Array | null = null;
   #bodyFill = 0;
 
-  /** @param maxFrameBytes largest payload accepted, in bytes */
+  /**
+   * A decoder that refuses payloads over `maxFrameBytes`.
+   *
+   * @param maxFrameBytes largest payload accepted, in bytes
+   */
   constructor(maxFrameBytes: number = MAX_FRAME_BYTES) {
     this.#max = maxFrameBytes;
   }

@@ -18,6 +18,8 @@ export class ConnectionLimits {
   #total = 0;
 
   /**
+   * Limits with no connection counted yet.
+   *
    * @param max most open connections in total
    * @param maxPerIp most open connections from one IP address; 0: no limit
    */
@@ -74,6 +76,8 @@ export class RateLimit {
   readonly #buckets = new Map<string, TokenBucket>();
 
   /**
+   * A rate limit with no bucket yet.
+   *
    * @param rate frames a second per name, on average; 0: no limit
    * @param burst frames at once after a quiet spell
    */

@@ -19,7 +19,11 @@ export class Presence {
   /** By name key: the sessions that get that user's join and leave in a big room. */
   readonly #watchers = new Map<string, Set<Session>>();
 
-  /** @param limit users online up to which presence goes to everyone */
+  /**
+   * Presence with nobody online.
+   *
+   * @param limit users online up to which presence goes to everyone
+   */
   constructor(limit: number) {
     this.#limit = limit;
   }

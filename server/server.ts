@@ -10,6 +10,7 @@
 import { ChatError } from "../errors.ts";
 import {
   escapeControls,
+  type Frame,
   FramedConnection,
   nameKey,
   parseFrame,
@@ -20,7 +21,7 @@ import { openDatabase } from "./database.ts";
 import { Delivery } from "./delivery.ts";
 import { dispatch, type DispatchContext } from "./dispatch.ts";
 import { sweepIdle, sweepInterval } from "./keepalive.ts";
-import { auth, hello } from "./login.ts";
+import { auth, hello, type PendingLogin } from "./login.ts";
 import {
   DEFAULT_PORT,
   resolveLimits,
@@ -136,40 +137,43 @@ export function startServer(options: ServerOptions = {}): Server {
     delivery.drain(session);
   }
 
-  /** One frame from `conn`, whatever its login state. */
-  async function onFrame(conn: Conn, payload: Uint8Array): Promise<void> {
+  /**
+   * One frame from `conn`, whatever its login state. A logged-in user's
+   * frame is handled at once (no promise: the read loop goes straight on);
+   * a login step returns its promise.
+   */
+  function onFrame(conn: Conn, payload: Uint8Array): void | Promise<void> {
     conn.lastFrame = Date.now();
     conn.pinged = false;
     const state = conn.state;
     const frame = parseFrame(payload);
-    switch (state.kind) {
-      case "online":
-        if (rateLimit.admit(state.session, frame)) {
-          dispatch(ctx, state.session, payload, frame);
-        }
-        return;
-      case "new": {
-        const pending = await hello(store, frame);
-        conn.state = { kind: "challenged", pending };
-        conn.fc.send({
-          type: "challenge",
-          nonce: pending.challenge.toBase64(),
-        });
-        return;
+    if (state.kind === "online") {
+      if (rateLimit.admit(state.session, frame)) {
+        dispatch(ctx, state.session, payload, frame);
       }
-      case "challenged": {
-        const binding = await auth(store, state.pending, frame);
-        goOnline(
-          conn,
-          new Session(
-            conn.fc,
-            binding,
-            rateLimit.bucket(nameKey(binding.name)),
-          ),
-        );
-        return;
-      }
+      return;
     }
+    return state.kind === "new"
+      ? challenge(conn, frame)
+      : login(conn, state.pending, frame);
+  }
+
+  /** A `hello`: the challenge goes back. */
+  async function challenge(conn: Conn, frame: Frame): Promise<void> {
+    const pending = await hello(store, frame);
+    conn.state = { kind: "challenged", pending };
+    conn.fc.send({ type: "challenge", nonce: pending.challenge.toBase64() });
+  }
+
+  /** An `auth`: the user is logged in. */
+  async function login(
+    conn: Conn,
+    pending: PendingLogin,
+    frame: Frame,
+  ): Promise<void> {
+    const binding = await auth(store, pending, frame);
+    const bucket = rateLimit.bucket(nameKey(binding.name));
+    goOnline(conn, new Session(conn.fc, binding, bucket));
   }
 
   /** Pings silent connections, closes those that stay silent, forgets full buckets. */
