@@ -70,10 +70,9 @@ function malformed(): never {
   throw new SecurityError("bad_mac", "Ratchet message has the wrong shape");
 }
 
-/** A message number: a u32 below {@linkcode MAX_CHAIN_LENGTH}. */
-function isCount(n: unknown): boolean {
-  return Number.isInteger(n) && (n as number) >= 0 &&
-    (n as number) < MAX_CHAIN_LENGTH;
+/** A message number (below {@linkcode MAX_CHAIN_LENGTH}), or a chain length (up to it). */
+function isCount(n: unknown, max = MAX_CHAIN_LENGTH - 1): boolean {
+  return Number.isInteger(n) && (n as number) >= 0 && (n as number) <= max;
 }
 
 /** A Double Ratchet session with one peer; see the module documentation. */
@@ -226,7 +225,8 @@ export class Ratchet {
     return this.#serial(async () => {
       if (
         !(header.dh instanceof Uint8Array) ||
-        header.dh.length !== X25519_KEY_BYTES || !isCount(header.pn) ||
+        header.dh.length !== X25519_KEY_BYTES ||
+        !isCount(header.pn, MAX_CHAIN_LENGTH) ||
         !isCount(header.n) || mac.length !== CHAIN_MAC_BYTES ||
         ciphertext.length === 0 || ciphertext.length % 16 !== 0
       ) malformed();
