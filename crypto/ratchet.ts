@@ -30,6 +30,7 @@ import {
   copyState,
   decodeState,
   encodeState,
+  MAX_RETIRED_KEYS,
   MAX_SKIP,
   MAX_SKIPPED_KEYS,
   type RatchetState,
@@ -56,7 +57,7 @@ import {
   X25519_KEY_BYTES,
 } from "./x25519.ts";
 
-export { MAX_SKIP, MAX_SKIPPED_KEYS };
+export { MAX_RETIRED_KEYS, MAX_SKIP, MAX_SKIPPED_KEYS };
 
 const MSGKEYS_INFO = utf8("chat-msgkeys-v2\0");
 

@@ -226,12 +226,16 @@ export class ReceiverChain {
       : undefined;
     let ok = false;
     if (ad && m.signature.length === ED25519_SIGNATURE_BYTES) {
-      ok = await crypto.subtle.verify(
-        "Ed25519",
-        this.#verifier,
-        m.signature,
-        roomSignatureInput(ad, m.ciphertext, m.mac),
-      );
+      try {
+        ok = await crypto.subtle.verify(
+          "Ed25519",
+          this.#verifier,
+          m.signature,
+          roomSignatureInput(ad, m.ciphertext, m.mac),
+        );
+      } catch {
+        ok = false;
+      }
     }
     if (!ad || !ok) {
       throw new SecurityError(
