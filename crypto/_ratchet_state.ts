@@ -52,9 +52,17 @@ export function skippedId(dh: Uint8Array, n: number): string {
   return `${String.fromCharCode(...dh)}:${n}`;
 }
 
-/** A working copy: byte arrays are shared (never changed in place), collections are new. */
+/**
+ * A working copy: byte arrays are shared (never changed in place), `retired`
+ * is copied, `skipped` is shared until {@linkcode ownSkipped} copies it.
+ */
 export function copyState(s: RatchetState): RatchetState {
-  return { ...s, skipped: new Map(s.skipped), retired: [...s.retired] };
+  return { ...s, retired: [...s.retired] };
+}
+
+/** Gives the working copy its own `skipped` map (once) before a change. */
+export function ownSkipped(w: RatchetState, committed: RatchetState): void {
+  if (w.skipped === committed.skipped) w.skipped = new Map(w.skipped);
 }
 
 /** The stored form; see docs/CRYPTO_V2.md, "Ratchet state". */

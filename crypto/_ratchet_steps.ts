@@ -9,6 +9,7 @@ import {
   MAX_RETIRED_KEYS,
   MAX_SKIP,
   MAX_SKIPPED_KEYS,
+  ownSkipped,
   type RatchetState,
   skippedId,
 } from "./_ratchet_state.ts";
@@ -82,6 +83,7 @@ export async function dhRatchet(
 /** SkipMessageKeys of section 3.5, on the working copy. */
 export async function skip(
   w: RatchetState,
+  committed: RatchetState,
   until: number,
   wipe: Uint8Array[],
 ): Promise<void> {
@@ -91,7 +93,8 @@ export async function skip(
       `Ratchet message would skip ${until - w.nr} keys, over ${MAX_SKIP}`,
     );
   }
-  if (!w.ckr || !w.dhr) return;
+  if (!w.ckr || !w.dhr || w.nr >= until) return;
+  ownSkipped(w, committed);
   while (w.nr < until) {
     const { chainKey, messageKey } = await kdfCk(w.ckr);
     wipe.push(w.ckr);

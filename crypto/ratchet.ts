@@ -33,6 +33,7 @@ import {
   MAX_RETIRED_KEYS,
   MAX_SKIP,
   MAX_SKIPPED_KEYS,
+  ownSkipped,
   type RatchetState,
   skippedId,
 } from "./_ratchet_state.ts";
@@ -244,6 +245,7 @@ export class Ratchet {
           ciphertext,
           mac,
         );
+        ownSkipped(w, this.#state);
         w.skipped.delete(id);
         this.#commit(w, [skipped.mk]);
         return plaintext;
@@ -253,10 +255,10 @@ export class Ratchet {
       } else if (w.retired.some((k) => equalBytes(k, header.dh))) {
         replay();
       } else {
-        await skip(w, header.pn, wipe);
+        await skip(w, this.#state, header.pn, wipe);
         await dhRatchet(w, header.dh, this.#keyPairs, wipe);
       }
-      await skip(w, header.n, wipe);
+      await skip(w, this.#state, header.n, wipe);
       if (!w.ckr) malformed();
       const { chainKey, messageKey } = await kdfCk(w.ckr);
       wipe.push(w.ckr, messageKey);

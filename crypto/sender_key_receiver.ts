@@ -244,10 +244,12 @@ export class ReceiverChain {
       );
     }
     const { n, ck, skipped } = this.#state;
-    const next: ReceiverState = { n, ck, skipped: new Map(skipped) };
+    // The skipped map is copied only when it changes (commit on success).
+    const next: ReceiverState = { n, ck, skipped };
     const wipe: Uint8Array[] = [];
-    let mk = next.skipped.get(m.n);
+    let mk = skipped.get(m.n);
     if (mk) {
+      next.skipped = new Map(skipped);
       next.skipped.delete(m.n);
     } else if (m.n < n) {
       throw new SecurityError(
@@ -260,6 +262,7 @@ export class ReceiverChain {
         `Room message from "${this.member}" would skip ${m.n - n} keys`,
       );
     } else {
+      if (m.n > n) next.skipped = new Map(skipped);
       while (next.n <= m.n) {
         const step = await kdfCk(next.ck);
         wipe.push(next.ck);

@@ -25,7 +25,7 @@ const v1Ctx = { ...parties, sessionId: v1.key.id };
 
 Deno.bench({
   name:
-    "v2 startSession, initiator: RSA-PSS verify (SPK) + RSA-OAEP encrypt + RSA-PSS sign + 3 X25519 + HKDF (time per session start)",
+    "v2 startSession, initiator: RSA-PSS verify (SPK) + X25519 key pair + 2 X25519 + RSA-OAEP encrypt + RSA-PSS sign + HKDF (time per session start)",
   group: "session start, initiator",
   async fn(): Promise<void> {
     await startSession(alice, parties, bob.peer, bundle);
