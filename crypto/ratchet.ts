@@ -68,6 +68,10 @@ export interface RatchetRandomness {
   keyPairs?: () => Promise<StoredX25519KeyPair>;
 }
 
+function checkSk(sk: Bytes): void {
+  if (sk.length !== 32) throw new RangeError("SK must be 32 bytes");
+}
+
 function malformed(): never {
   throw new SecurityError("bad_mac", "Ratchet message has the wrong shape");
 }
@@ -96,12 +100,14 @@ export class Ratchet {
    * @param theirSpk the responder's signed prekey, raw 32 bytes
    * @param fixed test vectors only
    * @throws {SecurityError} `bad_key` when `theirSpk` is not a valid X25519 key
+   * @throws {RangeError} when `sk` is not 32 bytes
    */
   static async initiator(
     sk: Bytes,
     theirSpk: Bytes,
     fixed: RatchetRandomness = {},
   ): Promise<Ratchet> {
+    checkSk(sk);
     const keyPairs = fixed.keyPairs ?? generateStoredX25519KeyPair;
     const dhs = await importPair(await keyPairs());
     const dhr = theirSpk.slice();
@@ -130,12 +136,14 @@ export class Ratchet {
    * @param ownSpk the SPK pair named by the start (PKCS #8 private key)
    * @param fixed test vectors only
    * @throws {SecurityError} `bad_key` when the SPK does not parse
+   * @throws {RangeError} when `sk` is not 32 bytes
    */
   static async responder(
     sk: Bytes,
     ownSpk: StoredX25519KeyPair,
     fixed: RatchetRandomness = {},
   ): Promise<Ratchet> {
+    checkSk(sk);
     const dhs = await importPair(ownSpk);
     return new Ratchet({
       rk: sk.slice(),

@@ -95,6 +95,15 @@ Deno.test("Ratchet.encrypt() then Ratchet.decrypt() carry a conversation with tu
   }
 });
 
+Deno.test("Ratchet.initiator() and Ratchet.responder() refuse an SK that is not 32 bytes", async () => {
+  const spk = await generateStoredX25519KeyPair();
+  for (const size of [0, 31, 33]) {
+    const sk = new Uint8Array(size);
+    await assert.rejects(Ratchet.initiator(sk, spk.publicKey), RangeError);
+    await assert.rejects(Ratchet.responder(sk, spk), RangeError);
+  }
+});
+
 Deno.test("Ratchet.encrypt() refuses to send from a responder that has received nothing", async () => {
   const { bob } = await pair();
   await assert.rejects(send(bob, "too early"), Error);
