@@ -52,7 +52,10 @@ export type SecurityCode =
   | "wrong_recipient"
   | "stale_key_transport"
   | "key_changed"
-  | "wrong_passphrase";
+  | "wrong_passphrase"
+  | "unknown_prekey"
+  | "stale_session_start"
+  | "too_many_skipped";
 
 /**
  * A message or key failed a security check: the data is dropped, never shown.

@@ -44,6 +44,33 @@ export function u32Bytes(bytes: Uint8Array): Bytes {
   return out;
 }
 
+/** An unsigned 16-bit integer as 2 bytes big-endian; throws RangeError otherwise. */
+export function u16(value: number): Bytes {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff) {
+    throw new RangeError(`Value ${value} is not an unsigned 16-bit integer`);
+  }
+  const out = new Uint8Array(2);
+  new DataView(out.buffer).setUint16(0, value);
+  return out;
+}
+
+/** An unsigned 32-bit integer as 4 bytes big-endian; throws RangeError otherwise. */
+export function u32(value: number): Bytes {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new RangeError(`Value ${value} is not an unsigned 32-bit integer`);
+  }
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+}
+
+/** True when both arrays hold the same bytes (not constant-time: public data only). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** An unsigned integer below 2^53 as 8 bytes big-endian; throws RangeError otherwise. */
 export function u64(value: number): Bytes {
   if (!Number.isSafeInteger(value) || value < 0) {

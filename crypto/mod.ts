@@ -10,6 +10,17 @@
  * - Messages: AES-CBC with a random IV, encrypt-then-MAC with HMAC-SHA256,
  *   counters that must increase.
  *
+ * Protocol 2 (docs/CRYPTO_V2.md), beside protocol 1 until the switch-over:
+ *
+ * - Peer key checks before import: {@linkcode checkRsaPublicKey}.
+ * - Session start, Signal's X3DH in spirit: X25519 prekeys (RFC 7748) signed
+ *   with RSA-PSS, an ephemeral key and an RSA-OAEP-wrapped secret, HKDF-SHA256
+ *   (RFC 5869): {@linkcode startSession}, {@linkcode acceptSessionStart}.
+ * - Direct messages: Signal's Double Ratchet, AES-256-CBC + HMAC-SHA256 with
+ *   a new key per message: {@linkcode Ratchet}.
+ * - Rooms: sender keys with Ed25519 signatures (RFC 8032):
+ *   {@linkcode SenderChain}, {@linkcode ReceiverChain}.
+ *
  * @example Usage
  * ```ts
  * import { generateIdentity, ReceiveSession, SendSession } from "./mod.ts";
@@ -33,3 +44,15 @@ export * from "./key_protection.ts";
 export * from "./message.ts";
 export * from "./login.ts";
 export * from "./session.ts";
+export * from "./x25519.ts";
+export * from "./key_check.ts";
+export * from "./prekey.ts";
+export * from "./session_start.ts";
+export * from "./session_accept.ts";
+export * from "./chain.ts";
+export * from "./ratchet_message.ts";
+export * from "./ratchet.ts";
+export * from "./sender_key_distribution.ts";
+export * from "./room_message.ts";
+export * from "./sender_key.ts";
+export * from "./sender_key_receiver.ts";

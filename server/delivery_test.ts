@@ -11,6 +11,7 @@ import { Store } from "./store.ts";
 const BACKLOG = 64 * 1024;
 
 /** A relay's delivery over an in-memory database, with users bound. */
+// deno-lint-ignore explicit-function-return-type
 function relay(names: string[]) {
   const db = openDatabase(":memory:");
   const store = new Store(db);

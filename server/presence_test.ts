@@ -3,7 +3,10 @@ import { FakeOutbound } from "./_fake_outbound.ts";
 import { Presence } from "./presence.ts";
 import { Session } from "./session.ts";
 
-function online(presence: Presence, name: string) {
+function online(
+  presence: Presence,
+  name: string,
+): { session: Session; out: FakeOutbound } {
   const out = new FakeOutbound();
   const session = new Session(out, { name, sign: "s", kx: "k" });
   presence.add(session);
