@@ -55,7 +55,9 @@ export type SecurityCode =
   | "wrong_passphrase"
   | "unknown_prekey"
   | "stale_session_start"
-  | "too_many_skipped";
+  | "too_many_skipped"
+  | "bad_content"
+  | "out_of_order";
 
 /**
  * A message or key failed a security check: the data is dropped, never shown.

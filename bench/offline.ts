@@ -20,7 +20,7 @@ import {
   ChatClient,
   type ClientEvent,
   dialer,
-  ReceiveLog,
+  StateDb,
 } from "../client/mod.ts";
 import { ServerProc } from "../tests/_harness.ts";
 import { fixtureIdentity } from "./identities.ts";
@@ -43,14 +43,14 @@ async function connect(
   name: string,
   port: number,
   onEvent: (e: ClientEvent) => void,
-  receiveLog?: ReceiveLog,
+  state?: StateDb,
 ): Promise<ChatClient> {
   return await ChatClient.connect({
     dial: dialer({ hostname: "127.0.0.1", port }),
     name,
     identity: await fixtureIdentity(name),
     onEvent,
-    ...(receiveLog ? { receiveLog } : {}),
+    ...(state ? { state } : {}),
   });
 }
 
@@ -99,7 +99,7 @@ try {
 
   let shown = 0;
   const drained = waiter(() => shown >= count);
-  const log = new ReceiveLog(`${data}/bob-state.db`);
+  const log = new StateDb(`${data}/bob-state.db`);
   const t1 = performance.now();
   const bob = await connect("bob", server.port, (e) => {
     if (e.type === "message") shown++;

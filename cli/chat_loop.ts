@@ -14,7 +14,7 @@ import {
   ChatClient,
   dialer,
   type PinStore,
-  type ReceiveLog,
+  type StateDb,
 } from "../client/mod.ts";
 import { ChatError } from "../errors.ts";
 import { type Command, HELP, parseLine } from "./commands.ts";
@@ -33,8 +33,8 @@ export interface UserState {
   identity: Identity;
   /** Pinned peer keys. */
   pins: PinStore;
-  /** Messages shown, and replay counters. */
-  receiveLog: ReceiveLog;
+  /** Sessions, prekeys, conversation numbers. */
+  state: StateDb;
 }
 
 type Outcome = "quit" | "eof" | "interrupt" | ChatError;
@@ -75,7 +75,7 @@ export async function chatLoop(
       reconnect: opts.reconnect,
       keepaliveMs: opts.keepaliveMs,
       pins: state.pins,
-      receiveLog: state.receiveLog,
+      state: state.state,
     });
   } catch (err) {
     removeSignals();
@@ -266,6 +266,9 @@ function run(
     case "dm":
       client.sendText(cmd.to, cmd.text);
       return;
+    case "action":
+      client.sendText(cmd.to, cmd.text, true);
+      return;
     case "who":
       client.who();
       return;
@@ -279,7 +282,7 @@ function run(
       return client.fingerprintOf(cmd.name).then(print, printError(print));
     case "trust":
     case "verify":
-      return client.trust(cmd.name, cmd.kind === "verify").then(
+      return client.trust(cmd.name, cmd.kind === "verify", cmd.compared).then(
         print,
         printError(print),
       );

@@ -9,12 +9,13 @@ import { ChatError } from "../errors.ts";
 /** A parsed input line. */
 export type Command =
   | { kind: "dm"; to: string; text: string }
+  | { kind: "action"; to: string; text: string }
   | { kind: "who" }
   | { kind: "help" }
   | { kind: "quit" }
   | { kind: "fingerprint"; name?: string }
-  | { kind: "trust"; name: string }
-  | { kind: "verify"; name: string };
+  | { kind: "trust"; name: string; compared?: string }
+  | { kind: "verify"; name: string; compared?: string };
 
 /** The help text, one command a line. */
 export const HELP = [
@@ -22,8 +23,9 @@ export const HELP = [
   "/who              who is online, with key fingerprints and trust",
   "/fingerprint      your own fingerprint",
   "/fingerprint name the safety number you share with name; compare it out of band",
-  "/verify name      mark name's keys verified, after comparing the safety number",
-  "/trust name       accept name's changed keys, after comparing the new safety number",
+  "/me @name action  an action (shown as * you action)",
+  "/verify name [N]  mark name's keys verified, after comparing the safety number N",
+  "/trust name N     accept name's changed keys, N being the new safety number you compared",
   "/help             this list",
   "/quit             leave (also quit)",
 ];
@@ -64,8 +66,25 @@ export function parseLine(line: string): Command | undefined {
         ? { kind: "fingerprint" }
         : { kind: "fingerprint", name: args[0] };
     }
-    if ((cmd === "/trust" || cmd === "/verify") && args.length === 1) {
-      return { kind: cmd === "/trust" ? "trust" : "verify", name: args[0]! };
+    if ((cmd === "/trust" || cmd === "/verify") && args.length >= 1) {
+      const kind = cmd === "/trust" ? "trust" : "verify";
+      const [name, ...digits] = args as [string, ...string[]];
+      if (digits.length === 0) return { kind, name };
+      const compared = digits.join(" ");
+      if (!/^[\d ]+$/.test(compared)) {
+        throw new ChatError(
+          "usage",
+          `Usage: ${cmd} name [safety number, the 60 digits you compared]`,
+        );
+      }
+      return { kind, name, compared };
+    }
+    if (cmd === "/me") {
+      const m = DM.exec(trimmed.slice(3).trimStart());
+      if (!m || m[2]!.trim() === "") {
+        throw new ChatError("usage", "Usage: /me @name action");
+      }
+      return { kind: "action", to: m[1]!, text: m[2]! };
     }
     throw new ChatError(
       "usage",

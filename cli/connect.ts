@@ -9,8 +9,8 @@ import {
   type DialOptions,
   loadOrCreateIdentity,
   PinStore,
-  ReceiveLog,
   resolveHome,
+  StateDb,
   userDir,
 } from "../client/mod.ts";
 import { ChatError } from "../errors.ts";
@@ -157,10 +157,10 @@ async function start(opts: RunConnectOptions): Promise<number> {
   );
   const dir = userDir(home, opts.name);
   const pins = await PinStore.load(`${dir}/known_peers.json`);
-  const receiveLog = new ReceiveLog(`${dir}/state.db`);
+  const state = new StateDb(`${dir}/state.db`);
   try {
-    return await chatLoop(opts, { identity, pins, receiveLog });
+    return await chatLoop(opts, { identity, pins, state });
   } finally {
-    receiveLog.close();
+    state.close();
   }
 }

@@ -77,7 +77,14 @@ export function formatEvent(
           `connected as ${e.name}; your fingerprint: ${e.fingerprint}\ntype /help for commands`,
       };
     case "message":
-      return { err: false, text: `${e.from}: ${visible(e.text)}` };
+      return {
+        err: false,
+        text: e.action
+          ? `* ${e.from} ${visible(e.text)}`
+          : `${e.from}: ${visible(e.text)}`,
+      };
+    case "gap":
+      return { err: true, text: `chat: warning: ${e.message}` };
     case "join":
       return { err: false, text: `${e.name} has joined the chat` };
     case "leave":

@@ -24,6 +24,7 @@ Deno.test("formatEvent() indents every continuation line of a message, so none p
     to: "alice",
     text,
     id: "1",
+    time: 0,
   });
   assert.deepEqual(shown, [
     "mallory: ok see you",
@@ -44,6 +45,7 @@ Deno.test("formatEvent() escapes escape sequences, bidi overrides and line separ
     to: "alice",
     text,
     id: "1",
+    time: 0,
   });
   assert.deepEqual(rest, []);
   assert.equal(

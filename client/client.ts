@@ -17,17 +17,23 @@ import {
   decodeError,
   type Frame,
   idOf,
-  nameKey,
+  intField,
   nameOf,
+  objectField,
   validateName,
 } from "../protocol/mod.ts";
+import { Conversations } from "./conversations.ts";
 import type { ClientEvent, EmitEvent } from "./events.ts";
 import { Inbox } from "./inbox.ts";
 import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
 import { Outbox } from "./outbox.ts";
 import { Peers } from "./peers.ts";
 import { PinStore } from "./pins.ts";
-import { ReceiveLog } from "./receive_log.ts";
+import { PrekeyStore } from "./prekey_store.ts";
+import { SeenLog } from "./seen_log.ts";
+import { Sessions } from "./sessions.ts";
+import { SessionStore } from "./session_store.ts";
+import { StateDb } from "./state_db.ts";
 
 /** Options of {@linkcode ChatClient.connect}. */
 export interface ConnectOptions {
@@ -54,29 +60,36 @@ export interface ConnectOptions {
   keepaliveMs?: number;
   /** Pinned peer keys; default: pins in memory only. */
   pins?: PinStore;
-  /** Messages already shown and replay counters; default: in memory only. */
-  receiveLog?: ReceiveLog;
+  /** Sessions, prekeys and conversation state (`state.db`); default: in memory only. */
+  state?: StateDb;
+}
+
+/** The parts of the engine. */
+interface Parts {
+  link: Link;
+  peers: Peers;
+  outbox: Outbox;
+  inbox: Inbox;
+  prekeys: PrekeyStore;
+  state: StateDb;
 }
 
 /** A logged-in client; see the module doc. */
 export class ChatClient {
-  readonly #link: Link;
-  readonly #peers: Peers;
-  readonly #outbox: Outbox;
-  readonly #inbox: Inbox;
+  readonly #parts: Parts;
+  readonly #identity: Identity;
   readonly #emit: EmitEvent;
   readonly #fingerprint: string;
+  #logins = 0;
 
   private constructor(
-    link: Link,
-    parts: { peers: Peers; outbox: Outbox; inbox: Inbox },
+    parts: Parts,
+    identity: Identity,
     emit: EmitEvent,
     fp: string,
   ) {
-    this.#link = link;
-    this.#peers = parts.peers;
-    this.#outbox = parts.outbox;
-    this.#inbox = parts.inbox;
+    this.#parts = parts;
+    this.#identity = identity;
     this.#emit = emit;
     this.#fingerprint = fp;
   }
@@ -94,46 +107,67 @@ export class ChatClient {
       await fingerprint(opts.identity.peer.publicKeys),
     );
     const pins = opts.pins ?? await PinStore.load();
-    const log = opts.receiveLog ?? new ReceiveLog(":memory:");
+    const state = opts.state ?? new StateDb(":memory:");
     const emit = opts.onEvent;
+    const identity = opts.identity;
     // The parts are made before the link starts: frames may follow the
     // welcome at once.
     const link: Link = new Link({
       dial: opts.dial,
       name,
-      identity: opts.identity,
+      identity,
       ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
       ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
       emit,
-      onReady: (bound) => emit({ type: "ready", name: bound, fingerprint: fp }),
+      onReady: (bound, welcome) => client.#onReady(bound, welcome),
       onFrame: (frame) => client.#onFrame(frame),
       onLost: () => peers.connectionLost(),
     });
     const peers: Peers = new Peers({
-      identity: opts.identity,
+      identity,
       fingerprint: fp,
       name: () => link.name,
       pins,
       send: (frame) => link.send(frame),
-      keysReplaced: (key) => outbox.forget(key),
+      keysReplaced: (key) => sessions.forget(key),
       emit,
     });
-    const outbox = new Outbox({ identity: opts.identity, link, peers, emit });
-    const inbox = new Inbox({
-      identity: opts.identity,
+    const prekeys = new PrekeyStore(state);
+    const sessions: Sessions = new Sessions({
+      identity,
+      name: () => link.name,
+      peers,
+      store: new SessionStore(state),
+      prekeys,
+    });
+    const conversations = new Conversations(state);
+    const outbox = new Outbox({
       link,
       peers,
-      log,
+      sessions,
+      conversations,
+      state,
       emit,
     });
-    const client = new ChatClient(link, { peers, outbox, inbox }, emit, fp);
+    const inbox = new Inbox({
+      link,
+      peers,
+      sessions,
+      conversations,
+      seen: new SeenLog(state),
+      outbox,
+      state,
+      emit,
+    });
+    const parts = { link, peers, outbox, inbox, prekeys, state };
+    const client = new ChatClient(parts, identity, emit, fp);
     await link.start();
     return client;
   }
 
   /** The name the relay bound (its case kept). */
   get name(): string {
-    return this.#link.name;
+    return this.#parts.link.name;
   }
 
   /** One's own formatted fingerprint. */
@@ -143,28 +177,79 @@ export class ChatClient {
 
   /** Resolves when the client is done for good (quit, a final error, or reconnecting gave up), with the reason. */
   get closed(): Promise<ChatError> {
-    return this.#link.closed;
+    return this.#parts.link.closed;
+  }
+
+  /** A login (the first, or after a reconnect). */
+  #onReady(name: string, welcome: Frame): void {
+    const { inbox, peers } = this.#parts;
+    inbox.reset(++this.#logins);
+    this.#emit({ type: "ready", name, fingerprint: this.#fingerprint });
+    // Keys may have changed while away: checked again at once.
+    if (this.#logins > 1) peers.refreshAll();
+    this.#prekeyUpkeep(objectField(welcome, "prekeys"));
+  }
+
+  /**
+   * Publishes prekeys when the relay holds too few (`welcome`,
+   * `prekey_count`): new private halves are on disk before their public
+   * halves leave.
+   */
+  #prekeyUpkeep(held: Frame | undefined): void {
+    const { prekeys, state, link, inbox } = this.#parts;
+    const spk = held && typeof held.spk === "number" ? held.spk : null;
+    const opks = held ? intField(held, "opks") : 0;
+    inbox.inOrder(async () => {
+      const up = await prekeys.upkeep(this.#identity.signPrivate, this.name, {
+        spk,
+        opks,
+      });
+      if (!up.spk && !up.opks) return;
+      state.commit();
+      link.send({
+        type: "prekeys",
+        ...(up.spk
+          ? {
+            spk: {
+              id: up.spk.id,
+              created: up.spk.created,
+              pub: up.spk.publicKey.toBase64(),
+              signature: up.spk.signature.toBase64(),
+            },
+          }
+          : {}),
+        ...(up.opks
+          ? {
+            opks: up.opks.map((o) => ({
+              id: o.id,
+              pub: o.publicKey.toBase64(),
+            })),
+          }
+          : {}),
+      });
+    });
   }
 
   #onFrame(frame: Frame): void {
+    const { inbox, outbox, peers } = this.#parts;
     switch (frame.type) {
       case "msg":
-        this.#inbox.receive(frame);
-        return;
-      case "delivered":
-        this.#outbox.delivered(idOf(frame), nameOf(frame, "by"));
+        inbox.receive(frame);
         return;
       case "queued":
-        this.#outbox.queued(idOf(frame));
+        outbox.queued(idOf(frame));
         return;
       case "nack":
-        this.#outbox.nack(frame);
+        outbox.nack(frame);
+        return;
+      case "prekey_count":
+        this.#prekeyUpkeep(frame);
         return;
       case "keys":
       case "error": {
         const id = typeof frame.id === "string" ? frame.id : undefined;
-        if (this.#peers.answer(id, frame) || frame.type === "keys") return;
-        if (id !== undefined) this.#outbox.refused(id);
+        if (peers.answer(id, frame) || frame.type === "keys") return;
+        if (id !== undefined) outbox.refused(id);
         const { code, message } = decodeError(frame);
         this.#emit({
           type: "error",
@@ -177,17 +262,16 @@ export class ChatClient {
       case "join":
       case "leave": {
         const name = nameOf(frame);
-        // A peer that logs in again has lost its sessions, and messages
-        // kept for an offline peer must carry a fresh key transport: it may
-        // come back without its sessions. Either way: a new session.
-        this.#outbox.forget(nameKey(name));
+        // A peer back online may come with other keys: checked at once.
+        if (frame.type === "join") peers.refresh(name);
         this.#emit({ type: frame.type, name });
         return;
       }
       case "who":
-        this.#inbox.inOrder(async () =>
-          this.#emit(await this.#peers.who(frame))
-        );
+        inbox.inOrder(async () => {
+          const event = await peers.who(frame);
+          if (event) this.#emit(event);
+        });
         return;
       default:
         return; // Unknown frames from a newer relay are ignored.
@@ -195,19 +279,20 @@ export class ChatClient {
   }
 
   /**
-   * Encrypts and sends a direct message. Messages leave in the order given.
+   * Encrypts and sends a direct message (`action`: a `/me` action). Messages
+   * leave in the order given.
    *
    * @returns the message id
    */
-  sendText(to: string, text: string): string {
+  sendText(to: string, text: string, action = false): string {
     const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-    this.#outbox.queue(id, to, text);
+    this.#parts.outbox.queue(id, to, text, action ? "action" : "text");
     return id;
   }
 
   /** Asks the relay who is online; a `who` event follows. */
   who(): void {
-    this.#link.send({ type: "who" });
+    this.#parts.peers.askWho();
   }
 
   /**
@@ -216,27 +301,32 @@ export class ChatClient {
    * @throws {ChatError} `no_such_user`
    */
   fingerprintOf(name?: string): Promise<ClientEvent> {
-    return this.#peers.fingerprintOf(name);
+    return this.#parts.peers.fingerprintOf(name);
   }
 
   /**
    * Accepts a peer's current keys (`/trust`) or marks them verified
-   * (`/verify`); see `Peers.trust`.
+   * (`/verify`), optionally against the safety number the user compared;
+   * see `Peers.trust`.
    *
-   * @throws {ChatError} `not_compared`, `self`, `pin_write_failed`
+   * @throws {ChatError} `not_compared`, `safety_number_mismatch`, `self`, `pin_write_failed`
    */
-  trust(name: string, verified: boolean): Promise<ClientEvent> {
-    return this.#peers.trust(name, verified);
+  trust(
+    name: string,
+    verified: boolean,
+    compared?: string,
+  ): Promise<ClientEvent> {
+    return this.#parts.peers.trust(name, verified, compared);
   }
 
   /** Messages sent and not yet delivered, kept by the relay, or refused. */
   get pendingCount(): number {
-    return this.#outbox.pendingCount;
+    return this.#parts.outbox.pendingCount;
   }
 
   /** Resolves once queued sends have been handed to the socket. */
   flush(): Promise<void> {
-    return this.#outbox.flush();
+    return this.#parts.outbox.flush();
   }
 
   /**
@@ -244,10 +334,12 @@ export class ChatClient {
    * are reported as not sent.
    */
   async close(): Promise<void> {
-    this.#link.stop();
+    const { link, inbox, state } = this.#parts;
+    link.stop();
     await this.flush();
-    await this.#link.bye();
-    // Messages already read are shown and logged before the log closes.
-    await this.#inbox.settled();
+    await link.bye();
+    // Messages already read are shown and recorded before the state closes.
+    await inbox.settled();
+    state.commit();
   }
 }

@@ -21,13 +21,27 @@ export interface WhoUser {
 export type ClientEvent =
   /** Logged in (again, after a reconnect); one's own fingerprint. */
   | { type: "ready"; name: string; fingerprint: string }
-  /** A message from someone else, verified and decrypted. */
-  | { type: "message"; from: string; to: string; text: string; id: string }
+  /**
+   * A message from someone else, verified, decrypted and in order; `time`:
+   * when the sender wrote it (ms since the Unix epoch, the sender's clock);
+   * `action`: a `/me` action.
+   */
+  | {
+    type: "message";
+    from: string;
+    to: string;
+    text: string;
+    id: string;
+    time: number;
+    action?: boolean;
+  }
+  /** Messages from `from` never arrived (the next one shows their numbers were skipped). */
+  | { type: "gap"; from: string; count: number; message: string }
   /** One's own message left for the relay. */
   | { type: "sent"; id: string; to: string }
   /** The relay stored one's message (on disk) for a recipient who is offline or behind. */
   | { type: "queued"; id: string; to: string }
-  /** The recipient's client received and checked one's message. */
+  /** The recipient's client showed one's message: its end-to-end receipt says so. */
   | { type: "delivered"; id: string; to: string }
   /** Someone came online. */
   | { type: "join"; name: string }

@@ -1,42 +1,53 @@
 /**
  * The receive pipeline: a relayed message is checked (recipient, redelivery,
- * the sender's pinned keys), opened in its session (from the key transport
- * it carries, or one already open), shown, recorded and acknowledged, in
- * arrival order. A message that fails a check is reported as a security
- * event, refused with a `nack` so its sender can try again, and never shown.
+ * the sender's pinned keys), opened in its session, checked for order (its
+ * conversation number), shown, and recorded, in arrival order. When the
+ * messages that arrived together are done, the state is committed, the
+ * relay's `ack` answers them all, and each sender gets one end-to-end
+ * receipt. A message that fails a check is reported as a security event,
+ * refused with a `nack` so its sender can try again, and never shown.
  *
  * @module
  */
-import { type Identity, ReceiveSession } from "../crypto/mod.ts";
 import { ChatError, ProtocolError, SecurityError } from "../errors.ts";
 import {
-  decodeKeyTransport,
+  decodeAddress,
   decodeMsg,
-  decodeSealed,
+  decodeSealedMessage,
   type Frame,
-  idOf,
   nameKey,
-  nameOf,
-  type SealedSend,
   validateName,
 } from "../protocol/mod.ts";
+import {
+  decodeContent,
+  MAX_MISSING_RANGES,
+  type TextContent,
+} from "./content.ts";
+import type { Conversations } from "./conversations.ts";
 import type { EmitEvent } from "./events.ts";
 import type { Link } from "./link.ts";
-import type { Peer, Peers } from "./peers.ts";
-import type { ReceiveLog } from "./receive_log.ts";
-
-const decoder = new TextDecoder("utf-8", { fatal: true });
+import type { Outbox } from "./outbox.ts";
+import { keyChanged, type Peers } from "./peers.ts";
+import type { SeenLog } from "./seen_log.ts";
+import type { Sessions } from "./sessions.ts";
+import type { StateDb } from "./state_db.ts";
 
 /** What the inbox works with. */
 export interface InboxContext {
-  /** One's own identity. */
-  identity: Identity;
-  /** The link to the relay (for acks and nacks). */
+  /** The link to the relay (acks and nacks). */
   link: Link;
   /** The peer directory. */
   peers: Peers;
-  /** Messages already shown, and replay counters. */
-  log: ReceiveLog;
+  /** Sessions. */
+  sessions: Sessions;
+  /** Conversation numbers. */
+  conversations: Conversations;
+  /** Messages already shown. */
+  seen: SeenLog;
+  /** The outbox (receipts out, receipts in). */
+  outbox: Outbox;
+  /** The state database, committed before anything is acknowledged. */
+  state: StateDb;
   /** Events. */
   emit: EmitEvent;
 }
@@ -44,12 +55,26 @@ export interface InboxContext {
 /** The inbox; see the module doc. */
 export class Inbox {
   readonly #ctx: InboxContext;
-  readonly #sessions = new Map<string, ReceiveSession>();
   #chain: Promise<void> = Promise.resolve();
+  #queued = 0;
+  /** The relay's number of the last `msg` handled on the current connection. */
+  #handled = 0;
+  #acked = 0;
+  /** The connection the numbers belong to (the link's login count). */
+  #generation = 0;
+  /** Peers owed a receipt, with the ranges found missing since the last one. */
+  readonly #owed = new Map<string, [number, number][]>();
 
   /** An inbox over `ctx`. */
   constructor(ctx: InboxContext) {
     this.#ctx = ctx;
+  }
+
+  /** A new connection: the relay numbers its messages afresh. */
+  reset(generation: number): void {
+    this.#generation = generation;
+    this.#handled = 0;
+    this.#acked = 0;
   }
 
   /**
@@ -58,12 +83,15 @@ export class Inbox {
    * only the reader can deliver. The relay's rate limit bounds the backlog.
    */
   inOrder(task: () => Promise<void>): void {
+    this.#queued++;
     this.#chain = this.#chain.then(task).catch((err) => {
       const e = err instanceof ChatError ? err : new ChatError(
         "internal",
         `Internal error: ${(err as Error).message}`,
       );
       this.#ctx.emit({ type: "error", code: e.code, message: e.message });
+    }).finally(() => {
+      if (--this.#queued === 0) this.#settle();
     });
   }
 
@@ -74,56 +102,79 @@ export class Inbox {
 
   /** A relayed `msg`: opened and shown in its turn. */
   receive(frame: Frame): void {
-    this.inOrder(() => this.#receive(frame));
+    const generation = this.#generation;
+    const n = Number.isSafeInteger(frame.n) ? frame.n as number : 0;
+    this.inOrder(async () => {
+      await this.#receive(frame);
+      if (generation === this.#generation) {
+        this.#handled = Math.max(this.#handled, n);
+      }
+    });
+  }
+
+  /**
+   * Everything that arrived together is handled: the state goes to disk,
+   * then the relay may forget the messages, and their senders learn what
+   * was shown.
+   */
+  #settle(): void {
+    const { state, link, conversations, outbox } = this.#ctx;
+    try {
+      state.commit();
+    } catch (err) {
+      this.#ctx.emit({
+        type: "error",
+        code: "state_write_failed",
+        message: `Cannot save the chat state: ${(err as Error).message}`,
+      });
+      return; // Not acknowledged: the relay sends them again.
+    }
+    if (this.#handled > this.#acked) {
+      this.#acked = this.#handled;
+      link.send({ type: "ack", upto: this.#acked });
+    }
+    for (const [peer, missing] of this.#owed) {
+      const last = conversations.lastShown(nameKey(peer));
+      if (last) {
+        outbox.receipt(peer, {
+          t: "receipt",
+          e: last.epoch,
+          upto: last.seq,
+          missing: missing.slice(-MAX_MISSING_RANGES),
+        });
+      }
+    }
+    this.#owed.clear();
   }
 
   async #receive(outer: Frame): Promise<void> {
     const from = typeof outer.from === "string" ? outer.from : "?";
-    const { link, log, emit } = this.#ctx;
+    const { link, emit } = this.#ctx;
     let id: string | undefined;
     try {
       validateName(from);
       const { m } = decodeMsg(outer);
-      id = idOf(m);
-      const address = { id, to: nameOf(m, "to") };
+      const address = decodeAddress(m);
+      id = address.id;
       if (nameKey(address.to) !== nameKey(link.name)) {
         throw new SecurityError(
           "wrong_recipient",
           `Message from "${from}" was addressed to "${address.to}"`,
         );
       }
-      if (log.seen(from, id)) {
-        // Shown before (a redelivery after a dropped connection): ack only.
-        link.send({ type: "ack", to: from, id });
+      // Shown before (a redelivery after a dropped connection): nothing to do.
+      if (this.#ctx.seen.has(from, id)) return;
+      const sealed = decodeSealedMessage(m);
+      const sender = await this.#ctx.peers.get(from);
+      if (sender.trust === "changed") throw keyChanged(sender.name);
+      const content = decodeContent(
+        await this.#ctx.sessions.open(sender, sealed),
+      );
+      if (content.t === "receipt") {
+        this.#ctx.outbox.receipted(sender.name, content);
         return;
       }
-      const sealed = decodeSealed(m, address);
-      const sender = await this.#ctx.peers.get(from);
-      if (sender.trust === "changed") {
-        throw new SecurityError(
-          "key_changed",
-          `The keys of ${sender.name} changed; messages from ${sender.name} are dropped until you compare safety numbers and type /trust ${sender.name}`,
-        );
-      }
-      const session = await this.#session(from, m, sealed, sender);
-      if (!session) return;
-      const plaintext = await session.open(
-        { from, to: address.to, id, counter: sealed.counter },
-        { iv: sealed.iv, ciphertext: sealed.ct, mac: sealed.mac },
-      );
-      let text: string;
-      try {
-        text = decoder.decode(plaintext);
-      } catch {
-        throw new SecurityError(
-          "bad_mac",
-          `Message from "${from}" is not UTF-8 text`,
-        );
-      }
-      emit({ type: "message", from, to: address.to, text, id });
-      // Acknowledged once shown and logged, so a redelivery is not shown again.
-      log.record(from, id, sealed.sessionText, sealed.counter);
-      link.send({ type: "ack", to: from, id });
+      this.#show(sender.name, address.to, id, content);
     } catch (err) {
       if (err instanceof SecurityError || err instanceof ProtocolError) {
         emit({
@@ -132,8 +183,7 @@ export class Inbox {
           from,
           message: `${err.message}; message dropped`,
         });
-        // Tell the sender (it may start a new session and send again) and
-        // let the relay forget the message.
+        // Tell the sender (it may start a new session and send again).
         if (id) link.send({ type: "nack", to: from, id, code: err.code });
       } else if (err instanceof ChatError) {
         emit({
@@ -148,46 +198,40 @@ export class Inbox {
     }
   }
 
-  /**
-   * The receive session a message belongs to: known, or opened from the
-   * message's key transport (its counter starts where the log left it).
-   * Without either, the sender is asked for a resend and `undefined` is
-   * returned.
-   */
-  async #session(
-    from: string,
-    m: Frame,
-    sealed: SealedSend,
-    sender: Peer,
-  ): Promise<ReceiveSession | undefined> {
-    const key = `${nameKey(from)} ${sealed.sessionText}`;
-    const known = this.#sessions.get(key);
-    if (known) return known;
-    const { link, log, identity, emit } = this.#ctx;
-    const kt = decodeKeyTransport(m);
-    if (!kt) {
-      link.send({
-        type: "nack",
-        to: from,
-        id: sealed.id,
-        code: "unknown_session",
-      });
-      emit({
-        type: "error",
-        code: "unknown_session",
-        message:
-          `A message from "${from}" used a session this client does not have; asked for a resend`,
-      });
-      return undefined;
+  /** Shows a text that opened, if its number is in order. */
+  #show(from: string, to: string, id: string, c: TextContent): void {
+    const key = nameKey(from);
+    const arrival = this.#ctx.conversations.judge(key, c.e, c.s);
+    if (arrival.kind === "old") {
+      throw new SecurityError(
+        "out_of_order",
+        `Message number ${c.s} from ${from} came after number ${arrival.last}: a replay or a reordering`,
+      );
     }
-    const session = await ReceiveSession.accept(
-      identity,
-      { from, to: sealed.to, sessionId: sealed.session },
-      kt,
-      sender.keys,
-      { lastCounter: log.lastCounter(from, sealed.sessionText) },
-    );
-    this.#sessions.set(key, session);
-    return session;
+    const owed = this.#owed.get(from) ?? [];
+    this.#owed.set(from, owed);
+    if (arrival.kind === "gap") {
+      const count = arrival.last - arrival.first + 1;
+      owed.push([arrival.first, arrival.last]);
+      this.#ctx.emit({
+        type: "gap",
+        from,
+        count,
+        message: `${count} message${
+          count === 1 ? "" : "s"
+        } from ${from} missing`,
+      });
+    }
+    this.#ctx.emit({
+      type: "message",
+      from,
+      to,
+      text: c.text,
+      id,
+      time: c.ts,
+      ...(c.t === "action" ? { action: true } : {}),
+    });
+    this.#ctx.conversations.shown(key, c.e, c.s);
+    this.#ctx.seen.add(from, id);
   }
 }

@@ -61,8 +61,8 @@ export interface LinkOptions {
    * network path shows no error). 0 or absent: off.
    */
   keepaliveMs?: number;
-  /** Each login's welcome, with the name as the relay bound it. */
-  onReady(name: string): void;
+  /** Each login's welcome, with the name as the relay bound it, and the frame. */
+  onReady(name: string, welcome: Frame): void;
   /** A frame after the welcome. */
   onFrame(frame: Frame): void;
   /** The connection ended (answers awaited on it will not come). */
@@ -304,7 +304,7 @@ export class Link {
       this.#welcomed = true;
       this.#loggedInOnce = true;
       this.#welcomedAt = Date.now();
-      this.#opts.onReady(name);
+      this.#opts.onReady(name, frame);
       this.#loggedIn.resolve();
       this.#online.resolve();
     } else if (frame.type === "error") {

@@ -13,4 +13,4 @@ export * from "./events.ts";
 export type { Dialer, ReconnectOptions } from "./link.ts";
 export * from "./key_store.ts";
 export * from "./pins.ts";
-export * from "./receive_log.ts";
+export { StateDb } from "./state_db.ts";

@@ -1,13 +1,14 @@
 /**
- * The send pipeline: text in, sealed `send` frames out, in the order given,
- * each message in its peer's current session (started with one RSA key
- * transport when there is none, or after rotation), and what happens next:
- * `queued`, `delivered`, or a refusal (`nack`), after which the message is
- * sent once more in a new session.
+ * The send pipeline: texts in, sealed `send` frames out, in the order given,
+ * each numbered in its conversation (docs/PROTOCOL.md §7.5) and sealed in the
+ * peer's current session (started from the peer's prekeys when there is
+ * none). What happens next: `queued` (the relay stored it), `delivered` (the
+ * peer's end-to-end receipt covers it), or a refusal (`nack`), after which
+ * the message goes once more, with its number, in a new session. Receipts
+ * for the peer's messages leave through here too.
  *
  * @module
  */
-import { type Identity, SendSession } from "../crypto/mod.ts";
 import { ChatError, SecurityError } from "../errors.ts";
 import {
   decodeRelayedNack,
@@ -15,34 +16,51 @@ import {
   MAX_TEXT_BYTES,
   nameKey,
 } from "../protocol/mod.ts";
+import { type Content, encodeContent, type ReceiptContent } from "./content.ts";
+import type { Conversations } from "./conversations.ts";
 import type { EmitEvent } from "./events.ts";
 import type { Link } from "./link.ts";
-import type { Peer, Peers } from "./peers.ts";
+import { keyChanged, type Peer, type Peers } from "./peers.ts";
+import type { SealedFields, Sessions } from "./sessions.ts";
+import type { StateDb } from "./state_db.ts";
 
 /** Unsent bytes after which sending waits for the socket to drain (1 MiB). */
 const SEND_BACKLOG_BYTES = 1024 * 1024;
 
-/** A message sent and not yet delivered, stored or refused. */
+const encoder = new TextEncoder();
+
+/** A text sent and not yet receipted, stored or refused. */
 interface Pending {
   to: string;
+  kind: "text" | "action";
   text: string;
+  epoch: string;
+  seq: number;
   resent: boolean;
-  /** The session the message was sealed in. */
-  session: SendSession;
+  /** The session it was sealed in (hex id). */
+  session: string;
   /** The relay keeps it for an offline recipient. */
   queued: boolean;
 }
 
-const encoder = new TextEncoder();
+/** What to send: a new text, a resend, or a receipt. */
+type Item =
+  | { kind: "text" | "action"; id: string; to: string; text: string }
+  | { kind: "resend"; id: string; pending: Pending }
+  | { kind: "receipt"; id: string; to: string; receipt: ReceiptContent };
 
 /** What the outbox works with. */
 export interface OutboxContext {
-  /** One's own identity. */
-  identity: Identity;
   /** The link to the relay. */
   link: Link;
   /** The peer directory. */
   peers: Peers;
+  /** Sessions. */
+  sessions: Sessions;
+  /** Conversation numbers. */
+  conversations: Conversations;
+  /** The state database (committed before a sealed message leaves). */
+  state: StateDb;
   /** Events. */
   emit: EmitEvent;
 }
@@ -50,7 +68,6 @@ export interface OutboxContext {
 /** The outbox; see the module doc. */
 export class Outbox {
   readonly #ctx: OutboxContext;
-  readonly #sessions = new Map<string, SendSession>();
   readonly #pending = new Map<string, Pending>();
   #sendChain: Promise<void> = Promise.resolve();
   /** Sealed frames leave through this chain, in the order they were queued. */
@@ -75,57 +92,83 @@ export class Outbox {
     await this.#ctx.link.drained();
   }
 
-  /** Sessions with the peer `key` must not be used any more (new keys, a new login). */
-  forget(key: string): void {
-    this.#sessions.delete(key);
+  /** Queues a text (or a `/me` action); they leave in the order given, once logged in. */
+  queue(id: string, to: string, text: string, kind: "text" | "action"): void {
+    this.#enqueue({ kind, id, to, text });
   }
 
-  /** Queues a message; they leave in the order given, once logged in. */
-  queue(id: string, to: string, text: string, resent = false): void {
+  /** Queues an end-to-end receipt for `to`. */
+  receipt(to: string, receipt: ReceiptContent): void {
+    const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
+    this.#enqueue({ kind: "receipt", id, to, receipt });
+  }
+
+  #enqueue(item: Item): void {
     // While the connection is down, messages wait here, in order.
     this.#sendChain = this.#sendChain.then(async () => {
       await this.#ctx.link.ready();
-      await this.#send(id, to, text, resent);
+      await this.#send(item);
     });
   }
 
-  async #send(
-    id: string,
-    to: string,
-    text: string,
-    resent: boolean,
-  ): Promise<void> {
+  async #send(item: Item): Promise<void> {
+    const to = item.kind === "resend" ? item.pending.to : item.to;
     try {
-      const bytes = encoder.encode(text);
-      if (bytes.length > MAX_TEXT_BYTES) {
-        throw new ChatError(
-          "too_long",
-          `Message is ${bytes.length} bytes, over the ${MAX_TEXT_BYTES}-byte limit; not sent`,
-        );
-      }
       const peer = await this.#peer(to);
       if (nameKey(peer.name) === nameKey(this.#ctx.link.name)) {
         throw new ChatError("self", "You cannot message yourself");
       }
       // Checked before anything is encrypted to the keys.
-      if (peer.trust === "changed") {
-        throw new SecurityError(
-          "key_changed",
-          `Message not sent: the keys of ${peer.name} changed; compare safety numbers (/fingerprint ${peer.name}), then type /trust ${peer.name}`,
-        );
+      if (peer.trust === "changed") throw keyChanged(peer.name);
+      const content = this.#content(item, peer);
+      const plaintext = encodeContent(content);
+      const session = await this.#ctx.sessions.forSending(peer);
+      if (content.t !== "receipt") {
+        this.#pending.set(item.id, {
+          to: peer.name,
+          kind: content.t,
+          text: content.text,
+          epoch: content.e,
+          seq: content.s,
+          resent: item.kind === "resend",
+          session: session.id.toHex(),
+          queued: false,
+        });
       }
-      const session = await this.#session(peer);
-      // The next message may start sealing at once (its counter is taken in
-      // order now), so back-to-back sends leave in one write; the frame
-      // goes out after those queued before it.
-      const sealing = session.seal(id, bytes);
+      // The next message may start sealing at once (its chain number is
+      // taken in order now), so back-to-back sends leave in one write; the
+      // frame goes out after those queued before it.
+      const sealing = this.#ctx.sessions.seal(
+        peer,
+        session,
+        item.id,
+        plaintext,
+      );
       sealing.catch(() => {}); // Reported by #transmit, in its turn.
       this.#outChain = this.#outChain.then(() =>
-        this.#transmit(id, peer, session, sealing, text, resent)
+        this.#transmit(item, peer.name, sealing)
       );
     } catch (err) {
-      this.#failed(id, to, err);
+      this.#failed(item.id, to, err);
     }
+  }
+
+  /** The content of an item, numbered (a resend keeps its number). */
+  #content(item: Item, peer: Peer): Content {
+    if (item.kind === "receipt") return item.receipt;
+    if (item.kind === "resend") {
+      const p = item.pending;
+      return { t: p.kind, e: p.epoch, s: p.seq, ts: Date.now(), text: p.text };
+    }
+    const bytes = encoder.encode(item.text).length;
+    if (bytes > MAX_TEXT_BYTES) {
+      throw new ChatError(
+        "too_long",
+        `Message is ${bytes} bytes, over the ${MAX_TEXT_BYTES}-byte limit; not sent`,
+      );
+    }
+    const { epoch, seq } = this.#ctx.conversations.take(nameKey(peer.name));
+    return { t: item.kind, e: epoch, s: seq, ts: Date.now(), text: item.text };
   }
 
   /** The peer's keys; a look-up cut off by a lost connection is made again once back. */
@@ -143,74 +186,38 @@ export class Outbox {
     }
   }
 
-  /** The current session with `peer`, or a new one (one RSA key transport). */
-  async #session(peer: Peer): Promise<SendSession> {
-    const key = nameKey(peer.name);
-    let session = this.#sessions.get(key);
-    if (!session || session.exhausted) {
-      session = await SendSession.start(
-        this.#ctx.identity,
-        this.#ctx.link.name,
-        peer.name,
-        peer.keys,
-      );
-      this.#sessions.set(key, session);
-    }
-    return session;
-  }
-
   async #transmit(
-    id: string,
-    peer: Peer,
-    session: SendSession,
-    sealing: ReturnType<SendSession["seal"]>,
-    text: string,
-    resent: boolean,
+    item: Item,
+    to: string,
+    sealing: Promise<SealedFields>,
   ): Promise<void> {
     const link = this.#ctx.link;
     try {
-      const { header, sealed } = await sealing;
-      const frame: Record<string, unknown> = {
-        type: "send",
-        id,
-        to: peer.name,
-        session: session.key.id.toBase64(),
-        counter: header.counter,
-        iv: sealed.iv.toBase64(),
-        ct: sealed.ciphertext.toBase64(),
-        mac: sealed.mac.toBase64(),
-      };
-      if (!session.acknowledged) {
-        const t = session.transport;
-        frame.kt = {
-          wrapped: t.wrapped.toBase64(),
-          signature: t.signature.toBase64(),
-          timestamp: t.timestamp,
-        };
-      }
-      this.#pending.set(id, {
-        to: peer.name,
-        text,
-        resent,
-        session,
-        queued: false,
-      });
+      const fields = await sealing;
+      // The ratchet's new state is on disk before its message leaves: a
+      // crash never makes a key be used twice.
+      this.#ctx.state.commit();
       await link.ready(); // Sealed just before a cut: it goes out once back.
-      if (!link.send(frame)) {
+      if (!link.send({ type: "send", id: item.id, to, ...fields })) {
         throw new ChatError(
           "connection_lost",
           "Not connected; message not sent",
         );
       }
-      this.#ctx.emit({ type: "sent", id, to: peer.name });
+      if (item.kind !== "receipt") {
+        this.#ctx.emit({ type: "sent", id: item.id, to });
+      }
       // A long paste waits for the socket instead of piling up in memory.
       if (link.queuedBytes > SEND_BACKLOG_BYTES) await link.drained();
     } catch (err) {
-      this.#failed(id, peer.name, err);
+      this.#failed(item.id, to, err);
     }
   }
 
-  /** Reports a message that could not be sent; rethrows what is not ours. */
+  /**
+   * Reports a message that could not be sent. Nothing on the send path ends
+   * the client: an unexpected failure is reported as `internal` too.
+   */
   #failed(id: string, to: string, err: unknown): void {
     this.#pending.delete(id);
     if (err instanceof SecurityError) {
@@ -224,18 +231,13 @@ export class Outbox {
         id,
       });
     } else {
-      throw err;
+      this.#ctx.emit({
+        type: "error",
+        code: "internal",
+        message: `Message not sent: ${(err as Error).message}`,
+        id,
+      });
     }
-  }
-
-  /** The relay's `delivered` {`id`, `by`}: the peer holds the session now. */
-  delivered(id: string, by: string): void {
-    const pending = this.#pending.get(id);
-    if (!pending || nameKey(pending.to) !== nameKey(by)) return;
-    // Later messages of the session need no key transport.
-    pending.session.acknowledge();
-    this.#pending.delete(id);
-    this.#ctx.emit({ type: "delivered", id, to: by });
   }
 
   /** The relay's `queued` {`id`}: stored for an offline recipient. */
@@ -252,20 +254,44 @@ export class Outbox {
   }
 
   /**
-   * A `nack`: the peer could not read our session (it restarted, or went
-   * offline before it had the key transport), or the relay could not store
-   * the message. It goes again in a new session, once.
+   * A receipt from `from`: every text of the epoch up to `upto` was shown,
+   * except those in `missing`, which never arrived.
+   */
+  receipted(from: string, receipt: ReceiptContent): void {
+    const missing = (seq: number) =>
+      receipt.missing.some(([a, b]) => a <= seq && seq <= b);
+    for (const [id, p] of this.#pending) {
+      if (nameKey(p.to) !== nameKey(from) || p.epoch !== receipt.e) continue;
+      if (missing(p.seq)) {
+        this.#pending.delete(id);
+        this.#ctx.emit({
+          type: "error",
+          code: "not_delivered",
+          message:
+            `${p.to} never received your message (number ${p.seq}): it was lost on the way`,
+          id,
+        });
+      } else if (p.seq <= receipt.upto) {
+        this.#pending.delete(id);
+        this.#ctx.emit({ type: "delivered", id, to: p.to });
+      }
+    }
+  }
+
+  /**
+   * A `nack`: the peer could not read the message (it lost its session, or
+   * the message was damaged on the way). Its session is given up and the
+   * message goes again, once, with its number, in a new session; after a
+   * key change, or a second refusal, it is reported not delivered.
    */
   nack(frame: Frame): void {
     const { id, peer: from, code } = decodeRelayedNack(frame);
     const pending = this.#pending.get(id);
     if (!pending || nameKey(pending.to) !== nameKey(from)) return;
-    if (this.#sessions.get(nameKey(from)) === pending.session) {
-      this.#sessions.delete(nameKey(from));
-    }
     this.#pending.delete(id);
-    if (!pending.resent && code !== "key_changed") {
-      this.queue(id, pending.to, pending.text, true);
+    this.#ctx.sessions.abandon(from, pending.session);
+    if (!pending.resent && code !== "key_changed" && code !== "out_of_order") {
+      this.#enqueue({ kind: "resend", id, pending });
       return;
     }
     this.#ctx.emit({

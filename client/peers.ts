@@ -6,15 +6,18 @@
  * @module
  */
 import {
+  checkRsaPublicKey,
   fingerprint,
   formatFingerprint,
   type Identity,
   importPeerKeys,
   type PeerKeys,
+  type PrekeyBundle,
   safetyNumber,
 } from "../crypto/mod.ts";
 import { ChatError, ProtocolError, SecurityError } from "../errors.ts";
 import {
+  decodeBundle,
   decodeError,
   type Frame,
   intField,
@@ -40,6 +43,18 @@ export interface Peer {
   fingerprint: string;
   /** What the client thinks of these keys. */
   trust: Trust;
+  /**
+   * The fingerprint of the keys whose safety number the user was last
+   * shown (a key-change warning, `/fingerprint`, `/trust`), if any: `/trust`
+   * without a number accepts only those.
+   */
+  shown?: string;
+}
+
+/** A peer's keys with a prekey bundle, to start a session with. */
+export interface PeerBundle extends PrekeyBundle {
+  /** The peer, its keys checked against the pin on the way. */
+  peer: Peer;
 }
 
 /** Longest wait for a look-up answer, in ms. */
@@ -68,6 +83,8 @@ export class Peers {
   readonly #ctx: PeersContext;
   readonly #peers = new Map<string, Peer>();
   readonly #lookups = new Map<string, (frame: Frame) => void>();
+  /** `/who` requests without an answer yet: a `who` nobody asked for is dropped. */
+  #whoAsked = 0;
 
   /** A directory over `ctx`. */
   constructor(ctx: PeersContext) {
@@ -83,7 +100,47 @@ export class Peers {
   async get(name: string): Promise<Peer> {
     const known = this.#peers.get(nameKey(name));
     if (known) return known;
-    const frame = await this.#lookup(name);
+    return (await this.#fetch(name, false)).peer;
+  }
+
+  /**
+   * A peer's keys and prekey bundle, fresh from the relay (the keys are
+   * checked against the pin again: a change is caught before a session
+   * starts).
+   *
+   * @throws {ChatError} `no_prekeys`, `no_such_user`, `connection_lost`, `lookup_timeout`, `bad_key`
+   * @throws {SecurityError} `bad_key`; `key_changed` when the keys changed
+   */
+  async bundle(name: string): Promise<PeerBundle> {
+    const { peer, frame } = await this.#fetch(name, true);
+    if (peer.trust === "changed") throw keyChanged(peer.name);
+    const b = decodeBundle(frame);
+    return {
+      peer,
+      spk: b.spk,
+      ...(b.opk ? { opk: b.opk } : {}),
+    };
+  }
+
+  /**
+   * Checks a peer's keys with the relay again (after its `join`, or a
+   * reconnect): a change is reported at once, before anything is encrypted.
+   */
+  refresh(name: string): void {
+    if (!this.#peers.has(nameKey(name))) return;
+    this.#fetch(name, false).catch(() => {/* Reported, or retried later. */});
+  }
+
+  /** Every peer known so far, checked again (after a reconnect). */
+  refreshAll(): void {
+    for (const peer of this.#peers.values()) this.refresh(peer.name);
+  }
+
+  async #fetch(
+    name: string,
+    bundle: boolean,
+  ): Promise<{ peer: Peer; frame: Frame }> {
+    const frame = await this.#lookup(name, bundle);
     if (frame.type === "error") {
       const { code, message } = decodeError(frame);
       throw new ChatError(code, message);
@@ -102,11 +159,11 @@ export class Peers {
         `The server sent unusable keys for "${name}"`,
       );
     }
-    return peer;
+    return { peer, frame };
   }
 
   /** Sends a `lookup` and waits for its answer (`keys`, or an `error`). */
-  #lookup(name: string): Promise<Frame> {
+  #lookup(name: string, bundle: boolean): Promise<Frame> {
     const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
     return new Promise<Frame>((resolve) => {
       const timer = setTimeout(() => {
@@ -122,7 +179,8 @@ export class Peers {
         resolve(f);
       };
       this.#lookups.set(id, answer);
-      if (!this.#ctx.send({ type: "lookup", name, id })) {
+      const frame = { type: "lookup", name, id, ...(bundle ? { bundle } : {}) };
+      if (!this.#ctx.send(frame)) {
         this.#lookups.delete(id);
         answer({
           type: "error",
@@ -149,6 +207,7 @@ export class Peers {
 
   /** The connection ended: look-ups under way fail with `connection_lost`. */
   connectionLost(): void {
+    this.#whoAsked = 0;
     for (const resolve of this.#lookups.values()) {
       resolve({
         type: "error",
@@ -159,8 +218,18 @@ export class Peers {
     this.#lookups.clear();
   }
 
-  /** The relay's `who` list, with each user's keys checked against the pins. */
-  async who(frame: Frame): Promise<ClientEvent> {
+  /** Asks the relay who is online; its answer goes through {@linkcode who}. */
+  askWho(): void {
+    if (this.#ctx.send({ type: "who" })) this.#whoAsked++;
+  }
+
+  /**
+   * The relay's `who` list, with each user's keys checked against the pins;
+   * `undefined` for a list nobody asked for (a relay slipping keys in).
+   */
+  async who(frame: Frame): Promise<ClientEvent | undefined> {
+    if (this.#whoAsked === 0) return undefined;
+    this.#whoAsked--;
     const list = Array.isArray(frame.users) ? frame.users : [];
     const users: WhoUser[] = [];
     for (const u of list) {
@@ -191,14 +260,17 @@ export class Peers {
       const key = nameKey(name);
       const known = this.#peers.get(key);
       if (known && known.sign === sign && known.kx === kx) return known;
+      // Checked before any import: an odd key cannot reach WebCrypto.
+      checkRsaPublicKey(publicKeys.sign);
+      checkRsaPublicKey(publicKeys.kx);
       const keys = await importPeerKeys(publicKeys);
       const fp = formatFingerprint(await fingerprint(publicKeys));
       const { trust, pinned } = await this.#judge(name, sign, kx, fp);
-      const peer = { name, sign, kx, keys, fingerprint: fp, trust };
+      const peer: Peer = { name, sign, kx, keys, fingerprint: fp, trust };
       this.#peers.set(key, peer);
       // A session made for other keys must not be used with these.
       if (known) this.#ctx.keysReplaced(key);
-      if (trust === "changed") this.#warnChanged(name, pinned, fp);
+      if (trust === "changed") this.#warnChanged(peer, pinned);
       return peer;
     } catch (err) {
       if (err instanceof SecurityError || err instanceof ProtocolError) {
@@ -237,8 +309,10 @@ export class Peers {
     return { trust: seen.trust, pinned: seen.pin.fingerprint };
   }
 
-  #warnChanged(name: string, pinned: string, fp: string): void {
+  #warnChanged(peer: Peer, pinned: string): void {
     const own = this.#ctx.fingerprint;
+    const name = peer.name;
+    peer.shown = peer.fingerprint;
     this.#ctx.emit({
       type: "security",
       code: "key_changed",
@@ -246,8 +320,8 @@ export class Peers {
       message: `The keys of ${name} have CHANGED: old safety number ${
         safetyNumber(own, pinned)
       }, new safety number ${
-        safetyNumber(own, fp)
-      }. Nothing is sent to or accepted from ${name} until you compare the new safety number with ${name} in person or by phone and type /trust ${name}`,
+        safetyNumber(own, peer.fingerprint)
+      }. Nothing is sent to or accepted from ${name} until you compare the new safety number with ${name} in person or by phone and type /trust ${name} followed by the new safety number`,
     });
   }
 
@@ -266,6 +340,7 @@ export class Peers {
       };
     }
     const peer = await this.get(name);
+    peer.shown = peer.fingerprint;
     return {
       type: "fingerprint",
       name: peer.name,
@@ -277,24 +352,46 @@ export class Peers {
   /**
    * Accepts a peer's current keys (`/trust`, after a `key_changed` warning)
    * or marks them verified out of band (`/verify`, which also accepts
-   * changed keys: the user has just compared their safety number). Writes
-   * the pin file.
+   * changed keys: the user has just compared their safety number). With
+   * `compared` (the safety number the user compared, digits in any
+   * grouping) the keys are accepted only if it is theirs; without, only
+   * keys whose safety number was shown since they last changed. Writes the
+   * pin file.
    *
    * @returns a `trust` event
-   * @throws {ChatError} `not_compared` when no keys of the peer were shown yet; `self` for one's own name;
-   * `pin_write_failed`
+   * @throws {ChatError} `not_compared` when these keys' safety number was not
+   * shown; `safety_number_mismatch` when `compared` is another; `self` for
+   * one's own name; `pin_write_failed`
    */
-  async trust(name: string, verified: boolean): Promise<ClientEvent> {
+  async trust(
+    name: string,
+    verified: boolean,
+    compared?: string,
+  ): Promise<ClientEvent> {
     if (nameKey(name) === nameKey(this.#ctx.name())) {
       throw new ChatError("self", "Your own keys need no trust");
     }
-    // Only keys already shown to the user (a warning, /who, /fingerprint)
-    // can be trusted: never keys fetched at the moment of trusting.
+    // Only keys already shown to the user can be trusted: never keys
+    // fetched at the moment of trusting.
     const peer = this.#peers.get(nameKey(name));
     if (!peer) {
       throw new ChatError(
         "not_compared",
         `No keys of "${name}" were shown yet: type /fingerprint ${name}, compare the safety number, then try again`,
+      );
+    }
+    const number = safetyNumber(this.#ctx.fingerprint, peer.fingerprint);
+    if (compared !== undefined) {
+      if (compared.replace(/\s+/g, "") !== number.replace(/\s+/g, "")) {
+        throw new ChatError(
+          "safety_number_mismatch",
+          `That is not the safety number of ${peer.name}'s keys as the server hands them out now; nothing was trusted. Type /fingerprint ${peer.name} and compare again`,
+        );
+      }
+    } else if (peer.shown !== peer.fingerprint) {
+      throw new ChatError(
+        "not_compared",
+        `The keys of ${peer.name} changed since you last saw their safety number: type /fingerprint ${peer.name}, compare it, then /trust ${peer.name} followed by that number`,
       );
     }
     const pins = this.#ctx.pins;
@@ -310,12 +407,21 @@ export class Peers {
         : pin.since,
     });
     peer.trust = pins.get(peer.name)!.verified ? "verified" : "unverified";
+    peer.shown = peer.fingerprint;
     return {
       type: "trust",
       name: peer.name,
       fingerprint: peer.fingerprint,
       trust: peer.trust,
-      safety_number: safetyNumber(this.#ctx.fingerprint, peer.fingerprint),
+      safety_number: number,
     };
   }
+}
+
+/** The error for keys that changed and were not trusted again. */
+export function keyChanged(name: string): SecurityError {
+  return new SecurityError(
+    "key_changed",
+    `Message not sent: the keys of ${name} changed; compare safety numbers (/fingerprint ${name}), then type /trust ${name} followed by the safety number`,
+  );
 }

@@ -12,3 +12,4 @@ export * from "./name.ts";
 export * from "./connection.ts";
 export * from "./tls.ts";
 export * from "./control_chars.ts";
+export * from "./sealed.ts";

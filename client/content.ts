@@ -1,0 +1,111 @@
+/**
+ * What travels inside a sealed direct message (docs/PROTOCOL.md §7.4): one
+ * UTF-8 JSON object, authenticated and encrypted with the rest, so the relay
+ * can neither read nor change it. A text carries its sender's sequence
+ * number in the conversation (with the epoch it counts in) and the time it
+ * was written; a receipt says which of the peer's messages were shown.
+ *
+ * @module
+ */
+import { SecurityError } from "../errors.ts";
+
+/** Most missing ranges a receipt names. */
+export const MAX_MISSING_RANGES = 16;
+
+/** A text (or an action, `/me`), numbered in its conversation. */
+export interface TextContent {
+  /** `text`, or `action` for `/me`. */
+  t: "text" | "action";
+  /** The sender's conversation epoch: 16 hex digits, new when the sender's state is new. */
+  e: string;
+  /** The sequence number in that epoch, from 1; a resend keeps it. */
+  s: number;
+  /** When it was written, ms since the Unix epoch (the sender's clock). */
+  ts: number;
+  /** The text. */
+  text: string;
+}
+
+/** An end-to-end receipt: the peer's messages up to `upto` (of epoch `e`) were shown, but those in `missing`. */
+export interface ReceiptContent {
+  /** `receipt`. */
+  t: "receipt";
+  /** The epoch of the messages receipted (the peer's). */
+  e: string;
+  /** The highest sequence number shown. */
+  upto: number;
+  /** Ranges [first, last] never received, reported to the user as missing. */
+  missing: [number, number][];
+}
+
+/** Any content. */
+export type Content = TextContent | ReceiptContent;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const EPOCH = /^[0-9a-f]{16}$/;
+
+/** Encodes content as UTF-8 JSON. */
+export function encodeContent(content: Content): Uint8Array<ArrayBuffer> {
+  return encoder.encode(JSON.stringify(content));
+}
+
+/** A new conversation epoch: 8 random bytes as hex. */
+export function newEpoch(): string {
+  return crypto.getRandomValues(new Uint8Array(8)).toHex();
+}
+
+function isSeq(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 1;
+}
+
+/**
+ * Decodes the plaintext of a message that verified. A sender whose client
+ * writes something else is at fault (or newer): it is refused, not shown.
+ *
+ * @throws {SecurityError} `bad_content` when it is not content this client knows
+ */
+export function decodeContent(plaintext: Uint8Array): Content {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(decoder.decode(plaintext));
+  } catch {
+    throw bad();
+  }
+  if (typeof o !== "object" || o === null || typeof o.e !== "string") {
+    throw bad();
+  }
+  if (!EPOCH.test(o.e)) throw bad();
+  if (o.t === "text" || o.t === "action") {
+    if (
+      !isSeq(o.s) || !Number.isSafeInteger(o.ts) ||
+      typeof o.text !== "string"
+    ) throw bad();
+    return { t: o.t, e: o.e, s: o.s, ts: o.ts as number, text: o.text };
+  }
+  if (o.t === "receipt") {
+    const missing = o.missing;
+    if (
+      !Number.isSafeInteger(o.upto) || (o.upto as number) < 0 ||
+      !Array.isArray(missing) || missing.length > MAX_MISSING_RANGES ||
+      !missing.every((r) =>
+        Array.isArray(r) && r.length === 2 && isSeq(r[0]) && isSeq(r[1]) &&
+        r[0] <= r[1]
+      )
+    ) throw bad();
+    return {
+      t: "receipt",
+      e: o.e,
+      upto: o.upto as number,
+      missing: missing as [number, number][],
+    };
+  }
+  throw bad();
+}
+
+function bad(): SecurityError {
+  return new SecurityError(
+    "bad_content",
+    "Message content is not a text or receipt this client knows",
+  );
+}

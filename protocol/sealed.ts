@@ -1,0 +1,176 @@
+/**
+ * What a client reads of the end-to-end fields the relay passes on without
+ * reading them (docs/PROTOCOL.md §7): the sealed message of a `send`, with
+ * its session start while the session is unanswered, and the prekey bundle
+ * of a `keys` answer. Field bounds are named in {@linkcode SEALED_BOUNDS}.
+ *
+ * @module
+ */
+import { ProtocolError } from "../errors.ts";
+import {
+  bytesField,
+  type Frame,
+  intField,
+  objectField,
+  stringField,
+} from "./fields.ts";
+import { BOUNDS, MAX_TEXT_BYTES } from "./frames.ts";
+
+/** Bounds of the end-to-end fields, in bytes. */
+export const SEALED_BOUNDS = {
+  /** A session id: exactly this long. */
+  sessionBytes: 16,
+  /** An X25519 public key: exactly this long. */
+  x25519Bytes: 32,
+  /** An HMAC-SHA256 tag: exactly this long. */
+  macBytes: 32,
+  /** A ciphertext: the longest content plus envelope and padding. */
+  ciphertextBytes: MAX_TEXT_BYTES + 1024,
+  /** An RSA signature or RSA-OAEP ciphertext, at most (4096-bit keys: 512). */
+  rsaBytes: 1024,
+} as const;
+
+/** A session start as carried in a `send` while the session is unanswered. */
+export interface WireStart {
+  /** The initiator's ephemeral X25519 public key. */
+  ek: Uint8Array<ArrayBuffer>;
+  /** Id of the responder's signed prekey used. */
+  spk: number;
+  /** Id of the responder's one-time prekey used, if any. */
+  opk?: number;
+  /** RSA-OAEP ciphertext of the start secret. */
+  wrapped: Uint8Array<ArrayBuffer>;
+  /** When the initiator made the start, ms since the Unix epoch. */
+  ts: number;
+  /** RSA-PSS signature over the start. */
+  signature: Uint8Array<ArrayBuffer>;
+}
+
+/** A sealed direct message, as the recipient reads it. */
+export interface SealedMessage {
+  /** The sender's message id. */
+  id: string;
+  /** The recipient named by the sender. */
+  to: string;
+  /** The session id. */
+  session: Uint8Array<ArrayBuffer>;
+  /** The sender's ratchet public key. */
+  dh: Uint8Array<ArrayBuffer>;
+  /** Messages in the sender's previous chain. */
+  pn: number;
+  /** The message's number in its chain. */
+  n: number;
+  /** AES-256-CBC ciphertext. */
+  ct: Uint8Array<ArrayBuffer>;
+  /** HMAC-SHA256 tag. */
+  mac: Uint8Array<ArrayBuffer>;
+  /** The session start, while the session is unanswered. */
+  start?: WireStart;
+}
+
+function exact(
+  frame: Frame,
+  key: string,
+  size: number,
+): Uint8Array<ArrayBuffer> {
+  const bytes = bytesField(frame, key, size);
+  if (bytes.length !== size) {
+    throw new ProtocolError(
+      "bad_field",
+      `Field "${key}" of "${frame.type}" is not ${size} bytes`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * Reads the id and recipient of a relayed message: enough to recognise a
+ * redelivery or a wrong recipient before any cryptography.
+ *
+ * @throws {ProtocolError} `bad_field`
+ */
+export function decodeAddress(m: Frame): { id: string; to: string } {
+  return {
+    id: stringField(m, "id", BOUNDS.idChars),
+    to: stringField(m, "to", BOUNDS.nameChars),
+  };
+}
+
+/**
+ * Reads a relayed message's sealed fields (the `m` of a `msg`).
+ *
+ * @throws {ProtocolError} `bad_field` for a missing, malformed or
+ * wrong-length field
+ */
+export function decodeSealedMessage(m: Frame): SealedMessage {
+  const sealed: SealedMessage = {
+    ...decodeAddress(m),
+    session: exact(m, "session", SEALED_BOUNDS.sessionBytes),
+    dh: exact(m, "dh", SEALED_BOUNDS.x25519Bytes),
+    pn: intField(m, "pn"),
+    n: intField(m, "n"),
+    ct: bytesField(m, "ct", SEALED_BOUNDS.ciphertextBytes),
+    mac: exact(m, "mac", SEALED_BOUNDS.macBytes),
+  };
+  const start = objectField(m, "start");
+  if (start) sealed.start = decodeStart(start);
+  return sealed;
+}
+
+function decodeStart(s: Frame): WireStart {
+  const start: WireStart = {
+    ek: exact(s, "ek", SEALED_BOUNDS.x25519Bytes),
+    spk: intField(s, "spk"),
+    wrapped: bytesField(s, "wrapped", SEALED_BOUNDS.rsaBytes),
+    ts: intField(s, "ts"),
+    signature: bytesField(s, "signature", SEALED_BOUNDS.rsaBytes),
+  };
+  if (s.opk !== undefined) start.opk = intField(s, "opk");
+  return start;
+}
+
+/** A signed prekey as published. */
+export interface WireSignedPrekey {
+  /** Its id. */
+  id: number;
+  /** When it was made, ms since the Unix epoch. */
+  created: number;
+  /** The X25519 public key. */
+  publicKey: Uint8Array<ArrayBuffer>;
+  /** Its owner's RSA-PSS signature. */
+  signature: Uint8Array<ArrayBuffer>;
+}
+
+/** A prekey bundle from a `keys` answer to a `lookup` with `bundle`. */
+export interface WireBundle {
+  /** The signed prekey. */
+  spk: WireSignedPrekey;
+  /** A one-time prekey, if the relay had one left. */
+  opk?: { id: number; publicKey: Uint8Array<ArrayBuffer> };
+}
+
+/**
+ * Reads the prekey bundle of a `keys` frame.
+ *
+ * @throws {ProtocolError} `bad_field` when it is missing or malformed
+ */
+export function decodeBundle(frame: Frame): WireBundle {
+  const spk = objectField(frame, "spk");
+  if (!spk) throw new ProtocolError("bad_field", "The keys carry no prekey");
+  const bundle: WireBundle = {
+    spk: {
+      id: intField(spk, "id"),
+      created: intField(spk, "created"),
+      publicKey: exact(spk, "pub", SEALED_BOUNDS.x25519Bytes),
+      signature: bytesField(spk, "signature", SEALED_BOUNDS.rsaBytes),
+    },
+  };
+  const opk = objectField(frame, "opk");
+  if (opk) {
+    bundle.opk = {
+      id: intField(opk, "id"),
+      publicKey: exact(opk, "pub", SEALED_BOUNDS.x25519Bytes),
+    };
+  }
+  return bundle;
+}
