@@ -2,8 +2,9 @@
  * The relay: it checks who is who at login and forwards end-to-end encrypted
  * frames. It never sees a private key, a session key or a message text, and
  * logs connections and errors only. This file holds the accept loop and the
- * life of a connection; the rules live beside it (login, dispatch,
- * delivery, presence, admission, keepalive).
+ * life of a connection; the rules live beside it (login, online,
+ * dispatch, keys, delivery, in-flight ledger, presence, admission,
+ * keepalive) and so does the storage (store, queue, prekeys).
  *
  * @module
  */
