@@ -29,12 +29,13 @@ export type ErrorCode =
   | "unknown_type"
   | "no_such_user"
   | "queue_full"
-  | "store_failed";
+  | "store_failed"
+  | "no_prekeys";
 
 /**
- * Codes a receiving client sends back in a `nack` (docs/PROTOCOL.md §9.2),
- * and `offline`, the one the relay makes itself. A client accepts any code
- * that follows {@linkcode isCode}.
+ * Codes a receiving client sends back in a `nack` (docs/PROTOCOL.md §9.2).
+ * The relay makes none itself in protocol 2; it passes on any code that
+ * follows {@linkcode isCode}, and a client accepts any such code.
  */
 export type NackCode =
   | "bad_mac"
@@ -46,8 +47,7 @@ export type NackCode =
   | "unknown_session"
   | "key_changed"
   | "bad_field"
-  | "bad_key"
-  | "offline";
+  | "bad_key";
 
 /** Longest code on the wire, in characters. */
 export const MAX_CODE_CHARS = 32;

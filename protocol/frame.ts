@@ -40,7 +40,11 @@ export function framePayload(payload: Uint8Array): Uint8Array<ArrayBuffer> {
  */
 export function frameOfSize(size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(HEADER_BYTES + size);
-  new DataView(out.buffer).setUint32(0, size);
+  // Byte by byte: a DataView per frame would be a second allocation.
+  out[0] = size >>> 24;
+  out[1] = (size >>> 16) & 0xff;
+  out[2] = (size >>> 8) & 0xff;
+  out[3] = size & 0xff;
   return out;
 }
 

@@ -1,11 +1,14 @@
 /**
- * Every frame of docs/PROTOCOL.md §6, typed: one decoder per frame that
- * reads its fields from an untrusted payload with the bounds named below,
- * so the relay and the client never read a frame field by field.
+ * The frames of docs/PROTOCOL.md §6 that are not about login or prekeys,
+ * typed: one decoder per frame that reads its fields from an untrusted
+ * payload with the bounds of `bounds.ts`, so the relay and the client never
+ * read a frame field by field. Login frames are in `login_frames.ts`,
+ * prekey frames in `prekey_frames.ts`.
  *
  * @module
  */
 import { ProtocolError } from "../errors.ts";
+import { BOUNDS } from "./bounds.ts";
 import { codeField } from "./codes.ts";
 import {
   bytesField,
@@ -15,88 +18,13 @@ import {
   stringField,
 } from "./fields.ts";
 
-/** Version sent in `hello`; a relay refuses any other. */
-export const PROTOCOL_VERSION = 1;
-/** Largest message text, in UTF-8 bytes (256 KiB). Longer text is refused before sending. */
-export const MAX_TEXT_BYTES = 256 * 1024;
-
-/** The bounds of frame fields (docs/PROTOCOL.md §6). */
-export const BOUNDS = {
-  /** A message or look-up id, in characters. */
-  idChars: 64,
-  /** A name field, in characters: longer than any valid name, so the name rule gives the error. */
-  nameChars: 64,
-  /** A code in an `error` frame, in characters. */
-  errorCodeChars: 64,
-  /** A human-readable `message` field, in characters. */
-  messageChars: 1024,
-  /** A public key (SPKI DER), in bytes. */
-  publicKeyBytes: 3072,
-  /** A public key as base64 text, in characters (what the relay stores). */
-  publicKeyChars: 4096,
-  /** An RSA signature or RSA-OAEP ciphertext, in bytes. */
-  rsaBytes: 1024,
-  /** The login challenge, in bytes. */
-  nonceBytes: 32,
-  /** A session id, in bytes. */
-  sessionBytes: 16,
-  /** An AES-CBC IV, in bytes. */
-  ivBytes: 16,
-  /** An HMAC-SHA256 tag, in bytes. */
-  macBytes: 32,
-  /** A ciphertext: the longest text plus one block of padding, in bytes. */
-  ciphertextBytes: MAX_TEXT_BYTES + 16,
-} as const;
-
-/** `hello`: the first frame of a login (§5), before its keys are read. */
-export interface Hello {
-  /** The protocol version the client speaks. */
-  version: number;
-  /** The name claimed, not yet checked against the name rule. */
-  name: unknown;
-}
-
 /**
- * Reads the version and name of a `hello`: the version first, so that a
- * client of another version gets `version_mismatch` whatever else it sends.
- * Its keys are read by {@linkcode helloKeys}.
- *
- * @throws {ProtocolError} `bad_field`
+ * A protocol-2 session id as base64: canonical padded base64 of exactly 16
+ * bytes is 21 characters of the alphabet, one whose low 4 bits are zero
+ * (the pad bits), then `==`. Checked without decoding: the relay never
+ * uses the bytes.
  */
-export function decodeHello(frame: Frame): Hello {
-  return { version: intField(frame, "version"), name: frame.name };
-}
-
-/**
- * The public keys of a `hello`, as base64 text (what the relay binds and
- * hands out) and decoded.
- *
- * @throws {ProtocolError} `bad_field`
- */
-export function helloKeys(frame: Frame): {
-  text: { sign: string; kx: string };
-  der: { sign: Uint8Array<ArrayBuffer>; kx: Uint8Array<ArrayBuffer> };
-} {
-  const text = {
-    sign: stringField(frame, "sign", BOUNDS.publicKeyChars),
-    kx: stringField(frame, "kx", BOUNDS.publicKeyChars),
-  };
-  return { text, der: publicKeysOf(frame) };
-}
-
-/**
- * Decodes the two public keys of a `hello`, `keys` or `who` entry.
- *
- * @throws {ProtocolError} `bad_field` when one is not canonical base64 of at most 3,072 bytes
- */
-export function publicKeysOf(
-  frame: Frame,
-): { sign: Uint8Array<ArrayBuffer>; kx: Uint8Array<ArrayBuffer> } {
-  return {
-    sign: bytesField(frame, "sign", BOUNDS.publicKeyBytes),
-    kx: bytesField(frame, "kx", BOUNDS.publicKeyBytes),
-  };
-}
+const SESSION_ID_BASE64 = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
 
 /** The fields of a `send` the relay reads (§6.1); it reads no others. */
 export interface SendRoute {
@@ -104,47 +32,71 @@ export interface SendRoute {
   id: string;
   /** The recipient's name, as the sender wrote it. */
   to: string;
-  /** The session id, base64 as sent (checked to be at most 16 bytes). */
-  session: string;
-  /** The key transport object, when present, as received. */
-  kt: unknown;
 }
 
 /**
- * Reads what the relay needs of a `send`.
+ * Reads what the relay needs of a `send`: `id`, `to`, and that `session`
+ * is canonical base64 of exactly {@linkcode BOUNDS.sessionBytes} bytes. The
+ * other fields (`dh`, `pn`, `n`, `ct`, `mac`, `start`) are the recipient's
+ * to check.
  *
  * @throws {ProtocolError} `bad_field`
  */
 export function decodeSendRoute(frame: Frame): SendRoute {
   const id = stringField(frame, "id", BOUNDS.idChars);
   const to = stringField(frame, "to", BOUNDS.nameChars);
-  // Bounds what the relay keeps with a key transport.
-  bytesField(frame, "session", BOUNDS.sessionBytes);
-  return { id, to, session: frame.session as string, kt: frame.kt };
-}
-
-/** `ack` or `nack` from a recipient (§6.1), or `nack` relayed to a sender (§6.2). */
-export interface Answer {
-  /** The other end's name: `to` from a client, `from` from the relay. */
-  peer: string;
-  /** The message id answered. */
-  id: string;
-  /** The refusal code, for a `nack`. */
-  code?: string;
+  const session = frame.session;
+  if (typeof session !== "string" || !SESSION_ID_BASE64.test(session)) {
+    throw new ProtocolError(
+      "bad_field",
+      `Field "session" of "send" is not base64 of ${BOUNDS.sessionBytes} bytes`,
+    );
+  }
+  return { id, to };
 }
 
 /**
- * Reads who and what a client's `ack` or `nack` {`to`, `id`} answers; the
- * `code` of a `nack` is read with `codeField`, after the relay has
- * forgotten the message.
+ * Reads the `upto` of an `ack`: the recipient has processed every `msg`
+ * numbered up to it on this connection. The relay checks it against the
+ * highest number it sent.
  *
  * @throws {ProtocolError} `bad_field`
  */
-export function decodeAnswer(frame: Frame): Answer {
+export function decodeAck(frame: Frame): number {
+  return intField(frame, "upto");
+}
+
+/** A `nack` from a recipient: it could not read message `id` from `to`. */
+export interface Nack {
+  /** The sender of the message, as the recipient names it. */
+  to: string;
+  /** The message id. */
+  id: string;
+  /** Why, a code (`^[a-z_]{1,32}$`). */
+  code: string;
+}
+
+/**
+ * Reads a client's `nack` {`to`, `id`, `code`}.
+ *
+ * @throws {ProtocolError} `bad_field`, also for a code that is not a code
+ */
+export function decodeNack(frame: Frame): Nack {
   return {
-    peer: stringField(frame, "to", BOUNDS.nameChars),
+    to: stringField(frame, "to", BOUNDS.nameChars),
     id: stringField(frame, "id", BOUNDS.idChars),
+    code: codeField(frame),
   };
+}
+
+/** A `nack` relayed to a sender (§6.2). */
+export interface Answer {
+  /** The other end's name: `from` in a relayed `nack`. */
+  peer: string;
+  /** The message id answered. */
+  id: string;
+  /** The refusal code. */
+  code?: string;
 }
 
 /**
@@ -158,23 +110,32 @@ export function decodeRelayedNack(frame: Frame): Required<Answer> {
   return { peer, id, code: codeField(frame) };
 }
 
-/** A `lookup` {`name`, `id`?}. */
+/** A `lookup` {`name`, `id`?, `bundle`?}. */
 export interface Lookup {
   /** The name looked up. */
   name: string;
   /** The asker's reference, echoed in the answer. */
   id?: string;
+  /** True: the answer carries a prekey bundle (and takes a one-time prekey). */
+  bundle: boolean;
 }
 
 /**
  * Reads a `lookup`.
  *
- * @throws {ProtocolError} `bad_field`
+ * @throws {ProtocolError} `bad_field`, also for a `bundle` that is not a boolean
  */
 export function decodeLookup(frame: Frame): Lookup {
   const name = stringField(frame, "name", BOUNDS.nameChars);
-  if (frame.id === undefined) return { name };
-  return { name, id: stringField(frame, "id", BOUNDS.idChars) };
+  const bundle = frame.bundle === undefined ? false : frame.bundle;
+  if (typeof bundle !== "boolean") {
+    throw new ProtocolError(
+      "bad_field",
+      'Field "bundle" of "lookup" is not a boolean',
+    );
+  }
+  if (frame.id === undefined) return { name, bundle };
+  return { name, id: stringField(frame, "id", BOUNDS.idChars), bundle };
 }
 
 /**
@@ -228,28 +189,10 @@ export function idOf(frame: Frame): string {
 }
 
 /**
- * Reads the login challenge's nonce.
+ * A key transport as carried in a protocol-1 `send`.
  *
- * @throws {ProtocolError} `bad_field` when it is not exactly 32 bytes
+ * @deprecated Protocol 1: kept only until the client moves to protocol 2.
  */
-export function decodeChallenge(frame: Frame): Uint8Array<ArrayBuffer> {
-  const nonce = bytesField(frame, "nonce", BOUNDS.nonceBytes);
-  if (nonce.length !== BOUNDS.nonceBytes) {
-    throw new ProtocolError("bad_field", "Login challenge is not 32 bytes");
-  }
-  return nonce;
-}
-
-/**
- * Reads the login signature of an `auth`.
- *
- * @throws {ProtocolError} `bad_field`
- */
-export function decodeAuth(frame: Frame): Uint8Array<ArrayBuffer> {
-  return bytesField(frame, "signature", BOUNDS.rsaBytes);
-}
-
-/** A key transport as carried in a `send` (§7.1). */
 export interface WireKeyTransport {
   /** RSA-OAEP ciphertext of the session key. */
   wrapped: Uint8Array<ArrayBuffer>;
@@ -259,7 +202,11 @@ export interface WireKeyTransport {
   timestamp: number;
 }
 
-/** A sealed message: the `m` of a `msg`, as the recipient reads it (§7.3). */
+/**
+ * A protocol-1 sealed message: the `m` of a `msg`, as the recipient reads it.
+ *
+ * @deprecated Protocol 1: kept only until the client moves to protocol 2.
+ */
 export interface SealedSend {
   /** The sender's message id. */
   id: string;
@@ -279,21 +226,33 @@ export interface SealedSend {
   mac: Uint8Array<ArrayBuffer>;
 }
 
-/**
- * Reads the outer fields of a `msg`: the sender the relay names and the
- * sender's `send` object.
- *
- * @throws {ProtocolError} `bad_field` when `m` is missing or not an object
- */
-export function decodeMsg(frame: Frame): { from: unknown; m: Frame } {
-  const m = objectField(frame, "m");
-  if (!m) throw new ProtocolError("bad_field", "Relayed frame has no message");
-  return { from: frame.from, m };
+/** The outer fields of a relayed `msg` (§6.2). */
+export interface RelayedMsg {
+  /** The sender the relay names (checked by the caller against the name rule). */
+  from: unknown;
+  /** The sender's `send` object, as it sent it. */
+  m: Frame;
+  /** The frame's number on this connection, from 1: what `ack` {`upto`} names. */
+  n: number;
 }
 
 /**
- * Reads the sealed part of a relayed message.
+ * Reads the outer fields of a `msg`: the sender the relay names, the
+ * sender's `send` object and the frame's number.
  *
+ * @throws {ProtocolError} `bad_field` when `m` is missing or not an object,
+ * or `n` is not an integer
+ */
+export function decodeMsg(frame: Frame): RelayedMsg {
+  const m = objectField(frame, "m");
+  if (!m) throw new ProtocolError("bad_field", "Relayed frame has no message");
+  return { from: frame.from, m, n: intField(frame, "n") };
+}
+
+/**
+ * Reads the sealed part of a relayed protocol-1 message.
+ *
+ * @deprecated Protocol 1: kept only until the client moves to protocol 2.
  * @throws {ProtocolError} `bad_field`
  */
 export function decodeSealed(
@@ -312,8 +271,9 @@ export function decodeSealed(
 }
 
 /**
- * Reads the key transport of a relayed message, if it has one.
+ * Reads the key transport of a relayed protocol-1 message, if it has one.
  *
+ * @deprecated Protocol 1: kept only until the client moves to protocol 2.
  * @throws {ProtocolError} `bad_field`
  */
 export function decodeKeyTransport(m: Frame): WireKeyTransport | undefined {

@@ -6,7 +6,11 @@
  */
 export * from "./frame.ts";
 export * from "./fields.ts";
+export * from "./bounds.ts";
 export * from "./frames.ts";
+export * from "./login_frames.ts";
+export * from "./prekey_frames.ts";
+export * from "./msg_frame.ts";
 export * from "./codes.ts";
 export * from "./name.ts";
 export * from "./connection.ts";

@@ -1,39 +1,31 @@
 /**
  * Delivery of a `send` (docs/PROTOCOL.md §6.3 and §6.4): live to an online
  * recipient that keeps up, else through the store, in arrival order, fed to
- * the recipient as its socket drains. A live message stays in the
- * recipient's in-flight ledger until answered; if the connection ends
- * first, it is stored in its place.
+ * the recipient as its socket drains. Every `msg` sent on a connection is
+ * numbered and kept in the connection's in-flight ledger until the
+ * recipient's cumulative `ack`; if the connection ends first, the live ones
+ * are stored in their places and the stored ones stay stored.
  *
  * @module
  */
 import { ChatError } from "../errors.ts";
 import {
-  frameOfSize,
-  HEADER_BYTES,
+  msgFrame,
+  msgPrefix,
   nameKey,
-  parseFrame,
   type SendRoute,
 } from "../protocol/mod.ts";
-import { inFlightKey, type InFlightMessage } from "./in_flight.ts";
 import type { Presence } from "./presence.ts";
-import type { MessageQueue } from "./queue.ts";
+import type { MessageQueue, QueuedMessage } from "./queue.ts";
 import type { Session } from "./session.ts";
 import type { Store } from "./store.ts";
 
-/** Most messages per connection remembered as relayed and not yet answered. */
+/** Most live messages per connection sent and not yet acknowledged. */
 export const MAX_IN_FLIGHT = 4096;
-/** Most payload bytes of those messages remembered per connection (2 MiB). */
+/** Most payload bytes of those messages per connection (2 MiB). */
 export const MAX_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
-/** Most key transports remembered per sending connection. */
-const MAX_KEY_TRANSPORTS = 1024;
-/** Largest key transport remembered, as JSON text, in characters. */
-const MAX_KEY_TRANSPORT_CHARS = 4096;
 /** Stored messages sent per page while a recipient's store drains. */
 const DRAIN_PAGE = 64;
-
-const encoder = new TextEncoder();
-const CLOSING = encoder.encode("}");
 
 /** What delivery works with. */
 export interface DeliveryContext {
@@ -63,32 +55,23 @@ export class Delivery {
     const { presence, store } = this.#ctx;
     const { id, to } = route;
     const targetKey = nameKey(to);
-    const m: InFlightMessage = {
-      sender: sender.name,
-      id,
-      payload,
-      hasKt: route.kt !== undefined,
-    };
-    this.#rememberKeyTransport(sender, targetKey, route, m);
     const target = presence.get(targetKey);
     // A recipient that reads slower than it is sent to gets the overflow
     // from the store, in order, as its socket drains: neither it nor its
     // senders are cut off, and memory stays bounded. So does one with as
-    // many live messages unanswered as the relay remembers: a live message
-    // is sent only if it can be kept until answered, so that none is lost
-    // when the connection ends (bytes in socket buffers never arrive then).
+    // many live messages unacknowledged as the relay keeps: a live message
+    // is sent only if it can be kept until acknowledged, so that none is
+    // lost when the connection ends (bytes in socket buffers never arrive).
     const behind = target !== undefined && this.#behind(target, payload);
     if (target && !target.draining && !behind) {
       // Made at the first message: idle connections do without.
       sender.relayPrefix ??= msgPrefix(sender.name);
-      if (this.deliver(target, sender.relayPrefix, payload)) {
-        m.seq = this.#ctx.queue.reserve();
+      if (this.#sendLive(target, sender, id, payload)) {
         presence.watch(sender, targetKey);
         presence.watch(target, sender.key);
-        target.inFlight.remember(m);
         return;
       }
-      // Its connection just closed: what it never answered goes first.
+      // Its connection just closed: what it never acknowledged goes first.
       this.retire(target);
     }
     const recipient = store.binding(to);
@@ -102,127 +85,118 @@ export class Delivery {
       });
       return;
     }
-    this.keep(recipient.name, m);
+    this.keep(recipient.name, sender.name, id, payload);
     if (target && behind) this.drain(target);
   }
 
   #behind(target: Session, payload: Uint8Array): boolean {
+    const ledger = target.inFlight;
     return target.out.queuedBytes > this.#ctx.maxBacklogBytes / 2 ||
-      target.inFlight.size >= MAX_IN_FLIGHT ||
-      target.inFlight.bytes + payload.length > MAX_IN_FLIGHT_BYTES;
+      ledger.live >= MAX_IN_FLIGHT ||
+      ledger.bytes + payload.length > MAX_IN_FLIGHT_BYTES;
   }
 
   /**
-   * Keeps the last key transport `sender` sent each recipient, or attaches
-   * it to a later message of the same session (to be stored with it).
-   */
-  #rememberKeyTransport(
-    sender: Session,
-    targetKey: string,
-    route: SendRoute,
-    m: InFlightMessage,
-  ): void {
-    const kts = sender.keyTransports ??= new Map();
-    if (!m.hasKt) {
-      const known = kts.get(targetKey);
-      if (known && known.session === route.session) m.kt = known.kt;
-      return;
-    }
-    if (
-      this.#ctx.store.binding(route.to) &&
-      JSON.stringify(route.kt).length <= MAX_KEY_TRANSPORT_CHARS
-    ) {
-      kts.delete(targetKey);
-      kts.set(targetKey, { session: route.session, kt: route.kt });
-      if (kts.size > MAX_KEY_TRANSPORTS) kts.delete(kts.keys().next().value!);
-    }
-  }
-
-  /**
-   * Sends `{"type":"msg","from":…,"m":<payload>}` by splicing bytes.
+   * Sends a live message as the target's next numbered `msg` and enters it
+   * in the ledger with a place in arrival order.
    *
    * @returns false when the target's connection is closed
    */
-  deliver(target: Session, prefix: Uint8Array, payload: Uint8Array): boolean {
-    const size = prefix.length + payload.length + 1;
-    const out = frameOfSize(size);
-    out.set(prefix, HEADER_BYTES);
-    out.set(payload, HEADER_BYTES + prefix.length);
-    out.set(CLOSING, HEADER_BYTES + prefix.length + payload.length);
-    if (!target.out.sendBytes(out)) return false;
+  #sendLive(
+    target: Session,
+    sender: Session,
+    id: string,
+    payload: Uint8Array,
+  ): boolean {
+    const ledger = target.inFlight;
+    const frame = msgFrame(sender.relayPrefix!, payload, ledger.next);
+    if (!target.out.sendBytes(frame)) return false;
+    ledger.pushLive(this.#ctx.queue.reserve(), sender.name, id, payload);
     target.owed++;
     return true;
   }
 
   /**
-   * A connection that ends (or turned out closed): the messages it never
-   * answered are stored for it, or handed back, in order, once.
+   * Sends a stored message as the session's next numbered `msg` and enters
+   * it in the ledger (it stays stored until acknowledged).
+   *
+   * @returns false when the connection is closed
    */
-  retire(session: Session): void {
-    for (const m of session.inFlight.takeAll()) this.keep(session.name, m);
+  #sendStored(session: Session, m: QueuedMessage): boolean {
+    const ledger = session.inFlight;
+    const frame = msgFrame(msgPrefix(m.sender), m.payload, ledger.next);
+    if (!session.out.sendBytes(frame)) return false;
+    ledger.pushStored(m.seq);
+    session.owed++;
+    return true;
   }
 
   /**
-   * Stores a message for a recipient who is offline (or whose stored
-   * messages are being sent), then tells the sender `queued` once it is on
-   * disk. A message without a key transport gets its session's one
-   * attached, so a recipient that comes back without the session can open
-   * it; when the relay has none (the sender sent it on an earlier
-   * connection) it is not stored for an offline recipient: the sender gets a
-   * `nack` (`offline`) and sends it again on a fresh session.
+   * The recipient processed every `msg` numbered up to `upto` on this
+   * connection: they leave the ledger, and those sent from the store are
+   * deleted from it.
+   *
+   * @throws {ProtocolError} `bad_field` when `upto` is above the last number sent
    */
-  keep(recipient: string, m: InFlightMessage): void {
-    const { presence, queue } = this.#ctx;
-    const sender = () => presence.get(nameKey(m.sender));
-    if (!m.hasKt && m.kt === undefined && !presence.has(nameKey(recipient))) {
-      sender()?.out.send({
-        type: "nack",
-        id: m.id,
-        from: recipient,
-        code: "offline",
-      });
-      return;
+  ack(session: Session, upto: number): void {
+    const stored = session.inFlight.ack(upto);
+    if (stored.length > 0) this.#ctx.queue.removeBySeq(session.name, stored);
+  }
+
+  /**
+   * A connection that ends (or turned out closed): the live messages it
+   * never acknowledged are stored for it, in their places, once. Those it
+   * was sent from the store are still stored.
+   */
+  retire(session: Session): void {
+    for (const m of session.inFlight.takeLive()) {
+      this.keep(session.name, m.sender, m.id, m.payload, m.seq);
     }
+  }
+
+  /**
+   * Stores a message for a recipient who is offline (or behind, or whose
+   * stored messages are being sent), as it arrived, then tells the sender
+   * `queued` once it is on disk, or `error` `queue_full` / `store_failed`.
+   *
+   * @param seq its place in arrival order when it was sent live before
+   */
+  keep(
+    recipient: string,
+    sender: string,
+    id: string,
+    payload: Uint8Array,
+    seq?: number,
+  ): void {
+    const { presence, queue } = this.#ctx;
+    const senderOut = () => presence.get(nameKey(sender))?.out;
     let stored: Promise<void>;
     try {
-      const payload = m.hasKt || m.kt === undefined
-        ? m.payload
-        : encoder.encode(
-          JSON.stringify({ ...parseFrame(m.payload), kt: m.kt }),
-        );
-      stored = queue.add(recipient, m.sender, m.id, payload, m.seq);
-      // Put back before messages that came after it: the recipient's
-      // stored messages are sent again from there (its client drops repeats).
-      const now = presence.get(nameKey(recipient));
-      if (m.seq !== undefined && now && now.drainedSeq >= m.seq) {
-        now.drainedSeq = m.seq - 1;
-        now.rewound = true;
-      }
+      stored = queue.add(recipient, sender, id, payload, seq);
     } catch (err) {
       if (!(err instanceof ChatError)) throw err;
       const { code, message } = err;
-      sender()?.out.send({
-        type: "error",
-        code,
-        message,
-        id: m.id,
-        to: recipient,
-      });
+      senderOut()?.send({ type: "error", code, message, id, to: recipient });
       return;
     }
+    // Put back before messages that came after it: the recipient's stored
+    // messages are sent again from there (its client recognises repeats).
+    const now = presence.get(nameKey(recipient));
+    if (seq !== undefined && now && now.drainedSeq >= seq) {
+      now.drainedSeq = seq - 1;
+      now.rewound = true;
+    }
     stored.then(() => {
-      sender()?.out.send({ type: "queued", id: m.id, to: recipient });
+      senderOut()?.send({ type: "queued", id, to: recipient });
       const target = presence.get(nameKey(recipient));
       if (target) this.drain(target);
     }, (err) => {
-      this.#ctx.log(
-        `cannot store a message for ${recipient}: ${err.message}`,
-      );
-      sender()?.out.send({
+      this.#ctx.log(`cannot store a message for ${recipient}: ${err.message}`);
+      senderOut()?.send({
         type: "error",
         code: "store_failed",
         message: "The server could not store the message; not delivered",
-        id: m.id,
+        id,
         to: recipient,
       });
     });
@@ -231,7 +205,7 @@ export class Delivery {
   /**
    * Sends a user the messages stored for them, in order, a page at a time
    * as the socket drains; messages that arrive meanwhile are stored behind
-   * them. Each is deleted when the user answers it.
+   * them. Each is deleted when the user acknowledges it.
    */
   async drain(session: Session): Promise<void> {
     if (session.draining) return;
@@ -247,7 +221,7 @@ export class Delivery {
           // Never let stored messages alone overrun the outbound bound.
           if (out.queuedBytes > maxBacklogBytes / 2) await out.drained();
           if (out.closed || session.rewound) break;
-          if (this.deliver(session, msgPrefix(m.sender), m.payload)) {
+          if (this.#sendStored(session, m)) {
             presence.watch(session, nameKey(m.sender));
           }
           session.drainedSeq = m.seq;
@@ -265,19 +239,4 @@ export class Delivery {
       session.draining = false;
     }
   }
-
-  /**
-   * A recipient answered a message (`ack` or `nack`): it leaves the ledger,
-   * or the store if it came from there.
-   */
-  answered(session: Session, sender: string, id: string): void {
-    if (!session.inFlight.forget(inFlightKey(sender, id))) {
-      this.#ctx.queue.remove(session.name, sender, id);
-    }
-  }
-}
-
-/** `{"type":"msg","from":NAME,"m":` as bytes: what goes before a relayed `send`. */
-export function msgPrefix(sender: string): Uint8Array {
-  return encoder.encode(`{"type":"msg","from":${JSON.stringify(sender)},"m":`);
 }

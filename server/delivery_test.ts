@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ProtocolError } from "../errors.ts";
 import { encodeFrame, type Frame } from "../protocol/mod.ts";
 import { openDatabase } from "./database.ts";
 import { Delivery, MAX_IN_FLIGHT } from "./delivery.ts";
@@ -33,27 +34,28 @@ function relay(names: string[]) {
     presence.add(session);
     return { session, out };
   };
-  /** `from` sends `to` a message with id `id` (with a key transport). */
-  const send = (from: Session, to: string, id: string) => {
-    const frame = {
-      type: "send",
-      id,
-      to,
-      session: "AAAAAAAAAAAAAAAAAAAAAA==",
-      kt: {},
-    };
-    const payload = encodeFrame(frame).subarray(4);
-    delivery.relay(from, payload, { id, to, session: frame.session, kt: {} });
+  /** The connection of `session` ends, as the server's retire does it. */
+  const drop = (session: Session) => {
+    presence.remove(session);
+    delivery.retire(session);
   };
-  const ids = (frames: Frame[]) => frames.map((f) => (f.m as Frame).id);
+  /** `from` sends `to` a message with id `id`. */
+  const send = (from: Session, to: string, id: string) => {
+    const frame = { type: "send", id, to, session: "AAAAAAAAAAAAAAAAAAAAAA==" };
+    delivery.relay(from, encodeFrame(frame).subarray(4), { id, to });
+  };
+  const msgs = (out: FakeOutbound) =>
+    out.ofType("msg").map((f) => [(f.m as Frame).id, f.n]);
+  const stored = (name: string) => queue.page(name, 0, 100).map((m) => m.id);
   return {
-    db,
     queue,
     presence,
     delivery,
     online,
+    drop,
     send,
-    ids,
+    msgs,
+    stored,
     close: () => db.close(),
   };
 }
@@ -61,20 +63,71 @@ function relay(names: string[]) {
 /** Lets the queue's group commit and the promises after it run. */
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
-Deno.test("Delivery.relay() sends live to an online recipient and keeps the message in flight", () => {
+Deno.test("Delivery.relay() sends live as a numbered msg and keeps it in flight until the ack", () => {
   const r = relay(["alice", "bob"]);
   const alice = r.online("alice");
   const bob = r.online("bob");
   r.send(alice.session, "bob", "m1");
-  assert.deepEqual(r.ids(bob.out.ofType("msg")), ["m1"]);
-  assert.equal(bob.out.ofType("msg")[0]!.from, "alice");
-  assert.equal(bob.session.inFlight.size, 1);
-  r.delivery.answered(bob.session, "alice", "m1");
+  r.send(alice.session, "bob", "m2");
+  assert.deepEqual(r.msgs(bob.out), [["m1", 1], ["m2", 2]]);
+  const first = bob.out.ofType("msg")[0]!;
+  assert.equal(first.from, "alice");
+  assert.deepEqual(Object.keys(first), ["type", "from", "m", "n"]);
+  assert.equal(bob.session.inFlight.live, 2);
+  r.delivery.ack(bob.session, 1);
+  assert.equal(bob.session.inFlight.live, 1);
+  r.delivery.ack(bob.session, 2);
+  assert.equal(bob.session.inFlight.size, 0);
+  // Nothing goes back to the sender: receipts are end to end now.
+  assert.deepEqual(alice.out.frames, []);
+  r.close();
+});
+
+Deno.test("Delivery.ack() refuses an upto above the last msg sent (bad_field)", () => {
+  const r = relay(["alice", "bob"]);
+  const alice = r.online("alice");
+  const bob = r.online("bob");
+  assert.throws(
+    () => r.delivery.ack(bob.session, 1),
+    (e) => e instanceof ProtocolError && e.code === "bad_field",
+  );
+  r.send(alice.session, "bob", "m1");
+  r.delivery.ack(bob.session, 1);
+  // An ack at or below an earlier one changes nothing.
+  r.delivery.ack(bob.session, 0);
+  r.delivery.ack(bob.session, 1);
+  assert.throws(
+    () => r.delivery.ack(bob.session, 2),
+    (e) => e instanceof ProtocolError && e.code === "bad_field",
+  );
+  r.close();
+});
+
+Deno.test("Delivery numbers stored and live msgs alike, and ack upto deletes the stored ones", async () => {
+  const r = relay(["alice", "bob"]);
+  const alice = r.online("alice");
+  r.send(alice.session, "bob", "m1");
+  r.send(alice.session, "bob", "m2");
+  await settle();
+  assert.deepEqual(alice.out.ofType("queued").map((f) => f.id), ["m1", "m2"]);
+  const bob = r.online("bob");
+  await r.delivery.drain(bob.session);
+  r.send(alice.session, "bob", "m3");
+  assert.deepEqual(r.msgs(bob.out), [["m1", 1], ["m2", 2], ["m3", 3]]);
+  assert.equal(bob.session.inFlight.size, 3);
+  assert.equal(bob.session.inFlight.live, 1);
+  r.delivery.ack(bob.session, 1);
+  await settle();
+  assert.deepEqual(r.stored("bob"), ["m2"]);
+  r.delivery.ack(bob.session, 3);
+  await settle();
+  assert.deepEqual(r.stored("bob"), []);
+  assert.equal(r.queue.size, 0);
   assert.equal(bob.session.inFlight.size, 0);
   r.close();
 });
 
-Deno.test("Delivery.retire() stores what a dropped recipient never answered, in arrival order, before later messages", async () => {
+Deno.test("Delivery.retire() stores the unacked live msgs in arrival order, before later ones", async () => {
   const r = relay(["alice", "bob", "carol"]);
   const alice = r.online("alice");
   const carol = r.online("carol");
@@ -82,23 +135,35 @@ Deno.test("Delivery.retire() stores what a dropped recipient never answered, in 
   r.send(alice.session, "bob", "m1");
   r.send(carol.session, "bob", "m2");
   r.send(alice.session, "bob", "m3");
-  r.delivery.answered(bob.session, "carol", "m2");
-  // bob's connection ends with m1 and m3 unanswered; m4 comes after.
-  r.presence.remove(bob.session);
-  r.delivery.retire(bob.session);
+  r.delivery.ack(bob.session, 1);
+  // bob's connection ends with m2 and m3 unacked; m4 comes after.
+  r.drop(bob.session);
   r.send(carol.session, "bob", "m4");
   await settle();
-  assert.deepEqual(r.queue.page("bob", 0, 10).map((m) => m.id), [
-    "m1",
-    "m3",
-    "m4",
-  ]);
-  assert.deepEqual(alice.out.ofType("queued").map((f) => f.id), ["m1", "m3"]);
-  assert.deepEqual(carol.out.ofType("queued").map((f) => f.id), ["m4"]);
-  // Back online, bob gets them in that order.
+  assert.deepEqual(r.stored("bob"), ["m2", "m3", "m4"]);
+  assert.deepEqual(alice.out.ofType("queued").map((f) => f.id), ["m3"]);
+  assert.deepEqual(carol.out.ofType("queued").map((f) => f.id), ["m2", "m4"]);
+  // Back online, bob gets them in that order, numbered from 1 again.
   const back = r.online("bob");
   await r.delivery.drain(back.session);
-  assert.deepEqual(r.ids(back.out.ofType("msg")), ["m1", "m3", "m4"]);
+  assert.deepEqual(r.msgs(back.out), [["m2", 1], ["m3", 2], ["m4", 3]]);
+  r.close();
+});
+
+Deno.test("Delivery.retire() keeps stored msgs stored and puts live ones back in their places", async () => {
+  const r = relay(["alice", "bob"]);
+  const alice = r.online("alice");
+  r.send(alice.session, "bob", "m1"); // stored: bob is offline
+  await settle();
+  const bob = r.online("bob");
+  await r.delivery.drain(bob.session); // m1 sent from the store, n=1
+  r.send(alice.session, "bob", "m2"); // live, n=2
+  r.drop(bob.session);
+  r.send(alice.session, "bob", "m3");
+  await settle();
+  assert.deepEqual(r.stored("bob"), ["m1", "m2", "m3"]);
+  // Each is stored once: m1 was never deleted, nor stored again.
+  assert.equal(r.queue.usage("bob").messages, 3);
   r.close();
 });
 
@@ -112,19 +177,23 @@ Deno.test("Delivery.relay() feeds a slow reader from the store, in order, as its
   r.send(alice.session, "bob", "m2");
   r.send(alice.session, "bob", "m3");
   await settle();
-  assert.deepEqual(r.ids(bob.out.ofType("msg")), ["m1"]);
+  assert.deepEqual(r.msgs(bob.out), [["m1", 1]]);
   assert.deepEqual(alice.out.ofType("queued").map((f) => f.id), ["m2", "m3"]);
   // Nobody is cut off: bob reads, and gets the rest in order.
   bob.out.drain();
   await settle();
   await settle();
-  assert.deepEqual(r.ids(bob.out.ofType("msg")), ["m1", "m2", "m3"]);
+  assert.deepEqual(r.msgs(bob.out), [["m1", 1], ["m2", 2], ["m3", 3]]);
   assert.equal(bob.out.closed, false);
   assert.equal(alice.out.closed, false);
+  // One ack answers the burst; the stored ones leave the store.
+  r.delivery.ack(bob.session, 3);
+  await settle();
+  assert.deepEqual(r.stored("bob"), []);
   r.close();
 });
 
-Deno.test("Delivery.relay() stores a message once the recipient has MAX_IN_FLIGHT unanswered", async () => {
+Deno.test("Delivery.relay() stores a message once the recipient has MAX_IN_FLIGHT unacked", async () => {
   const r = relay(["alice", "bob"]);
   const alice = r.online("alice");
   const bob = r.online("bob");
@@ -132,8 +201,14 @@ Deno.test("Delivery.relay() stores a message once the recipient has MAX_IN_FLIGH
   assert.equal(bob.out.ofType("msg").length, MAX_IN_FLIGHT);
   r.send(alice.session, "bob", "over");
   await settle();
-  assert.equal(bob.session.inFlight.size, MAX_IN_FLIGHT);
   assert.deepEqual(alice.out.ofType("queued").map((f) => f.id), ["over"]);
+  // It goes out from the store: the ledger holds its seq, not its bytes.
+  assert.deepEqual(r.msgs(bob.out).at(-1), ["over", MAX_IN_FLIGHT + 1]);
+  assert.equal(bob.session.inFlight.live, MAX_IN_FLIGHT);
+  assert.equal(bob.session.inFlight.size, MAX_IN_FLIGHT + 1);
+  r.delivery.ack(bob.session, MAX_IN_FLIGHT + 1);
+  await settle();
+  assert.deepEqual(r.stored("bob"), []);
   r.close();
 });
 
@@ -147,18 +222,13 @@ Deno.test("Delivery.relay() answers no_such_user for a name never bound", () => 
   r.close();
 });
 
-Deno.test("Delivery.keep() sends a nack (offline) for a message without a key transport the relay cannot attach", () => {
+Deno.test("Delivery.keep() stores a message for an offline recipient as it arrived", async () => {
   const r = relay(["alice", "bob"]);
   const alice = r.online("alice");
-  r.delivery.keep("bob", {
-    sender: "alice",
-    id: "m1",
-    payload: new Uint8Array(),
-    hasKt: false,
-  });
-  assert.deepEqual(alice.out.ofType("nack"), [
-    { type: "nack", id: "m1", from: "bob", code: "offline" },
-  ]);
-  assert.equal(r.queue.page("bob", 0, 10).length, 0);
+  const payload = new TextEncoder().encode('{"type":"send","id":"m1"}');
+  r.delivery.keep("bob", "alice", "m1", payload);
+  await settle();
+  assert.deepEqual(alice.out.frames, [{ type: "queued", id: "m1", to: "bob" }]);
+  assert.deepEqual(r.queue.page("bob", 0, 10)[0]!.payload, payload);
   r.close();
 });

@@ -6,24 +6,19 @@
  */
 import { ChatError } from "../errors.ts";
 import {
-  codeField,
-  decodeAnswer,
-  decodeLookup,
+  decodeAck,
+  decodeNack,
   decodeSendRoute,
   type Frame,
   nameKey,
 } from "../protocol/mod.ts";
 import type { Delivery } from "./delivery.ts";
-import { MAX_WHO_USERS, type Presence } from "./presence.ts";
+import { type KeysContext, lookup, publishPrekeys } from "./keys.ts";
+import { MAX_WHO_USERS } from "./presence.ts";
 import type { Session } from "./session.ts";
-import type { Store } from "./store.ts";
 
 /** What the dispatcher works with. */
-export interface DispatchContext {
-  /** Who is online. */
-  presence: Presence;
-  /** Name bindings. */
-  store: Store;
+export interface DispatchContext extends KeysContext {
   /** Delivery of messages. */
   delivery: Delivery;
 }
@@ -43,10 +38,13 @@ export function dispatch(
     case "send":
       return ctx.delivery.relay(session, payload, decodeSendRoute(frame));
     case "ack":
+      return ctx.delivery.ack(session, decodeAck(frame));
     case "nack":
-      return answer(ctx, session, frame);
+      return nack(ctx, session, frame);
     case "lookup":
       return lookup(ctx, session, frame);
+    case "prekeys":
+      return publishPrekeys(ctx, session, frame);
     case "who": {
       const users = ctx.presence.list(MAX_WHO_USERS).map((s) => ({
         name: s.name,
@@ -74,39 +72,16 @@ export function dispatch(
   }
 }
 
-/** An `ack` or `nack`: the message is forgotten and its sender told. */
-function answer(ctx: DispatchContext, session: Session, frame: Frame): void {
-  const a = decodeAnswer(frame);
-  ctx.delivery.answered(session, a.peer, a.id);
-  const target = ctx.presence.get(nameKey(a.peer));
-  if (frame.type === "ack") {
-    target?.out.send({ type: "delivered", id: a.id, by: session.name });
-    return;
-  }
-  const code = codeField(frame);
-  target?.out.send({ type: "nack", id: a.id, from: session.name, code });
-}
-
-/** A `lookup`: the keys bound to a name, online or not. */
-function lookup(ctx: DispatchContext, session: Session, frame: Frame): void {
-  const { name, id } = decodeLookup(frame);
-  const ref = id === undefined ? {} : { id };
-  const b = ctx.store.binding(name);
-  if (!b) {
-    session.out.send({
-      type: "error",
-      code: "no_such_user",
-      message: `No user named "${name}"`,
-      ...ref,
-    });
-    return;
-  }
-  ctx.presence.watch(session, nameKey(b.name));
-  session.out.send({
-    type: "keys",
-    name: b.name,
-    sign: b.sign,
-    kx: b.kx,
-    ...ref,
+/**
+ * A `nack`: passed on to the sender if online; not stored, and the message
+ * is not forgotten (the recipient's `ack` does that).
+ */
+function nack(ctx: DispatchContext, session: Session, frame: Frame): void {
+  const { to, id, code } = decodeNack(frame);
+  ctx.presence.get(nameKey(to))?.out.send({
+    type: "nack",
+    id,
+    from: session.name,
+    code,
   });
 }

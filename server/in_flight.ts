@@ -1,71 +1,210 @@
 /**
- * The in-flight ledger of one recipient's connection: the live messages the
- * relay sent it and that it has not answered (`ack` or `nack`) yet. If the
- * connection ends first, they are stored for the recipient, in arrival
- * order, so none is lost with the bytes left in socket buffers.
+ * The in-flight ledger of one recipient's connection (docs/PROTOCOL.md
+ * §6.3): every `msg` frame the relay sent on it and the recipient has not
+ * acknowledged yet, in send order, so frame `n` is entry `n - acked`. An
+ * entry holds the message's place in arrival order (its queue seq) and,
+ * for a message sent live, its sender, id and payload: if the connection
+ * ends before the `ack`, that message is stored for the recipient in its
+ * place, so none is lost with the bytes left in socket buffers. A message
+ * sent from the store stays stored until acknowledged.
+ *
+ * It is a ring of parallel arrays: sending and acknowledging a message cost
+ * O(1) and make no object, map entry or closure. An idle connection holds
+ * no arrays at all.
+ *
+ * @example Usage
+ * ```ts
+ * import { InFlight } from "./in_flight.ts";
+ * const ledger = new InFlight();
+ * ledger.pushStored(7); // msg n=1, from the store
+ * ledger.pushLive(8, "alice", "m1", new Uint8Array(3)); // msg n=2, live
+ * const stored = ledger.ack(2); // both answered
+ * if (stored.length !== 1 || stored[0] !== 7 || ledger.size !== 0) {
+ *   throw new Error("unexpected");
+ * }
+ * ```
  *
  * @module
  */
-import { nameKey } from "../protocol/mod.ts";
+import { ProtocolError } from "../errors.ts";
 
-/** A live message relayed to a recipient and not yet answered. */
-export interface InFlightMessage {
+/** A live message relayed to a recipient and not yet acknowledged. */
+export interface LiveMessage {
+  /** Its place in arrival order, taken when it was sent live. */
+  seq: number;
   /** The sender's name as bound. */
   sender: string;
   /** The sender's message id. */
   id: string;
   /** The sender's `send` payload: stored for the recipient if it drops. */
   payload: Uint8Array;
-  /** It carries a key transport, so a restarted recipient can read it. */
-  hasKt: boolean;
-  /** Else: its session's key transport, if the sender sent one on this connection. */
-  kt?: unknown;
-  /** Its place in arrival order, taken when it was delivered live. */
-  seq?: number;
 }
 
-/** The key of a message in the ledger: its sender and id. */
-export function inFlightKey(sender: string, id: string): string {
-  return `${nameKey(sender)} ${id}`;
-}
+const FIRST_CAPACITY = 16;
+/** An empty ring larger than this many entries is dropped. */
+const SHRINK_ABOVE = 1024;
 
-/** One connection's ledger; see the module doc. Empty ledgers hold no map. */
+/** One connection's ledger; see the module doc. */
 export class InFlight {
-  #messages: Map<string, InFlightMessage> | undefined;
+  /** Queue seq of each entry. */
+  #seq = new Float64Array(0);
+  /** Sender of each live entry; undefined for a stored one. */
+  #sender: (string | undefined)[] = [];
+  /** Message id of each live entry. */
+  #id: (string | undefined)[] = [];
+  /** Payload of each live entry. */
+  #payload: (Uint8Array | undefined)[] = [];
+  /** Index of the oldest entry. */
+  #head = 0;
+  /** Entries held. */
+  #count = 0;
+  /** The number of the last `msg` sent on the connection (0: none yet). */
+  #sent = 0;
+  /** Live entries held. */
+  #live = 0;
+  /** Payload bytes of the live entries. */
   #bytes = 0;
 
-  /** Messages in the ledger. */
+  /** Entries held: `msg` frames sent and not acknowledged, live and stored. */
   get size(): number {
-    return this.#messages?.size ?? 0;
+    return this.#count;
   }
 
-  /** Payload bytes in the ledger. */
+  /** Live messages held (they would be lost if not stored at a disconnect). */
+  get live(): number {
+    return this.#live;
+  }
+
+  /** Payload bytes of the live messages held. */
   get bytes(): number {
     return this.#bytes;
   }
 
-  /** Remembers a live message until it is answered (a copy with the same key is replaced). */
-  remember(m: InFlightMessage): void {
-    const key = inFlightKey(m.sender, m.id);
-    this.forget(key);
-    (this.#messages ??= new Map()).set(key, m);
-    this.#bytes += m.payload.length;
+  /** The number of the last `msg` sent on this connection; 0 before the first. */
+  get sent(): number {
+    return this.#sent;
   }
 
-  /** Forgets an answered message; false when it was not in the ledger. */
-  forget(key: string): boolean {
-    const m = this.#messages?.get(key);
-    if (!m) return false;
-    this.#messages!.delete(key);
-    this.#bytes -= m.payload.length;
-    return true;
+  /** The number the next `msg` on this connection carries. */
+  get next(): number {
+    return this.#sent + 1;
   }
 
-  /** Empties the ledger and returns what it held, in the order it was relayed. */
-  takeAll(): InFlightMessage[] {
-    const all = [...(this.#messages?.values() ?? [])];
-    this.#messages = undefined;
-    this.#bytes = 0;
-    return all;
+  /** Records that `msg` number {@linkcode next} carried a live message. */
+  pushLive(seq: number, sender: string, id: string, payload: Uint8Array): void {
+    const at = this.#push(seq);
+    this.#sender[at] = sender;
+    this.#id[at] = id;
+    this.#payload[at] = payload;
+    this.#live++;
+    this.#bytes += payload.length;
+  }
+
+  /** Records that `msg` number {@linkcode next} carried the stored message `seq`. */
+  pushStored(seq: number): void {
+    this.#push(seq);
+  }
+
+  /**
+   * The recipient processed every `msg` numbered up to `upto`: they leave
+   * the ledger. An `upto` at or below an earlier one changes nothing.
+   *
+   * @returns the queue seqs of the stored messages among them, to delete
+   * @throws {ProtocolError} `bad_field` when `upto` is above the last number sent
+   */
+  ack(upto: number): number[] {
+    if (upto > this.#sent) {
+      throw new ProtocolError(
+        "bad_field",
+        `Field "upto" of "ack" is ${upto}, above the last message sent (${this.#sent})`,
+      );
+    }
+    const stored: number[] = [];
+    const mask = this.#seq.length - 1;
+    let left = upto - (this.#sent - this.#count);
+    while (left-- > 0) {
+      const at = this.#head;
+      const payload = this.#payload[at];
+      if (payload === undefined) {
+        stored.push(this.#seq[at]!);
+      } else {
+        this.#live--;
+        this.#bytes -= payload.length;
+        this.#sender[at] = this.#id[at] = this.#payload[at] = undefined;
+      }
+      this.#head = (at + 1) & mask;
+      this.#count--;
+    }
+    // After a burst, a big ring goes back to nothing.
+    if (this.#count === 0 && this.#seq.length > SHRINK_ABOVE) this.#reset();
+    return stored;
+  }
+
+  /**
+   * Empties the ledger (the connection ended).
+   *
+   * @returns the live messages it held, in the order they were sent
+   */
+  takeLive(): LiveMessage[] {
+    const live: LiveMessage[] = [];
+    const mask = this.#seq.length - 1;
+    for (let i = 0; i < this.#count; i++) {
+      const at = (this.#head + i) & mask;
+      const payload = this.#payload[at];
+      if (payload === undefined) continue;
+      live.push({
+        seq: this.#seq[at]!,
+        sender: this.#sender[at]!,
+        id: this.#id[at]!,
+        payload,
+      });
+    }
+    this.#reset();
+    return live;
+  }
+
+  /** Drops the arrays; the numbering goes on. */
+  #reset(): void {
+    this.#seq = new Float64Array(0);
+    this.#sender = [];
+    this.#id = [];
+    this.#payload = [];
+    this.#head =
+      this.#count =
+      this.#live =
+      this.#bytes =
+        0;
+  }
+
+  /** Appends an entry for `msg` number {@linkcode next}; returns its index. */
+  #push(seq: number): number {
+    if (this.#count === this.#seq.length) this.#grow();
+    const at = (this.#head + this.#count) & (this.#seq.length - 1);
+    this.#seq[at] = seq;
+    this.#count++;
+    this.#sent++;
+    return at;
+  }
+
+  /** Doubles the ring (a power of two), oldest entry first. */
+  #grow(): void {
+    const old = this.#seq.length;
+    const capacity = Math.max(FIRST_CAPACITY, old * 2);
+    const seq = new Float64Array(capacity);
+    const sender = new Array<string | undefined>(capacity);
+    const id = new Array<string | undefined>(capacity);
+    const payload = new Array<Uint8Array | undefined>(capacity);
+    for (let i = 0; i < this.#count; i++) {
+      const from = (this.#head + i) & (old - 1);
+      seq[i] = this.#seq[from]!;
+      sender[i] = this.#sender[from];
+      id[i] = this.#id[from];
+      payload[i] = this.#payload[from];
+    }
+    this.#seq = seq;
+    this.#sender = sender;
+    this.#id = id;
+    this.#payload = payload;
+    this.#head = 0;
   }
 }

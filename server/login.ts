@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { CHALLENGE_BYTES, importPeerKeys, verifyLogin } from "../crypto/mod.ts";
+import {
+  CHALLENGE_BYTES,
+  checkRsaPublicKey,
+  importPeerKeys,
+  verifyLogin,
+} from "../crypto/mod.ts";
 import { ChatError, ProtocolError } from "../errors.ts";
 import {
   decodeAuth,
@@ -32,20 +37,20 @@ export interface PendingLogin {
  * Checks a `hello` and makes the challenge to send.
  *
  * @throws {ProtocolError} `bad_frame`, `bad_field`
- * @throws {ChatError} `version_mismatch`, `bad_name`, `bad_key`, `name_taken`
+ * @throws {ChatError} `version_mismatch`, `bad_name`, `bad_key` (a key that
+ * is not RSA of 2048 to 4096 bits with exponent 65537, refused before any
+ * import), `name_taken`
  */
 export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
   expect(frame, "hello");
   const h = decodeHello(frame);
-  if (h.version !== PROTOCOL_VERSION) {
-    throw new ChatError(
-      "version_mismatch",
-      `Protocol version ${h.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
-    );
-  }
+  if (h.version !== PROTOCOL_VERSION) throw versionMismatch(h.version);
   const name = validateName(h.name);
   const { text, der } = helloKeys(frame);
   const claim = { name, ...text };
+  // A cheap strict check first: WebCrypto never sees an odd key.
+  checkRsaPublicKey(der.sign);
+  checkRsaPublicKey(der.kx);
   const keys = await importPeerKeys(der);
   checkFree(store, claim);
   const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
@@ -80,6 +85,17 @@ export async function auth(
   if (bound) return bound;
   store.bind(claim);
   return claim;
+}
+
+/** `version_mismatch`, telling an older client to upgrade. */
+function versionMismatch(version: number): ChatError {
+  const hint = version < PROTOCOL_VERSION
+    ? ": upgrade chat"
+    : ": this server is older than your chat";
+  return new ChatError(
+    "version_mismatch",
+    `Protocol version ${version} is not supported; this server speaks ${PROTOCOL_VERSION}${hint}`,
+  );
 }
 
 function expect(frame: Frame, type: string): void {

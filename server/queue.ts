@@ -5,7 +5,7 @@
  * Bounded per recipient in messages and bytes, and dropped after a time to
  * live. A message is durable before it is confirmed: the messages added in
  * one turn of the event loop are committed together (group commit), then
- * their promises resolve.
+ * their promises resolve. A message's seq is its place in arrival order.
  *
  * @module
  */
@@ -88,7 +88,7 @@ export class MessageQueue {
         expires_ms INTEGER NOT NULL
       ) STRICT;
       CREATE INDEX IF NOT EXISTS queue_order ON queue (recipient, seq);
-      CREATE INDEX IF NOT EXISTS queue_message ON queue (recipient, sender_key, id);
+      DROP INDEX IF EXISTS queue_message; -- protocol 1 deleted by id
     `);
     this.#insert = db.prepare(`
       INSERT INTO queue (seq, recipient, sender, sender_key, id, payload, created_ms, expires_ms)
@@ -98,12 +98,9 @@ export class MessageQueue {
       "SELECT COALESCE(MAX(seq), 0) AS seq FROM queue",
     ).get() as { seq: number | bigint };
     this.#lastSeq = Number(last.seq);
-    this.#delete = db.prepare(`
-      DELETE FROM queue WHERE seq =
-        (SELECT seq FROM queue WHERE recipient = ? AND sender_key = ? AND id = ?
-         ORDER BY seq LIMIT 1)
-      RETURNING recipient, length(payload) AS bytes
-    `);
+    this.#delete = db.prepare(
+      "DELETE FROM queue WHERE seq = ? AND recipient = ? RETURNING recipient, length(payload) AS bytes",
+    );
     this.#page = db.prepare(`
       SELECT seq, sender, id, payload FROM queue
       WHERE recipient = ? AND seq > ? AND expires_ms > ?
@@ -195,14 +192,20 @@ export class MessageQueue {
   }
 
   /**
-   * Forgets the oldest copy of a message, once the recipient acknowledged
-   * it, with the next commit. Not waited for: a delete lost in a crash only
-   * means a redelivery, which the recipient's client recognises and drops.
+   * Forgets stored messages of `recipient` by their seqs (from
+   * {@linkcode page}), once the recipient acknowledged them, with the next
+   * commit; a seq no longer stored is skipped. Not waited for: a delete lost
+   * in a crash only means a redelivery, which the recipient's client
+   * recognises.
    */
-  remove(recipient: string, sender: string, id: string): void {
+  removeBySeq(recipient: string, seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    const key = nameKey(recipient);
     this.#writes.push(() => {
-      const row = this.#delete.get(nameKey(recipient), nameKey(sender), id);
-      if (row) this.#forget(String(row.recipient), Number(row.bytes));
+      for (const seq of seqs) {
+        const row = this.#delete.get(seq, key);
+        if (row) this.#forget(String(row.recipient), Number(row.bytes));
+      }
     });
     this.#scheduleCommit().catch(() => {/* see above */});
   }

@@ -38,23 +38,28 @@ Deno.test("MessageQueue keeps messages per recipient, in order, until removed", 
     "m2",
   ]);
   assert.deepEqual(queue.usage("bob"), { messages: 3, bytes: 10 });
-  queue.remove("bob", "alice", "m2");
-  queue.remove("bob", "dave", "m4");
-  queue.remove("bob", "alice", "no-such-id");
+  queue.removeBySeq("Bob", [page[1]!.seq, page[2]!.seq, 999]);
   assert.deepEqual(queue.page("bob", 0, 10).map((m) => m.id), ["m1"]);
   assert.deepEqual(queue.usage("bob"), { messages: 1, bytes: 3 });
   assert.equal(queue.size, 2);
   close();
 });
 
-Deno.test("MessageQueue.remove() takes out one copy at a time, oldest first", async () => {
+Deno.test("MessageQueue.removeBySeq() deletes only the recipient's messages, one per seq", async () => {
   const { queue, close } = memoryQueue();
   await queue.add("bob", "alice", "m1", bytes("first copy"));
   await queue.add("bob", "alice", "m1", bytes("second copy"));
-  queue.remove("bob", "alice", "m1");
+  await queue.add("carol", "alice", "m2", bytes("for carol"));
+  const [first] = queue.page("bob", 0, 10);
+  const [carols] = queue.page("carol", 0, 10);
+  // A seq of another recipient's message is not bob's to delete.
+  queue.removeBySeq("bob", [first!.seq, carols!.seq]);
+  queue.removeBySeq("bob", []);
   assert.deepEqual(queue.page("bob", 0, 10).map((m) => text(m.payload)), [
     "second copy",
   ]);
+  assert.deepEqual(queue.page("carol", 0, 10).map((m) => m.id), ["m2"]);
+  assert.deepEqual(queue.usage("bob"), { messages: 1, bytes: 11 });
   close();
 });
 
@@ -72,7 +77,7 @@ Deno.test("MessageQueue refuses past its count and byte bounds with queue_full",
   );
   // Other recipients have their own bound; a removal makes room.
   await queue.add("carol", "alice", "m5", bytes("12345"));
-  queue.remove("bob", "alice", "m1");
+  queue.removeBySeq("bob", [queue.page("bob", 0, 1)[0]!.seq]);
   queue.commit();
   await queue.add("bob", "alice", "m6", bytes("1"));
   assert.deepEqual(queue.page("bob", 0, 10).map((m) => m.id), ["m3", "m6"]);

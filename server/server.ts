@@ -2,8 +2,9 @@
  * The relay: it checks who is who at login and forwards end-to-end encrypted
  * frames. It never sees a private key, a session key or a message text, and
  * logs connections and errors only. This file holds the accept loop and the
- * life of a connection; the rules live beside it (login, dispatch,
- * delivery, presence, admission, keepalive).
+ * life of a connection; the rules live beside it (login, online,
+ * dispatch, keys, delivery, in-flight ledger, presence, admission,
+ * keepalive) and so does the storage (store, queue, prekeys).
  *
  * @module
  */
@@ -22,14 +23,15 @@ import { Delivery } from "./delivery.ts";
 import { dispatch, type DispatchContext } from "./dispatch.ts";
 import { sweepIdle, sweepInterval } from "./keepalive.ts";
 import { auth, hello, type PendingLogin } from "./login.ts";
+import { closeSoon, goOnline } from "./online.ts";
 import {
   DEFAULT_PORT,
   resolveLimits,
   resolveQueueLimits,
   type ServerOptions,
 } from "./options.ts";
-import type { Outbound } from "./outbound.ts";
-import { MAX_WHO_USERS, Presence } from "./presence.ts";
+import { PrekeyStore } from "./prekeys.ts";
+import { Presence } from "./presence.ts";
 import { MessageQueue } from "./queue.ts";
 import { Session } from "./session.ts";
 import { Store } from "./store.ts";
@@ -46,8 +48,6 @@ export interface Server {
 
 /** How often expired stored messages are deleted, in ms. */
 const EXPIRY_SWEEP_MS = 60_000;
-/** How long a connection being closed may take to write what is queued, in ms. */
-const CLOSE_GRACE_MS = 1000;
 /** How long shutdown waits for connections to close, in ms. */
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -73,6 +73,7 @@ export function startServer(options: ServerOptions = {}): Server {
   const db = openDatabase(database);
   const store = new Store(db);
   const queue = new MessageQueue(db, resolveQueueLimits(options));
+  const prekeys = new PrekeyStore(db);
   const expirySweep = setInterval(() => queue.expire(), EXPIRY_SWEEP_MS);
   log(
     `state in ${database}: ${store.size} names, ${queue.size} message${
@@ -87,7 +88,7 @@ export function startServer(options: ServerOptions = {}): Server {
     maxBacklogBytes: limits.maxBacklogBytes,
     log,
   });
-  const ctx: DispatchContext = { presence, store, delivery };
+  const ctx: DispatchContext = { presence, store, prekeys, delivery };
   const connections = new ConnectionLimits(
     limits.maxConnections,
     limits.maxConnectionsPerIp,
@@ -103,38 +104,6 @@ export function startServer(options: ServerOptions = {}): Server {
   /** Sends an error frame. */
   function fail(conn: Conn, err: ChatError): void {
     conn.fc.send({ type: "error", code: err.code, message: err.message });
-  }
-
-  /** Closes once what is queued was written, or after {@linkcode CLOSE_GRACE_MS} at most. */
-  function closeSoon(out: Outbound): Promise<void> {
-    const timer = setTimeout(() => out.close(), CLOSE_GRACE_MS);
-    return out.drained().then(() => {
-      clearTimeout(timer);
-      out.close();
-    });
-  }
-
-  /** The user of `conn` is logged in as `session`: tell them and the others. */
-  function goOnline(conn: Conn, session: Session): void {
-    conn.state = { kind: "online", session };
-    const previous = presence.add(session);
-    if (previous) {
-      previous.out.send({
-        type: "error",
-        code: "replaced",
-        message: "Logged in again from another connection",
-      });
-      closeSoon(previous.out);
-    }
-    conn.fc.send({
-      type: "welcome",
-      name: session.name,
-      users: presence.list(MAX_WHO_USERS).map((s) => s.name),
-      total: presence.size,
-    });
-    if (!previous) presence.announce("join", session);
-    log(`login ${session.name} from ${conn.peer}`);
-    delivery.drain(session);
   }
 
   /**
@@ -173,7 +142,10 @@ export function startServer(options: ServerOptions = {}): Server {
   ): Promise<void> {
     const binding = await auth(store, pending, frame);
     const bucket = rateLimit.bucket(nameKey(binding.name));
-    goOnline(conn, new Session(conn.fc, binding, bucket));
+    const session = new Session(conn.fc, binding, bucket);
+    conn.state = { kind: "online", session };
+    goOnline(ctx, session);
+    log(`login ${session.name} from ${conn.peer}`);
   }
 
   /** Pings silent connections, closes those that stay silent, forgets full buckets. */

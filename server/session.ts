@@ -1,7 +1,7 @@
 /**
  * The relay's record of a logged-in user on one connection: who it is,
- * what it was sent and has not answered, where its stored messages stand,
- * and whose presence it follows.
+ * what it was sent and has not acknowledged, where its stored messages
+ * stand, and whose presence it follows.
  *
  * @module
  */
@@ -10,14 +10,6 @@ import { InFlight } from "./in_flight.ts";
 import type { Outbound } from "./outbound.ts";
 import type { TokenBucket } from "./rate_limit.ts";
 import type { Binding } from "./store.ts";
-
-/** A key transport a sender sent a recipient, with its session id (both as received). */
-export interface SentKeyTransport {
-  /** The session id, base64. */
-  session: string;
-  /** The `kt` object, unchanged. */
-  kt: unknown;
-}
 
 /** A logged-in user's connection; see the module doc. */
 export class Session {
@@ -33,9 +25,9 @@ export class Session {
   readonly bucket: TokenBucket | undefined;
   /** Frames refused in a row for the rate limit. */
   strikes = 0;
-  /** Messages relayed to this connection and not yet answered: those answers are free. */
+  /** Messages relayed to this connection and not yet answered: that many `ack` or `nack` are free. */
   owed = 0;
-  /** Live messages relayed to it and not yet answered. */
+  /** The `msg` frames sent on this connection and not yet acknowledged, in order. */
   readonly inFlight: InFlight = new InFlight();
   /** True while stored messages are being sent: new ones queue behind them. */
   draining = false;
@@ -43,12 +35,6 @@ export class Session {
   drainedSeq = 0;
   /** Set when a message was stored behind `drainedSeq`: drain from there again. */
   rewound = false;
-  /**
-   * The last key transport this connection sent to each recipient (by
-   * name key): a later message of that session that has to be stored gets
-   * it attached, so a restarted recipient can open it. Made at first use.
-   */
-  keyTransports: Map<string, SentKeyTransport> | undefined;
   /** Users (by name key) whose join and leave this user gets in a big room. Made at first use. */
   watching: Set<string> | undefined;
   /** `{"type":"msg","from":"NAME","m":` as bytes, made at the first relay. */

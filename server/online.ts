@@ -1,0 +1,62 @@
+/**
+ * A user comes online (docs/PROTOCOL.md §5, steps 5 and 6): the session
+ * takes the place of an older one of the same user, the user is welcomed
+ * (with who is online and what is left of its published prekeys), the
+ * others hear `join`, and the stored messages start to flow.
+ *
+ * @module
+ */
+import type { Delivery } from "./delivery.ts";
+import type { Outbound } from "./outbound.ts";
+import type { PrekeyStore } from "./prekeys.ts";
+import { MAX_WHO_USERS, type Presence } from "./presence.ts";
+import type { Session } from "./session.ts";
+
+/** How long a connection being closed may take to write what is queued, in ms. */
+export const CLOSE_GRACE_MS = 1000;
+
+/** Closes `out` once what is queued was written, or after {@linkcode CLOSE_GRACE_MS} at most. */
+export function closeSoon(out: Outbound): Promise<void> {
+  const timer = setTimeout(() => out.close(), CLOSE_GRACE_MS);
+  return out.drained().then(() => {
+    clearTimeout(timer);
+    out.close();
+  });
+}
+
+/** What coming online works with. */
+export interface OnlineContext {
+  /** Who is online. */
+  presence: Presence;
+  /** Delivery of stored messages. */
+  delivery: Delivery;
+  /** Published prekeys, counted in `welcome`. */
+  prekeys: PrekeyStore;
+}
+
+/**
+ * `session` has logged in: an older connection of the same user gets
+ * `error` `replaced` and is closed (nobody hears of it), the user gets
+ * `welcome`, the others `join`, and the stored messages are sent.
+ */
+export function goOnline(ctx: OnlineContext, session: Session): void {
+  const { presence, delivery, prekeys } = ctx;
+  const previous = presence.add(session);
+  if (previous) {
+    previous.out.send({
+      type: "error",
+      code: "replaced",
+      message: "Logged in again from another connection",
+    });
+    closeSoon(previous.out);
+  }
+  session.out.send({
+    type: "welcome",
+    name: session.name,
+    users: presence.list(MAX_WHO_USERS).map((s) => s.name),
+    total: presence.size,
+    prekeys: prekeys.count(session.name),
+  });
+  if (!previous) presence.announce("join", session);
+  delivery.drain(session);
+}
