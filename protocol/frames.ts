@@ -188,44 +188,6 @@ export function idOf(frame: Frame): string {
   return stringField(frame, "id", BOUNDS.idChars);
 }
 
-/**
- * A key transport as carried in a protocol-1 `send`.
- *
- * @deprecated Protocol 1: kept only until the client moves to protocol 2.
- */
-export interface WireKeyTransport {
-  /** RSA-OAEP ciphertext of the session key. */
-  wrapped: Uint8Array<ArrayBuffer>;
-  /** RSA-PSS signature over the transport. */
-  signature: Uint8Array<ArrayBuffer>;
-  /** When the sender made the session, ms since the Unix epoch. */
-  timestamp: number;
-}
-
-/**
- * A protocol-1 sealed message: the `m` of a `msg`, as the recipient reads it.
- *
- * @deprecated Protocol 1: kept only until the client moves to protocol 2.
- */
-export interface SealedSend {
-  /** The sender's message id. */
-  id: string;
-  /** The recipient named inside the message. */
-  to: string;
-  /** The session id. */
-  session: Uint8Array<ArrayBuffer>;
-  /** The session id as base64, as sent (the key of the receive log). */
-  sessionText: string;
-  /** Position in the session, from 1. */
-  counter: number;
-  /** AES-CBC IV. */
-  iv: Uint8Array<ArrayBuffer>;
-  /** AES-CBC ciphertext. */
-  ct: Uint8Array<ArrayBuffer>;
-  /** HMAC-SHA256 tag. */
-  mac: Uint8Array<ArrayBuffer>;
-}
-
 /** The outer fields of a relayed `msg` (§6.2). */
 export interface RelayedMsg {
   /** The sender the relay names (checked by the caller against the name rule). */
@@ -247,41 +209,4 @@ export function decodeMsg(frame: Frame): RelayedMsg {
   const m = objectField(frame, "m");
   if (!m) throw new ProtocolError("bad_field", "Relayed frame has no message");
   return { from: frame.from, m, n: intField(frame, "n") };
-}
-
-/**
- * Reads the sealed part of a relayed protocol-1 message.
- *
- * @deprecated Protocol 1: kept only until the client moves to protocol 2.
- * @throws {ProtocolError} `bad_field`
- */
-export function decodeSealed(
-  m: Frame,
-  address: { id: string; to: string },
-): SealedSend {
-  return {
-    ...address,
-    session: bytesField(m, "session", BOUNDS.sessionBytes),
-    sessionText: m.session as string,
-    counter: intField(m, "counter"),
-    iv: bytesField(m, "iv", BOUNDS.ivBytes),
-    ct: bytesField(m, "ct", BOUNDS.ciphertextBytes),
-    mac: bytesField(m, "mac", BOUNDS.macBytes),
-  };
-}
-
-/**
- * Reads the key transport of a relayed protocol-1 message, if it has one.
- *
- * @deprecated Protocol 1: kept only until the client moves to protocol 2.
- * @throws {ProtocolError} `bad_field`
- */
-export function decodeKeyTransport(m: Frame): WireKeyTransport | undefined {
-  const kt = objectField(m, "kt");
-  if (!kt) return undefined;
-  return {
-    wrapped: bytesField(kt, "wrapped", BOUNDS.rsaBytes),
-    signature: bytesField(kt, "signature", BOUNDS.rsaBytes),
-    timestamp: intField(kt, "timestamp"),
-  };
 }

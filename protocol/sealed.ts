@@ -1,8 +1,8 @@
 /**
  * What a client reads of the end-to-end fields the relay passes on without
  * reading them (docs/PROTOCOL.md §7): the sealed message of a `send`, with
- * its session start while the session is unanswered, and the prekey bundle
- * of a `keys` answer. Field bounds are named in {@linkcode SEALED_BOUNDS}.
+ * its session start while the session is unanswered. Field bounds are named
+ * in {@linkcode SEALED_BOUNDS}.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import {
   objectField,
   stringField,
 } from "./fields.ts";
-import { BOUNDS, MAX_TEXT_BYTES } from "./frames.ts";
+import { BOUNDS, MAX_TEXT_BYTES } from "./bounds.ts";
 
 /** Bounds of the end-to-end fields, in bytes. */
 export const SEALED_BOUNDS = {
@@ -127,50 +127,4 @@ function decodeStart(s: Frame): WireStart {
   };
   if (s.opk !== undefined) start.opk = intField(s, "opk");
   return start;
-}
-
-/** A signed prekey as published. */
-export interface WireSignedPrekey {
-  /** Its id. */
-  id: number;
-  /** When it was made, ms since the Unix epoch. */
-  created: number;
-  /** The X25519 public key. */
-  publicKey: Uint8Array<ArrayBuffer>;
-  /** Its owner's RSA-PSS signature. */
-  signature: Uint8Array<ArrayBuffer>;
-}
-
-/** A prekey bundle from a `keys` answer to a `lookup` with `bundle`. */
-export interface WireBundle {
-  /** The signed prekey. */
-  spk: WireSignedPrekey;
-  /** A one-time prekey, if the relay had one left. */
-  opk?: { id: number; publicKey: Uint8Array<ArrayBuffer> };
-}
-
-/**
- * Reads the prekey bundle of a `keys` frame.
- *
- * @throws {ProtocolError} `bad_field` when it is missing or malformed
- */
-export function decodeBundle(frame: Frame): WireBundle {
-  const spk = objectField(frame, "spk");
-  if (!spk) throw new ProtocolError("bad_field", "The keys carry no prekey");
-  const bundle: WireBundle = {
-    spk: {
-      id: intField(spk, "id"),
-      created: intField(spk, "created"),
-      publicKey: exact(spk, "pub", SEALED_BOUNDS.x25519Bytes),
-      signature: bytesField(spk, "signature", SEALED_BOUNDS.rsaBytes),
-    },
-  };
-  const opk = objectField(frame, "opk");
-  if (opk) {
-    bundle.opk = {
-      id: intField(opk, "id"),
-      publicKey: exact(opk, "pub", SEALED_BOUNDS.x25519Bytes),
-    };
-  }
-  return bundle;
 }
