@@ -11,7 +11,6 @@ import { ProtocolError } from "../errors.ts";
 import { BOUNDS } from "./bounds.ts";
 import { codeField } from "./codes.ts";
 import {
-  bytesField,
   type Frame,
   intField,
   objectField,
