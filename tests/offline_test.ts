@@ -62,7 +62,10 @@ Deno.test("a user offline gets every message, in order, exactly once, after the 
     await alice.exit();
   }
   await using server = await ServerProc.start(["--data", data, ...FAST]);
-  assert.match(server.err.join("\n"), /40 messages kept for offline users/);
+  // On stderr, read apart from `listening on`: wait for it.
+  await server.waitForLine(/40 messages kept for offline users/, {
+    stream: "err",
+  });
   await using bob = await ClientProc.start("bob", server.port, {
     home: bobHome,
   });
