@@ -66,21 +66,29 @@ Deno.test("a 25-line paste passes the rate limit; a flood is refused, then cut o
 });
 
 Deno.test("a flooder cut off for rate_limited gains no fresh burst by logging in again", async () => {
+  // One token a second: the cut-off needs a burst's worth of refusals in a
+  // row, and a token that comes back in the middle starts the count again.
+  // At 20 a second (one each 50 ms) a loaded machine that took a pause
+  // while the server read the flood gave mallory fresh tokens, so she was
+  // never cut off.
   const server = await ServerProc.start([
     "--msg-rate",
-    "20",
+    "1",
     "--msg-burst",
     "100",
   ]);
   const flood = async () => {
     const s = await RawSession.login(server.port, "mallory");
     s.startReading();
+    // All in one write, so the server reads them as fast as it can.
     const frames = Array.from(
       { length: 250 },
-      (_, i) => encodeFrame({ type: "lookup", name: "nobody", id: `l${i}` }),
+      (_, i) => [
+        ...encodeFrame({ type: "lookup", name: "nobody", id: `l${i}` }),
+      ],
     );
     try {
-      for (const f of frames) await s.write(f);
+      await s.write(new Uint8Array(frames.flat()));
     } catch { /* cut off */ }
     await s.waitClosed("mallory");
     await s.close();
