@@ -111,6 +111,50 @@ export class Proc {
     }
   }
 
+  /**
+   * Waits for a line of the process's stdout (or stderr, with
+   * `stream: "err"`) that matches `pattern`, a RegExp or a substring, and
+   * returns it. A running process may have printed a line that is not in
+   * {@linkcode out} or {@linkcode err} yet (each pipe is read on its own, and
+   * a line seen elsewhere first says nothing of this one): wait for it, do
+   * not look for it.
+   */
+  async waitForLine(
+    pattern: RegExp | string,
+    opts: { stream?: "out" | "err"; timeoutMs?: number } = {},
+  ): Promise<string> {
+    return (await this.waitForLines(pattern, 1, opts))[0]!;
+  }
+
+  /**
+   * Waits until `n` lines of stdout (or stderr, with `stream: "err"`) match
+   * `pattern`; returns every matching line so far (`n` or more).
+   */
+  waitForLines(
+    pattern: RegExp | string,
+    n: number,
+    opts: { stream?: "out" | "err"; timeoutMs?: number } = {},
+  ): Promise<string[]> {
+    const stream = opts.stream ?? "out";
+    const lines = stream === "out" ? this.out : this.err;
+    // A copy without the g and y flags: `test` then keeps no state.
+    const re = typeof pattern === "string"
+      ? undefined
+      : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ""));
+    const test = (l: string): boolean =>
+      re ? re.test(l) : l.includes(pattern as string);
+    return this.until(
+      () => {
+        const found = lines.filter(test);
+        return found.length >= n ? found : undefined;
+      },
+      `${n === 1 ? "a line" : `${n} lines`} matching ${
+        typeof pattern === "string" ? JSON.stringify(pattern) : pattern
+      } on std${stream}`,
+      opts.timeoutMs,
+    );
+  }
+
   /** Writes one line to stdin. */
   async write(line: string): Promise<void> {
     await this.#writer.write(new TextEncoder().encode(line + "\n"));

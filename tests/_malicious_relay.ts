@@ -1,17 +1,21 @@
 /**
  * A hostile relay for the tests: a frame-aware proxy in front of the real
  * server that every client connects through. It forwards honestly until the
- * test arms an attack; the attack then hits the next message relayed to the
- * victim: drop, duplicate, reorder, replay, truncate, bit-flip, re-address,
- * or swap the sender's name. It sees what a real relay sees (the outer
- * `msg` frame and the sender's `send` frame inside) and nothing more.
+ * test arms an attack; the attack then hits one message relayed to the
+ * victim, the first that matches its target: from a given sender, with a
+ * given id or else an id never relayed to the victim before (so a late
+ * resend of an earlier message, after a nack, is never taken for the message
+ * under test). The attacks: drop, duplicate, reorder, replay, truncate,
+ * bit-flip, re-address, or swap the sender's name. It sees what a real relay
+ * sees (the outer `msg` frame and the sender's `send` frame inside) and
+ * nothing more.
  *
  * ```ts ignore
  * const relay = MaliciousRelay.start(server.port);
  * const bob = await ClientProc.start("bob", relay.port);
- * const done = relay.arm({ kind: "bitflip", victim: "bob" });
+ * const done = relay.arm({ kind: "bitflip", victim: "bob", from: "alice" });
  * await alice.write("@bob hello");
- * await done; // the flipped message went to bob
+ * await done; // alice's next new message to bob went to him flipped
  * ```
  *
  * @module
@@ -25,31 +29,56 @@ import {
   parseFrame,
 } from "../protocol/mod.ts";
 
-/** What the relay can do to a message. */
+/**
+ * Which message an attack hits: the first relayed to `victim` that matches
+ * every field given.
+ */
+export interface Target {
+  /** The client the message is relayed to. */
+  victim: string;
+  /** Its outer sender (the `from` of the `msg` frame the server sent). */
+  from: string;
+  /**
+   * Its message id. Without one, only a message whose id was never relayed
+   * to the victim before matches: a resend (same id) of an earlier message
+   * is left alone.
+   */
+  id?: string;
+  /** A further condition on the outer `msg` frame, as the server sent it. */
+  where?: (frame: Frame) => boolean;
+}
+
+/** What the relay can do to the message its target matches. */
 export type Attack =
-  /** Not forwarded at all. */
-  | { kind: "drop"; victim: string }
-  /** Forwarded twice, back to back. */
-  | { kind: "duplicate"; victim: string }
-  /** Held back and forwarded after the next message to the victim. */
-  | { kind: "reorder"; victim: string }
-  /**
-   * Forwarded, then the first message the victim ever got is sent again;
-   * with `freshId` it gets a new message id first, so it is not a plain
-   * redelivery.
-   */
-  | { kind: "replay"; victim: string; freshId?: boolean }
-  /** The ciphertext loses its last 16-byte block. */
-  | { kind: "truncate"; victim: string }
-  /** One bit of the ciphertext is flipped. */
-  | { kind: "bitflip"; victim: string }
-  /**
-   * The message to `victim` goes to `to` instead; with `rewrite` its inner
-   * `to` is changed to `to` as well.
-   */
-  | { kind: "readdress"; victim: string; to: string; rewrite: boolean }
-  /** The outer `from` becomes `as`. */
-  | { kind: "swap_sender"; victim: string; as: string };
+  & Target
+  & (
+    /** Not forwarded at all. */
+    | { kind: "drop" }
+    /** Forwarded twice, back to back. */
+    | { kind: "duplicate" }
+    /**
+     * Held back, and forwarded right after the next new message (an id never
+     * relayed to the victim before) from the same sender to the victim.
+     */
+    | { kind: "reorder" }
+    /**
+     * Forwarded, then the first message the victim ever got is sent again;
+     * with `freshId` it gets a new message id first, so it is not a plain
+     * redelivery.
+     */
+    | { kind: "replay"; freshId?: boolean }
+    /** The ciphertext loses its last 16-byte block. */
+    | { kind: "truncate" }
+    /** One bit of the ciphertext is flipped. */
+    | { kind: "bitflip" }
+    /**
+     * The message to `victim` goes to `to` instead; with `rewrite` its inner
+     * `to` is changed to `to` as well.
+     */
+    | { kind: "readdress"; to: string; rewrite: boolean }
+    /** The outer `from` becomes `as`. */
+    | { kind: "swap_sender"; as: string }
+  );
 
 interface Pair {
   client: FramedConnection;
@@ -67,9 +96,12 @@ export class MaliciousRelay {
   readonly #pairs = new Set<Pair>();
   readonly #tasks: Promise<void>[] = [];
   readonly #accepting: Promise<void>;
-  /** Every `msg` frame relayed to each name, in order, as sent by the server. */
+  /** Every `msg` frame delivered to each name, in order. */
   readonly #history = new Map<string, Frame[]>();
+  /** The message ids the server relayed to each name so far. */
+  readonly #seen = new Map<string, Set<string>>();
   #armed: { attack: Attack; done: () => void } | undefined;
+  /** A reordered message waiting for the one it is to follow. */
   #held: Frame | undefined;
 
   private constructor(serverPort: number) {
@@ -85,11 +117,18 @@ export class MaliciousRelay {
   }
 
   /**
-   * Arms one attack on the next message to `attack.victim`.
+   * Arms one attack on the first message relayed to `attack.victim` that
+   * matches its target (see {@linkcode Target}); other messages pass.
    *
    * @returns resolves once the attack was carried out
+   * @throws {Error} while another attack is armed
    */
   arm(attack: Attack): Promise<void> {
+    if (this.#armed) {
+      throw new Error(
+        `An attack is armed already: ${JSON.stringify(this.#armed.attack)}`,
+      );
+    }
     const done = Promise.withResolvers<void>();
     this.#armed = { attack, done: done.resolve };
     return done.promise;
@@ -147,24 +186,40 @@ export class MaliciousRelay {
       pair.client.sendBytes(framePayload(payload));
       return;
     }
-    const history = this.#history.get(pair.name) ?? [];
-    this.#history.set(pair.name, history);
+    const name = pair.name;
+    const m = frame.m as Frame;
+    const id = typeof m?.id === "string" ? m.id : undefined;
+    const seen = this.#seen.get(name) ?? new Set<string>();
+    this.#seen.set(name, seen);
+    const fresh = id !== undefined && !seen.has(id);
+    if (id !== undefined) seen.add(id);
     const armed = this.#armed;
-    if (this.#held && armed?.attack.victim === pair.name) {
-      // Reorder: this one first, then the one held back.
+    if (!armed || armed.attack.victim !== name) {
+      this.#deliver(pair, frame);
+      return;
+    }
+    const attack = armed.attack;
+    if (this.#held) {
+      // Reorder: the held message goes right after the next new message
+      // from the same sender; anything else passes meanwhile.
+      if (!fresh || frame.from !== attack.from) {
+        this.#deliver(pair, frame);
+        return;
+      }
       this.#armed = undefined;
-      this.#deliver(pair, frame, history);
-      this.#deliver(pair, this.#held, history);
+      this.#deliver(pair, frame);
+      this.#deliver(pair, this.#held);
       this.#held = undefined;
       armed.done();
       return;
     }
-    if (!armed || armed.attack.victim !== pair.name) {
-      this.#deliver(pair, frame, history);
+    const hit = frame.from === attack.from &&
+      (attack.id === undefined ? fresh : id === attack.id) &&
+      (attack.where?.(frame) ?? true);
+    if (!hit) {
+      this.#deliver(pair, frame);
       return;
     }
-    const attack = armed.attack;
-    const m = frame.m as Frame;
     if (attack.kind !== "reorder") {
       this.#armed = undefined;
       armed.done();
@@ -173,44 +228,51 @@ export class MaliciousRelay {
       case "drop":
         return;
       case "duplicate":
-        this.#deliver(pair, frame, history);
-        this.#deliver(pair, frame, history);
+        this.#deliver(pair, frame);
+        this.#deliver(pair, frame);
         return;
       case "reorder":
         this.#held = frame;
         return;
       case "replay": {
-        this.#deliver(pair, frame, history);
-        const old = structuredClone(history[0]!);
+        this.#deliver(pair, frame);
+        const old = structuredClone(this.#historyOf(name)[0]!);
         if (attack.freshId) (old.m as Frame).id = "0000000000000000";
-        this.#deliver(pair, old, history);
+        this.#deliver(pair, old);
         return;
       }
       case "truncate": {
         const ct = Uint8Array.fromBase64(m.ct as string);
         m.ct = ct.subarray(0, ct.length - 16).toBase64();
-        return this.#deliver(pair, frame, history);
+        return this.#deliver(pair, frame);
       }
       case "bitflip": {
         const ct = Uint8Array.fromBase64(m.ct as string);
         ct[ct.length >> 1]! ^= 0x01;
         m.ct = ct.toBase64();
-        return this.#deliver(pair, frame, history);
+        return this.#deliver(pair, frame);
       }
       case "readdress": {
         const target = [...this.#pairs].find((p) => p.name === attack.to);
         if (!target) throw new Error(`No connection for "${attack.to}"`);
         if (attack.rewrite) m.to = attack.to;
-        return this.#deliver(target, frame, history);
+        return this.#deliver(target, frame);
       }
       case "swap_sender":
         frame.from = attack.as;
-        return this.#deliver(pair, frame, history);
+        return this.#deliver(pair, frame);
     }
   }
 
-  #deliver(pair: Pair, frame: Frame, history: Frame[]): void {
-    history.push(frame);
+  /** The `msg` frames delivered to `name` so far. */
+  #historyOf(name: string): Frame[] {
+    const history = this.#history.get(name) ?? [];
+    this.#history.set(name, history);
+    return history;
+  }
+
+  #deliver(pair: Pair, frame: Frame): void {
+    if (pair.name !== undefined) this.#historyOf(pair.name).push(frame);
     pair.client.sendBytes(encodeFrame(frame));
   }
 }

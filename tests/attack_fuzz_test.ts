@@ -262,4 +262,9 @@ Deno.test("fuzz: thousands of random and mutated frames; the server then still s
   );
   for (const c of [alice, bob]) assert.equal(await c.quit(), 0);
   assert.equal(await server.stop(), 0);
+  // Again on the whole log, to the server's exit.
+  assert.deepEqual(
+    server.err.filter((l) => /internal error|Uncaught|panicked/.test(l)),
+    [],
+  );
 });

@@ -29,9 +29,10 @@ async function tlsServer(cert: TestCertificate): Promise<ServerProc> {
 Deno.test("TLS: a pinned or CA-checked server carries the chat, and the wire shows no JSON, names or text", async () => {
   const cert = await makeCertificate();
   const server = await tlsServer(cert);
-  assert.ok(
-    server.out.includes(`tls certificate sha256 ${cert.fingerprint}`),
-    server.out.join("\n"),
+  // The second line of stdout: `start` returned on the first.
+  assert.equal(
+    await server.waitForLine(/^tls certificate sha256 /),
+    `tls certificate sha256 ${cert.fingerprint}`,
   );
   const proxy = TcpProxy.start(server.port);
   // alice pins the fingerprint and goes through the recording proxy.

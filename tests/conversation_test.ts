@@ -43,6 +43,12 @@ Deno.test("emir, caner and ali talk: each message arrives once, intact, only at 
     const expected = lines.filter(([, to]) => to === c.name).map((
       [from, , text],
     ) => `${from.name}>${text}`).sort();
+    // A `delivered` at the sender comes after the line at the recipient,
+    // but the two stdouts are read apart: wait for the lines.
+    await c.until(
+      () => received(c).length >= expected.length || undefined,
+      `${c.name}'s two messages`,
+    );
     assert.deepEqual(received(c), expected);
   }
 

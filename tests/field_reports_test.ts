@@ -339,10 +339,14 @@ Deno.test("BR-15: bob comes back; what alice sends right away is delivered or re
       );
       if (when === "spawn") await bob.waitFor({ type: "ready" });
       for (const [k, id] of ids().entries()) {
-        const atBob = bob.ofType("message").filter((e) => e.id === id);
         if (outcome(id)!.type === "delivered") {
+          // bob showed it before he acked it, but his stdout is read apart
+          // from alice's: wait for the line.
+          await bob.waitFor({ type: "message", id });
+          const atBob = bob.ofType("message").filter((e) => e.id === id);
           assert.deepEqual(atBob.map((e) => e.text), [texts[k]]);
         } else {
+          const atBob = bob.ofType("message").filter((e) => e.id === id);
           assert.deepEqual(atBob, []);
           assert.match(outcome(id)!.message, /bob/);
         }
@@ -395,6 +399,8 @@ Deno.test("BR-21: blank and malformed lines: no crash, one-line hints, @nobody i
   const first = await bob.waitFor(from("alice"));
   assert.equal(first.text, "marker");
   assert.equal(bob.ofType("message").length, 1);
+  // alice's `sent` is on her stdout, read apart from bob's: wait for it.
+  await alice.waitFor({ type: "sent" });
   assert.deepEqual(alice.ofType("sent").length, 1);
   assert.equal(alice.ofType("error").length, 8);
   await quitAll(server, [alice, bob]);
@@ -414,7 +420,10 @@ Deno.test("BR-25: MAX_TEXT_BYTES arrives whole; MAX+1 and 10×MAX are refused lo
   const got = await waitCount(bob, 2, from("alice"));
   assert.equal(await sha256(got[0]!.text), await sha256(max));
   assert.equal(got[1]!.text, "after");
-  const errors = alice.ofType("error");
+  // What bob shows says nothing of what was read of alice's stdout yet:
+  // wait for her lines.
+  await waitCount(alice, 2, (e) => e.type === "sent");
+  const errors = await waitCount(alice, 2, (e) => e.type === "error");
   assert.equal(errors.length, 2);
   for (const e of errors) {
     assert.equal(e.code, "too_long");

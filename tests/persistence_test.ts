@@ -197,7 +197,8 @@ for (const signal of ["SIGTERM", "SIGKILL"] as const) {
       await alice.exit();
     }
     await using server = await ServerProc.start(["--data", data]);
-    assert.match(server.err.join("\n"), /state in .*chat\.db: 1 names/);
+    // On stderr, read apart from `listening on`: wait for it.
+    await server.waitForLine(/state in .*chat\.db: 1 names/, { stream: "err" });
     const impostor = await testHome(["alice"], { alice: "mallory" });
     const r = await refused("alice", server.port, impostor);
     assert.equal(r.code, 1);
@@ -233,12 +234,17 @@ Deno.test("a relay that replays a recorded session to a restarted client cannot 
     home: bobHome,
   });
   // The recorded first message, as it was: taken for a redelivery.
-  let done = relay.arm({ kind: "replay", victim: "bob" });
+  let done = relay.arm({ kind: "replay", victim: "bob", from: "alice" });
   await alice.write("@bob second");
   await done;
   await bob.waitFor({ type: "message", text: "second" });
   // Under a new id: the counter recorded before the restart refuses it.
-  done = relay.arm({ kind: "replay", victim: "bob", freshId: true });
+  done = relay.arm({
+    kind: "replay",
+    victim: "bob",
+    from: "alice",
+    freshId: true,
+  });
   await alice.write("@bob third");
   await done;
   await bob.waitFor({ type: "message", text: "third" });

@@ -18,11 +18,11 @@ Deno.test("above --presence-limit, join and leave go only to those who looked th
   // dave messaged nobody: in a room of four he hears nothing of carol.
   await dave.write("/who");
   await dave.waitFor({ type: "who" });
+  for (const c of [alice, bob, dave]) assert.equal(await c.quit(), 0);
+  assert.equal(await server.stop(), 0);
+  // Checked on all they printed, once they have exited.
   for (const c of [bob, dave]) {
     assert.ok(!c.events.some((e) => e.name === "carol"), c.name);
   }
   assert.ok(!bob.events.some((e) => e.name === "dave"));
-
-  for (const c of [alice, bob, dave]) assert.equal(await c.quit(), 0);
-  assert.equal(await server.stop(), 0);
 });

@@ -142,7 +142,7 @@ Deno.test("a connection that never logs in is closed with login_timeout (serve -
   // Logged-in users are not timed out.
   await delay(1200);
   await stillChatting(alice, bob, "still here");
-  assert.match(server.err.join("\n"), /no login within 1000 ms/);
+  await server.waitForLine(/no login within 1000 ms/, { stream: "err" });
   assertNoCrash(server);
   assert.equal(await alice.quit(), 0);
   assert.equal(await bob.quit(), 0);
