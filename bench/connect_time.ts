@@ -8,7 +8,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ClientProc, ServerProc, testHome } from "../tests/_harness.ts";
+import { testHome } from "../testing/fixtures.ts";
+import { ClientProc, ServerProc } from "../testing/process.ts";
 
 /**
  * Times `runs` logins of the fixture user `alice`, in ms, in order.

@@ -19,18 +19,17 @@
 import { parseArgs } from "node:util";
 import { ChatClient, type ClientEvent, dialer } from "../client/mod.ts";
 import { encodeFrame } from "../protocol/mod.ts";
-import { RawSession } from "../tests/_attack.ts";
-import { fixtureIdentity } from "./identities.ts";
+import { RawSession } from "../testing/raw_session.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
+import { percentiles } from "../testing/stats.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** p50, p99 and max of a list of latencies, in ms. */
-function percentiles(ms: number[]): { p50: number; p99: number; max: number } {
-  const s = [...ms].sort((a, b) => a - b);
-  const at = (q: number) =>
-    s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+/** p50, p99 and max of a list of latencies, in ms, rounded to 0.01 ms. */
+function summary(ms: number[]): { p50: number; p99: number; max: number } {
+  const p = percentiles(ms);
   const round = (x: number) => Math.round(x * 100) / 100;
-  return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(s.at(-1)!) };
+  return { p50: round(p.p50), p99: round(p.p99), max: round(p.max) };
 }
 
 /** Starts `chat serve --port 0` with `args`; resolves with the process and its port. */
@@ -173,7 +172,7 @@ async function main(): Promise<void> {
     ? []
     : ["--msg-rate", "0", "--max-conns-per-ip", "0"];
   const server = await startServer(limits);
-  const quiet = percentiles(await converse(server.port, rate, seconds));
+  const quiet = summary(await converse(server.port, rate, seconds));
   const flooder = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -188,7 +187,7 @@ async function main(): Promise<void> {
     stderr: "null",
   }).spawn();
   await new Promise((r) => setTimeout(r, 1000)); // the flood is under way
-  const flooded = percentiles(await converse(server.port, rate, seconds));
+  const flooded = summary(await converse(server.port, rate, seconds));
   flooder.kill("SIGKILL");
   await flooder.status;
   server.proc.kill("SIGTERM");

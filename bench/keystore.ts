@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { protectKeyFile } from "../client/key_store.ts";
 import { derivePassphraseKeys, PBKDF2_ITERATIONS } from "../crypto/mod.ts";
-import { testHome } from "../tests/_harness.ts";
+import { testHome } from "../testing/fixtures.ts";
 import { connectTimes } from "./connect_time.ts";
 
 const { values } = parseArgs({

@@ -19,13 +19,19 @@
  */
 import { parseArgs } from "node:util";
 import { topFunctions } from "./cpu_profile.ts";
-import { identityPool } from "./identities.ts";
+import { identityPool } from "../testing/fixtures.ts";
 import type {
   LoginReply,
   WorkerConfig,
   WorkerResult,
 } from "./loadtest_worker.ts";
-import { cpuSeconds, machineCpu, memory, openFileLimit } from "./proc_stats.ts";
+import {
+  cpuSeconds,
+  machineCpu,
+  memory,
+  openFileLimit,
+} from "../testing/proc_stats.ts";
+import { type Percentiles, percentiles } from "../testing/stats.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const WORKER = new URL("./loadtest_worker.ts", import.meta.url).pathname;
@@ -99,23 +105,6 @@ export interface LoadtestOptions {
   serverArgs: string[];
   /** Folder for the server's CPU profile. */
   cpuProf?: string;
-}
-
-/** Percentiles of a sample, in ms. */
-interface Latency {
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-
-function percentiles(values: number[]): Latency {
-  const sorted = Float64Array.from(values).sort();
-  const at = (q: number) =>
-    sorted.length === 0
-      ? 0
-      : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
 }
 
 function round(value: number, digits = 3): number {

@@ -15,8 +15,8 @@
  */
 import { ChatClient, type ClientEvent, dialer } from "../client/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
-import { identityPool } from "./identities.ts";
-import { cpuSeconds } from "./proc_stats.ts";
+import { identityPool } from "../testing/fixtures.ts";
+import { cpuSeconds } from "../testing/proc_stats.ts";
 
 /** What one worker is asked to do; set by the coordinator. */
 export interface WorkerConfig {

@@ -22,8 +22,8 @@ import {
   dialer,
   StateDb,
 } from "../client/mod.ts";
-import { ServerProc } from "../tests/_harness.ts";
-import { fixtureIdentity } from "./identities.ts";
+import { ServerProc } from "../testing/process.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

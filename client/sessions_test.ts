@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fixtureIdentity } from "../bench/identities.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
 import {
   fingerprint,
   formatFingerprint,

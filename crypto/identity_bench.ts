@@ -1,20 +1,15 @@
 /**
- * Benchmarks of identities: key generation (slow, few iterations), loading a
- * stored identity (what a returning user pays at `chat connect`), and
- * fingerprints. Run with `deno task bench`.
+ * Benchmarks of identities: key generation (slow, few iterations) and
+ * fingerprints (loading a stored identity is in client/key_store_bench.ts). Run with `deno task bench`.
  *
  * @module
  */
-import { parseIdentity } from "../client/key_store.ts";
-import { fixtureIdentity } from "../bench/identities.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
 import { fingerprint, formatFingerprint, safetyNumber } from "./fingerprint.ts";
 import { generateIdentity } from "./identity.ts";
 
 const alice = await fixtureIdentity("alice");
 const bob = await fixtureIdentity("bob");
-const path = new URL("../tests/fixtures/keys/alice.json", import.meta.url)
-  .pathname;
-const text = await Deno.readTextFile(path);
 const fp = await fingerprint(alice.peer.publicKeys);
 const a = formatFingerprint(fp);
 const b = formatFingerprint(await fingerprint(bob.peer.publicKeys));
@@ -27,15 +22,6 @@ Deno.bench({
   warmup: 1,
   async fn(): Promise<void> {
     await generateIdentity(3072);
-  },
-});
-Deno.bench({
-  name:
-    "parseIdentity: load a stored 3072-bit identity, 4 key imports (time per identity)",
-  group: "identity",
-  baseline: true,
-  async fn(): Promise<void> {
-    await parseIdentity(path, text);
   },
 });
 Deno.bench({

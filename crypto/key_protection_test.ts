@@ -7,7 +7,7 @@ import {
   type StoredIdentity,
   unprotectIdentity,
 } from "./mod.ts";
-import { fixtureIdentity } from "../bench/identities.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
 import { SecurityError } from "../errors.ts";
 
 // Unit tests use few iterations; one test checks the real count.

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { fixtureIdentity } from "../bench/identities.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
 import { importPeerKeys } from "./identity.ts";
 import { signLogin, verifyLogin } from "./login.ts";
 

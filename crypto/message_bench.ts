@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { fixtureIdentity } from "../bench/identities.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
 import { openMessage, sealMessage } from "./message.ts";
 import { SendSession } from "./session.ts";
 

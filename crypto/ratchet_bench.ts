@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { fixtureIdentity } from "../bench/identities.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
 import { openMessage, sealMessage } from "./message.ts";
 import { Ratchet } from "./ratchet.ts";
 import { directMessageAd, type RatchetMessage } from "./ratchet_message.ts";

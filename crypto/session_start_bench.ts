@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { fixtureIdentity } from "../bench/identities.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
 import { createSession, openSession } from "./key_transport.ts";
 import { createOneTimePrekeys, createSignedPrekey } from "./prekey.ts";
 import { acceptSessionStart } from "./session_accept.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ClientProc, ServerProc } from "./_harness.ts";
+import { ClientProc, ServerProc } from "../testing/process.ts";
 
 Deno.test("three people talk through a real relay; each message arrives once, only at its recipient", async () => {
   const server = await ServerProc.start();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
-import { Proc, ServerProc } from "./_harness.ts";
+import { Proc, ServerProc } from "../testing/process.ts";
 
 async function run(
   args: string[],

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  ClientProc,
-  type Event,
-  ServerProc,
-  sha256,
-  textOfBytes,
-} from "./_harness.ts";
+import { sha256, textOfBytes } from "../testing/chat.ts";
+import { ClientProc, type Event, ServerProc } from "../testing/process.ts";
 
 /** The texts `client` was shown, from each sender. */
 function received(client: ClientProc): string[] {

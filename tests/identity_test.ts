@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ClientProc, type Event, ServerProc, testHome } from "./_harness.ts";
+import { testHome } from "../testing/fixtures.ts";
+import { ClientProc, type Event, ServerProc } from "../testing/process.ts";
 
 /** Runs `chat connect --name NAME` that is expected to be refused; returns its code and stderr. */
 async function refused(
@@ -177,4 +178,14 @@ Deno.test("BR-08 case A: killed with SIGKILL and back within 2 s under the same 
   assert.equal(await bob.quit(), 0);
   assert.equal(await server.stop(), 0);
   await Deno.remove(home, { recursive: true });
+});
+Deno.test("the identity folder, with the receive log and pins, is made owner-only at each start", async () => {
+  const home = await testHome(["alice"]);
+  await Deno.writeTextFile(`${home}/alice/state.db`, ""); // as an old run left it
+  await Deno.chmod(`${home}/alice`, 0o755);
+  await using server = await ServerProc.start();
+  await using a = await ClientProc.start("alice", server.port, { home });
+  assert.equal((await Deno.stat(`${home}/alice`)).mode! & 0o777, 0o700);
+  assert.equal(await a.quit(), 0);
+  assert.equal(await server.stop(), 0);
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { ClientProc, type Event, ServerProc, testHome } from "./_harness.ts";
-import { RawSession } from "./_attack.ts";
-import { TcpProxy } from "./_proxy.ts";
+import { testHome } from "../testing/fixtures.ts";
+import { ClientProc, type Event, ServerProc } from "../testing/process.ts";
+import { RawSession } from "../testing/raw_session.ts";
+import { TcpProxy } from "../testing/proxy.ts";
 
 /** Server flags of these tests: no rate limit, so many messages go at once. */
 const FAST = ["--msg-rate", "0"];

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { ClientProc, Proc, ServerProc, sha256, testHome } from "./_harness.ts";
-import { MaliciousRelay } from "./_malicious_relay.ts";
+import { sha256 } from "../testing/chat.ts";
+import { testHome } from "../testing/fixtures.ts";
+import { ClientProc, Proc, ServerProc } from "../testing/process.ts";
+import { MaliciousRelay } from "../testing/hostile_relay.ts";
 
 const PASS = "correct horse battery staple";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ClientProc, ServerProc } from "./_harness.ts";
+import { ClientProc, ServerProc } from "../testing/process.ts";
 
 Deno.test("above --presence-limit, join and leave go only to those who looked the user up or exchanged messages", async () => {
   const server = await ServerProc.start(["--presence-limit", "2"]);

@@ -7,7 +7,8 @@ import {
   nameKey,
   parseFrame,
 } from "../protocol/mod.ts";
-import { ClientProc, type Event, ServerProc, testHome } from "./_harness.ts";
+import { testHome } from "../testing/fixtures.ts";
+import { ClientProc, type Event, ServerProc } from "../testing/process.ts";
 
 const FIXTURES = new URL("./fixtures/keys/", import.meta.url);
 

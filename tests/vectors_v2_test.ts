@@ -6,7 +6,7 @@
  * fails these tests.
  */
 import assert from "node:assert/strict";
-import { fixtureIdentity } from "../bench/identities.ts";
+import { fixtureIdentity } from "../testing/fixtures.ts";
 import {
   acceptSessionStart,
   decodeSenderKeyDistribution,

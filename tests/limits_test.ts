@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { encodeFrame } from "../protocol/mod.ts";
-import {
-  ClientProc,
-  fixtureHello,
-  RawClient,
-  ServerProc,
-  stillChatting,
-} from "./_harness.ts";
-import { memory } from "../bench/proc_stats.ts";
-import { RawSession, sleep } from "./_attack.ts";
-import { TcpProxy } from "./_proxy.ts";
+import { stillChatting } from "../testing/chat.ts";
+import { fixtureHello } from "../testing/fixtures.ts";
+import { ClientProc, ServerProc } from "../testing/process.ts";
+import { RawClient } from "../testing/raw_client.ts";
+import { memory } from "../testing/proc_stats.ts";
+import { sleep } from "../testing/abuse.ts";
+import { RawSession } from "../testing/raw_session.ts";
+import { TcpProxy } from "../testing/proxy.ts";
 
 /** Logs in raw as `name`, retrying while the server is still freeing a slot. */
 async function loginWhenFree(port: number, name: string): Promise<RawSession> {

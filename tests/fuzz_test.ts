@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { encodeFrame, framePayload } from "../protocol/mod.ts";
-import { ClientProc, fixtureHello, RawClient, ServerProc } from "./_harness.ts";
-import { RawSession, seededRandom, sleep } from "./_attack.ts";
+import { fixtureHello } from "../testing/fixtures.ts";
+import { ClientProc, ServerProc } from "../testing/process.ts";
+import { RawClient } from "../testing/raw_client.ts";
+import { seededRandom, sleep } from "../testing/abuse.ts";
+import { RawSession } from "../testing/raw_session.ts";
 
 /** `CHAT_FUZZ_SEED` replays a run; the seed is printed either way. */
 const SEED = Number(

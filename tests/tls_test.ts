@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
-import { ClientProc, RawClient, ServerProc } from "./_harness.ts";
-import { makeCertificate, type TestCertificate } from "./_attack.ts";
-import { TcpProxy } from "./_proxy.ts";
+import { ClientProc, ServerProc } from "../testing/process.ts";
+import { RawClient } from "../testing/raw_client.ts";
+import {
+  makeCertificate,
+  type TestCertificate,
+} from "../testing/certificate.ts";
+import { TcpProxy } from "../testing/proxy.ts";
 
 const encoder = new TextEncoder();
 

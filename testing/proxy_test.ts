@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { RawClient } from "./_harness.ts";
-import { TcpProxy } from "./_proxy.ts";
+import { RawClient } from "./raw_client.ts";
+import { TcpProxy } from "./proxy.ts";
 
 /** An echo server that records the size of each read. */
 function sink(): {

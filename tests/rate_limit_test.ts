@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { sleep } from "../testing/abuse.ts";
+import { waitCount } from "../testing/chat.ts";
 import { encodeFrame } from "../protocol/mod.ts";
-import { ClientProc, ServerProc } from "./_harness.ts";
-import { RawSession } from "./_attack.ts";
+import { ClientProc, ServerProc } from "../testing/process.ts";
+import { RawSession } from "../testing/raw_session.ts";
 
 Deno.test("a 25-line paste passes the rate limit; a flood is refused, then cut off, while others keep talking", async () => {
   const server = await ServerProc.start(); // default limits: 20/s, burst 100
@@ -111,5 +113,82 @@ Deno.test("a flooder cut off for rate_limited gains no fresh burst by logging in
     { stream: "err" },
   );
   assert.equal(closed.length, 2);
+  assert.equal(await server.stop(), 0);
+});
+
+Deno.test("BR-26: a flood of 2,000 DMs gets visible rate_limited notices while carol's DMs to bob still arrive; a moment later the flooder is heard again", async () => {
+  // Default limits: 20 messages a second, bursts of 100. The paste of 25
+  // lines, and a flooder who is cut off and then heard after logging back
+  // in, are in attack_flood_test.ts. Here mallory floods at about 500 a
+  // second (scaled from 5,000 in 5 s): 20 lines at a time, each batch once
+  // the relay answered the last and at least 40 ms after it, so she stays
+  // under the cut-off for a burst's worth of refusals in a row.
+  await using server = await ServerProc.start();
+  await using bob = await ClientProc.start("bob", server.port);
+  await using carol = await ClientProc.start("carol", server.port);
+  await using mallory = await ClientProc.start("mallory", server.port);
+  const outcomes = () =>
+    mallory.events.filter((e) =>
+      e.type === "delivered" || (e.type === "error" && e.id !== undefined)
+    ).length;
+  const FLOOD = 2000;
+  const started = Date.now();
+  const flood = (async () => {
+    for (let sent = 0; sent < FLOOD; sent += 20) {
+      const batch = Date.now();
+      await mallory.write(
+        Array.from({ length: 20 }, (_, i) => `@bob flood-${sent + i}`).join(
+          "\n",
+        ),
+      );
+      await mallory.until(
+        () => outcomes() >= sent + 20 ? true : undefined,
+        "the relay's answers",
+      );
+      await sleep(Math.max(0, 40 - (Date.now() - batch)));
+    }
+  })();
+  // carol writes to bob once a second during the flood; each DM arrives.
+  for (let i = 0; i < 4; i++) {
+    const second = sleep(1000);
+    await carol.write(`@bob carol-${i}`);
+    await bob.waitFor(
+      { type: "message", from: "carol", text: `carol-${i}` },
+      3000,
+    );
+    await second;
+  }
+  await flood;
+  const seconds = (Date.now() - started) / 1000;
+  const refused = mallory.ofType("error");
+  assert.ok(refused.length > 0, "nothing refused");
+  for (const e of refused) {
+    assert.equal(e.code, "rate_limited");
+    assert.match(e.message, /limit of 20 messages a second; not delivered/);
+  }
+  // The burst, then 20 a second.
+  const passed = await waitCount(
+    bob,
+    FLOOD - refused.length,
+    (e) => e.type === "message" && e.from === "mallory",
+  );
+  console.log(
+    `${FLOOD} in ${
+      seconds.toFixed(1)
+    } s: ${passed.length} passed, ${refused.length} refused`,
+  );
+  assert.ok(passed.length >= 100, `${passed.length} passed`);
+  assert.ok(
+    passed.length <= 100 + 20 * seconds,
+    `${passed.length} passed in ${seconds} s`,
+  );
+  // A second later the bucket holds 20 again: mallory is heard, on the same
+  // connection, with no restart of anything.
+  await sleep(1000);
+  await mallory.write("@bob sorry");
+  await bob.waitFor({ type: "message", from: "mallory", text: "sorry" });
+  assert.ok(!server.err.some((l) => /closed mallory/.test(l)));
+  assert.deepEqual(bob.ofType("leave"), []);
+  for (const c of [bob, carol, mallory]) assert.equal(await c.quit(), 0);
   assert.equal(await server.stop(), 0);
 });

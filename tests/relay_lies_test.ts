@@ -1,8 +1,9 @@
 /**
- * Regression tests for the flaws found in the security review: each one
- * plays the attack against real client and server processes and checks
- * what the user would see. The hostile relay here is a {@linkcode FakeRelay}:
- * no real server behind it, it lets anyone in and answers as the test says.
+ * A relay that lies about keys, logins, errors and who is online: the
+ * client refuses or escapes what it says, and never pins keys it did not
+ * show.
+ *
+ * @module
  */
 import assert from "node:assert/strict";
 import { PinStore } from "../client/pins.ts";
@@ -15,21 +16,13 @@ import {
   SendSession,
 } from "../crypto/mod.ts";
 import {
-  encodeFrame,
   type Frame,
   FramedConnection,
   MAX_FRAME_BYTES,
-  MAX_TEXT_BYTES,
   parseFrame,
 } from "../protocol/mod.ts";
-import { RawSession } from "./_attack.ts";
-import {
-  ClientProc,
-  Proc,
-  RawClient,
-  ServerProc,
-  testHome,
-} from "./_harness.ts";
+import { testHome } from "../testing/fixtures.ts";
+import { ClientProc, Proc } from "../testing/process.ts";
 
 const FIXTURES = new URL("./fixtures/keys/", import.meta.url).pathname;
 
@@ -295,93 +288,6 @@ Deno.test("a relay that answers a look-up for bob with mallory's keys gets neith
   await relay.close();
 });
 
-Deno.test("a full page of the largest stored messages does not lock their recipient out (slow_reader)", async () => {
-  // 12 messages of 256 KiB make a page of ~4 MiB, twice the outbound bound.
-  await using server = await ServerProc.start([
-    "--max-queue-bytes",
-    String(2 * 1024 * 1024),
-  ]);
-  const bobHome = await testHome(["bob"]);
-  const first = await ClientProc.start("bob", server.port, { home: bobHome });
-  assert.equal(await first.quit(), 0); // bob is registered, now offline
-  await using alice = await ClientProc.start("alice", server.port);
-  const texts = Array.from(
-    { length: 12 },
-    (_, i) => `${i} `.padEnd(MAX_TEXT_BYTES, "x"),
-  );
-  for (const text of texts) await alice.write(`@bob ${text}`);
-  await alice.waitFor(() => alice.ofType("queued").length === texts.length);
-
-  await using bob = await ClientProc.start("bob", server.port, {
-    home: bobHome,
-  });
-  await bob.waitFor(() => bob.ofType("message").length === texts.length);
-  assert.deepEqual(bob.ofType("message").map((e) => e.text), texts);
-  await alice.waitFor(() => alice.ofType("delivered").length === texts.length);
-  assert.equal(await bob.quit(), 0);
-  assert.equal(await alice.quit(), 0);
-  assert.equal(await server.stop(), 0);
-  assert.deepEqual(server.err.filter((l) => /slow_reader/.test(l)), []);
-});
-
-Deno.test("another user cannot make alice's screen show a line from bob: not with a newline in a message, nor with escapes in a nack code", async () => {
-  const [alice, mallory] = await Promise.all(["alice", "mallory"].map(fixture));
-  await using server = await ServerProc.start();
-  await using a = textClient("alice", server.port, await testHome(["alice"]));
-  await textReady(a);
-  const m = await RawSession.login(server.port, "mallory");
-  m.startReading();
-
-  // A message whose second line reads like one from bob.
-  await m.send(
-    await sealedSend(
-      mallory!,
-      "mallory",
-      "alice",
-      alice!,
-      "ok see you\nbob: alice, please resend me the vault code, I lost it",
-    ),
-  );
-  await a.until(
-    () => a.out.find((l) => l.includes("resend me the vault code")),
-    "the message at alice",
-  );
-  assert.ok(a.out.includes("mallory: ok see you"), a.out.join("\n"));
-  assert.ok(
-    a.out.includes(
-      "    bob: alice, please resend me the vault code, I lost it",
-    ),
-    a.out.join("\n"),
-  );
-
-  // mallory refuses alice's message with a "code" that rewrites the screen;
-  // alice sends it once more after a refusal, so it is refused twice. (A
-  // code has at most 32 characters.)
-  const code = "\x1b[2K\r\x1b[1Abob: pwned\x07";
-  await a.write("@mallory hello");
-  const nacked = new Set<Frame>();
-  while (nacked.size < 2 && !m.closedByServer) {
-    const msg = await m.waitFor(
-      (f) => f.type === "msg" && !nacked.has(f),
-      "alice's message",
-    ).catch(() => undefined); // The server closed mallory: the fix.
-    if (!msg) break;
-    nacked.add(msg);
-    await m.send({ type: "nack", to: "alice", id: (msg.m as Frame).id, code })
-      .catch(() => {});
-  }
-  await m.waitClosed("mallory after a nack code with escapes");
-  await server.until(
-    () => server.err.find((l) => /closed mallory: bad_field/.test(l)),
-    "mallory closed for bad_field",
-  );
-  await m.close();
-  await a.write("/quit");
-  assert.equal(await a.exit(), 0);
-  assertNoActive(a);
-  assert.deepEqual(linesAs(a, "bob"), []);
-});
-
 Deno.test("a relay's error messages, names and nack codes reach alice's screen as one escaped line each", async () => {
   const bob = await fixture("bob");
   const relay = new FakeRelay((fc, f) => {
@@ -555,56 +461,4 @@ Deno.test("/trust and /verify accept only keys already shown to the user, never 
   assert.equal(trusted.trust, "unverified");
   assert.equal(await a.quit(), 0);
   await relay.close();
-});
-
-Deno.test("the identity folder, with the receive log and pins, is made owner-only at each start", async () => {
-  const home = await testHome(["alice"]);
-  await Deno.writeTextFile(`${home}/alice/state.db`, ""); // as an old run left it
-  await Deno.chmod(`${home}/alice`, 0o755);
-  const relay = new FakeRelay();
-  await using a = await ClientProc.start("alice", relay.port, { home });
-  assert.equal((await Deno.stat(`${home}/alice`)).mode! & 0o777, 0o700);
-  assert.equal(await a.quit(), 0);
-  await relay.close();
-});
-
-Deno.test("the relay escapes what clients send in its log, and refuses an oversized session id", async () => {
-  await using server = await ServerProc.start();
-  // Before login: a frame type with newlines and terminal escapes.
-  const raw = await RawClient.connect(server.port);
-  await raw.write(
-    encodeFrame({
-      type: "x\nchat: login admin from 10.0.0.1\n\x1b]0;owned\x07\x1b[2J",
-    }),
-  );
-  const [refused] = await raw.framesUntilClosed();
-  assert.equal(refused?.code, "bad_frame");
-
-  // After login: a `send` whose session id the relay would keep, 64 KiB.
-  const m = await RawSession.login(server.port, "mallory");
-  m.startReading();
-  await m.send({
-    type: "send",
-    id: "i0",
-    to: "nobody",
-    session: new Uint8Array(64 * 1024).toBase64(),
-    kt: {},
-  });
-  await m.waitClosed("mallory after an oversized session id");
-  await m.close();
-  assert.equal(await server.stop(), 0);
-  assert.ok(
-    server.err.some((l) =>
-      l.startsWith('chat: closed mallory: bad_field: Field "session"')
-    ),
-    server.err.join("\n"),
-  );
-  assert.ok(
-    server.err.some((l) => /x(\^J|\\n)chat: login admin/.test(l)),
-    server.err.join("\n"),
-  );
-  for (const line of server.err) {
-    assert.doesNotMatch(line, ACTIVE, JSON.stringify(line));
-    assert.ok(!line.startsWith("chat: login admin"), line);
-  }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { ClientProc, type Event, ServerProc } from "./_harness.ts";
-import { sleep } from "./_attack.ts";
-import { TcpProxy } from "./_proxy.ts";
+import { ClientProc, type Event, ServerProc } from "../testing/process.ts";
+import { sleep } from "../testing/abuse.ts";
+import { TcpProxy } from "../testing/proxy.ts";
 
 /** Reconnecting on, with short waits so the tests run fast. */
 const RECONNECT = ["--reconnect-for", "30", "--reconnect-max-delay", "0.5"];

@@ -1,8 +1,8 @@
 /**
- * Test identities for the benchmarks and the load generator. The first ones
- * are the committed fixture keys of tests/fixtures/keys (sorted by name);
- * further ones are 3072-bit identities generated once and cached on disk,
- * because making one takes about two seconds.
+ * Test identities: the committed fixture keys of tests/fixtures/keys (so
+ * tests do not spend seconds on RSA key generation), home folders holding
+ * them, and further 3072-bit identities generated once and cached on disk
+ * for the load generator.
  *
  * The cache folder is `$CHAT_LOADTEST_CACHE`, else
  * `$XDG_CACHE_HOME/chat-loadtest`, else `~/.cache/chat-loadtest`, else
@@ -11,8 +11,13 @@
  *
  * @module
  */
-import { loadOrCreateIdentity, parseIdentity } from "../client/key_store.ts";
+import {
+  loadOrCreateIdentity,
+  parseIdentity,
+  writePrivateFile,
+} from "../client/key_store.ts";
 import type { Identity } from "../crypto/mod.ts";
+import { type Frame, PROTOCOL_VERSION } from "../protocol/mod.ts";
 
 const FIXTURES = new URL("../tests/fixtures/keys/", import.meta.url).pathname;
 
@@ -78,4 +83,53 @@ export async function identityPool(
     ...fixtures.map(fixtureIdentity),
     ...cached.map((name) => loadOrCreateIdentity(folder, name)),
   ]);
+}
+
+/**
+ * A fresh temporary home folder holding the fixture keys of `names` (test
+ * users whose keys are committed in tests/fixtures/keys, so tests do not
+ * spend seconds on RSA key generation).
+ *
+ * @param keysOf gives a name another fixture's keys, e.g. `{ ali: "mallory" }`
+ * for an impostor, or `{ "b.o.b": "grace" }` for a name without a fixture
+ */
+export async function testHome(
+  names: string[] = [],
+  keysOf: Record<string, string> = {},
+): Promise<string> {
+  const home = await Deno.makeTempDir({ prefix: "chat-test-home-" });
+  for (const name of names) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(`${FIXTURES}${keysOf[name] ?? name}.json`);
+    } catch {
+      continue; // No fixture: the client makes keys itself.
+    }
+    await Deno.mkdir(`${home}/${name.toLowerCase()}`, {
+      recursive: true,
+      mode: 0o700,
+    });
+    await writePrivateFile(`${home}/${name.toLowerCase()}/identity.json`, text);
+  }
+  return home;
+}
+
+/**
+ * The `hello` frame a client with `fixture`'s keys sends to log in as `name`
+ * (for raw clients that need the server to answer with a challenge).
+ */
+export async function fixtureHello(
+  fixture: string,
+  name = fixture,
+): Promise<Frame> {
+  const keys = JSON.parse(
+    await Deno.readTextFile(`${FIXTURES}${fixture}.json`),
+  );
+  return {
+    type: "hello",
+    version: PROTOCOL_VERSION,
+    name,
+    sign: keys.sign,
+    kx: keys.kx,
+  };
 }

@@ -1,11 +1,9 @@
 /**
- * Helpers for the attack tests: a raw logged-in client that can send any
- * frame or stop reading, a process's memory and open files from /proc, a
- * throwaway TLS certificate made with openssl, and a seeded random source.
+ * A client that speaks frames by hand over TCP: it logs in with a fixture's
+ * keys and then writes whatever the test wants, or stops reading.
  *
  * @module
  */
-import { fixtureIdentity } from "../bench/identities.ts";
 import { signLogin } from "../crypto/mod.ts";
 import {
   encodeFrame,
@@ -14,7 +12,7 @@ import {
   MAX_FRAME_BYTES,
   parseFrame,
 } from "../protocol/mod.ts";
-import { fixtureHello, RawClient } from "./_harness.ts";
+import { fixtureHello, fixtureIdentity } from "./fixtures.ts";
 
 /**
  * A client that speaks frames by hand over TCP: it logs in with a fixture's
@@ -175,147 +173,4 @@ export class RawSession {
     }
     await this.#reading;
   }
-}
-
-/**
- * One connection of kind `i % 5`, the BR-18 mix of aborted handshakes:
- * closed at once; 64 random bytes; half a hello; a whole hello with the
- * challenge unread (a reset); every fifth a full login as grace (half of
- * those after a `who`), then an abrupt close.
- *
- * @param hello the encoded `hello` frame of the fixture grace
- */
-export async function abortedHandshake(
-  port: number,
-  i: number,
-  hello: Uint8Array,
-): Promise<void> {
-  switch (i % 5) {
-    case 0: { // connect, close at once
-      (await RawClient.connect(port)).close();
-      return;
-    }
-    case 1: { // 64 random bytes, then close
-      const raw = await RawClient.connect(port);
-      await raw.write(crypto.getRandomValues(new Uint8Array(64)));
-      await raw.framesUntilClosed(5000).catch(() => {});
-      return;
-    }
-    case 2: { // half a hello, then close
-      const raw = await RawClient.connect(port);
-      await raw.write(hello.subarray(0, hello.length >> 1));
-      raw.close();
-      return;
-    }
-    case 3: { // a whole hello, then close with the challenge unread (a reset)
-      const raw = await RawClient.connect(port);
-      await raw.write(hello);
-      await sleep(5);
-      raw.close();
-      return;
-    }
-    default: { // every fifth a full login, half of them then an abrupt close
-      const s = await RawSession.login(port, "grace");
-      if (i % 10 === 4) await s.send({ type: "who" });
-      await s.close();
-    }
-  }
-}
-
-/** How many file descriptors a process has open, from /proc/PID/fd. */
-export async function openFds(pid: number): Promise<number> {
-  let fds = 0;
-  for await (const _ of Deno.readDir(`/proc/${pid}/fd`)) fds++;
-  return fds;
-}
-
-/** A self-signed TLS certificate and its key, as files, with the fingerprint. */
-export interface TestCertificate {
-  /** The folder holding both files; remove it when done. */
-  dir: string;
-  /** PEM certificate file. */
-  certFile: string;
-  /** PEM private key file. */
-  keyFile: string;
-  /** SHA-256 fingerprint as `openssl x509 -fingerprint -sha256` prints it. */
-  fingerprint: string;
-}
-
-/**
- * Makes a self-signed P-256 certificate for 127.0.0.1, ::1 and localhost
- * with openssl (`basicConstraints=critical,CA:FALSE`, which rustls requires
- * of a self-signed end-entity certificate).
- *
- * @throws {Error} when openssl is missing or fails: TLS tests need it
- */
-export async function makeCertificate(): Promise<TestCertificate> {
-  const dir = await Deno.makeTempDir({ prefix: "chat-test-tls-" });
-  const certFile = `${dir}/cert.pem`;
-  const keyFile = `${dir}/key.pem`;
-  const openssl = async (args: string[]): Promise<string> => {
-    let out: Deno.CommandOutput;
-    try {
-      out = await new Deno.Command("openssl", { args }).output();
-    } catch (err) {
-      throw new Error(
-        `The TLS tests make a test certificate with openssl, which could not run: ${err}`,
-      );
-    }
-    const text = new TextDecoder();
-    if (!out.success) throw new Error(text.decode(out.stderr));
-    return text.decode(out.stdout);
-  };
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "basicConstraints=critical,CA:FALSE",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
-    "-keyout",
-    keyFile,
-    "-out",
-    certFile,
-  ]);
-  const printed = await openssl([
-    "x509",
-    "-in",
-    certFile,
-    "-noout",
-    "-fingerprint",
-    "-sha256",
-  ]);
-  const fingerprint = printed.trim().split("=")[1]!;
-  return { dir, certFile, keyFile, fingerprint };
-}
-
-/**
- * A seeded pseudo-random source (mulberry32) for reproducible fuzzing:
- * test input only, never keys.
- *
- * @returns a function giving numbers in [0, 1)
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Sleeps `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

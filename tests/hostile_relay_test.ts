@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ClientProc, type Event, ServerProc } from "./_harness.ts";
-import { MaliciousRelay } from "./_malicious_relay.ts";
+import { ClientProc, type Event, ServerProc } from "../testing/process.ts";
+import { MaliciousRelay } from "../testing/hostile_relay.ts";
 
 Deno.test("a hostile relay cannot make a client show a dropped, altered, replayed, re-addressed or forged message", async (t) => {
   const server = await ServerProc.start();

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
 import { encodeFrame, type Frame } from "../protocol/mod.ts";
-import {
-  ClientProc,
-  fixtureHello,
-  RawClient,
-  ServerProc,
-  stillChatting,
-  textOfBytes,
-} from "./_harness.ts";
-import { TcpProxy } from "./_proxy.ts";
+import { stillChatting, textOfBytes } from "../testing/chat.ts";
+import { fixtureHello } from "../testing/fixtures.ts";
+import { ClientProc, ServerProc } from "../testing/process.ts";
+import { RawClient } from "../testing/raw_client.ts";
+import { TcpProxy } from "../testing/proxy.ts";
 
 const encoder = new TextEncoder();
 
