@@ -5,12 +5,13 @@
  *
  * - Identities: RSA-PSS (signatures) and RSA-OAEP (key transport), SHA-256,
  *   3072 bits (RFC 8017).
- * - Sessions: a random AES-256-CBC key and HMAC-SHA256 key per peer, wrapped
- *   with RSA-OAEP and signed with RSA-PSS.
- * - Messages: AES-CBC with a random IV, encrypt-then-MAC with HMAC-SHA256,
- *   counters that must increase.
+ * - Protocol 1 sessions and messages (no longer used on the wire; kept with
+ *   their test vectors): a random AES-256-CBC key and HMAC-SHA256 key per
+ *   peer, wrapped with RSA-OAEP and signed with RSA-PSS; AES-CBC with a random
+ *   IV, encrypt-then-MAC with HMAC-SHA256, counters that must increase.
  *
- * Protocol 2 (docs/CRYPTO_V2.md), beside protocol 1 until the switch-over:
+ * Protocol 2 (docs/CRYPTO_V2.md, the annex of docs/PROTOCOL.md), what the
+ * client and relay use:
  *
  * - Peer key checks before import: {@linkcode checkRsaPublicKey}.
  * - Session start, Signal's X3DH in spirit: X25519 prekeys (RFC 7748) signed

@@ -2,8 +2,9 @@
 """Protocol 2 test vectors, computed from docs/CRYPTO_V2.md by an
 implementation independent of crypto/ (Python, pyca/cryptography).
 
-Writes session_start.json, ratchet.json and sender_key.json next to this
-file. Run from anywhere: `python3 tests/vectors/v2/generate.py`.
+Writes session_start.json, ratchet.json and sender_key.json (from
+docs/CRYPTO_V2.md) and wire.json (the frames of docs/PROTOCOL.md sections 6
+and 7) next to this file. Run from anywhere: `python3 tests/vectors/v2/generate.py`.
 
 Everything is fixed except RSA-OAEP and RSA-PSS, which are randomized: for
 those the vectors give the exact signed bytes and a signature or wrapped
@@ -450,8 +451,159 @@ sender_key = {
     "receiver_state_after_r2_r0_hex": h(receiver_after),
 }
 
-for name, data in [("session_start", session_start), ("ratchet", ratchet), ("sender_key", sender_key)]:
+# ---- wire frames (docs/PROTOCOL.md sections 2, 6 and 7) ----
+#
+# A first conversation as the client builds it: bob publishes his prekeys,
+# alice looks up his bundle, starts the session of session_start.json (with
+# its one-time prekey) and sends a text with the start attached; bob's
+# receipt answers it; alice's next text goes without the start. Every frame
+# is a u32 big-endian length and compact UTF-8 JSON (JSON.stringify's form:
+# no spaces, members in the order the client or relay writes them).
+
+def b64(b):
+    return base64.b64encode(b).decode()
+
+
+def compact(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def framed(value):
+    payload = compact(value)
+    return {"value": value, "frame_hex": h(u32(len(payload)) + payload)}
+
+
+def relayed(sender, payload, n):
+    """The relay's msg: prefix || the send payload as it arrived || suffix."""
+    prefix = b'{"type":"msg","from":' + compact(sender) + b',"m":'
+    suffix = b',"n":' + str(n).encode() + b"}"
+    body = prefix + payload + suffix
+    return {
+        "n": n,
+        "prefix_hex": h(prefix),
+        "suffix_hex": h(suffix),
+        "frame_hex": h(u32(len(body)) + body),
+    }
+
+
+def public_keys(name):
+    with open(os.path.join(ROOT, "tests", "fixtures", "keys", name + ".json")) as f:
+        d = json.load(f)
+    return d["sign"], d["kx"]
+
+
+BOB_SIGN, BOB_KX = public_keys("bob")
+assert base64.b64decode(BOB_SIGN) == bob_sign.public_key().public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+opk2 = fixed_x25519("bob opk 2")
+OPK2_ID = 0x05060708
+spk_record = {
+    "id": SPK_ID,
+    "created": SPK_CREATED,
+    "pub": b64(pub(spk)),
+    "signature": session_start["spk"]["signature_b64"],
+}
+prekeys_upload = framed({
+    "type": "prekeys",
+    "spk": spk_record,
+    "opks": [{"id": OPK_ID, "pub": b64(pub(opk))}, {"id": OPK2_ID, "pub": b64(pub(opk2))}],
+})
+prekey_count = framed({"type": "prekey_count", "spk": SPK_ID, "opks": 2})
+LOOKUP_ID = "6c0f3b2a9d8e7f10"
+lookup_frame = framed({"type": "lookup", "name": TO, "id": LOOKUP_ID, "bundle": True})
+keys_frame = framed({
+    "type": "keys",
+    "name": TO,
+    "sign": BOB_SIGN,
+    "kx": BOB_KX,
+    "id": LOOKUP_ID,
+    "spk": spk_record,
+    "opk": {"id": OPK_ID, "pub": b64(pub(opk))},
+})
+
+# The content inside the ciphertext (docs/PROTOCOL.md section 7.4), as
+# JSON.stringify writes the client's objects: members in this order.
+EPOCH = "3a5c7e9b1d2f4a6c"  # alice's epoch in her conversation with bob
+text_1 = {"t": "text", "e": EPOCH, "s": 1, "ts": TS, "text": "selam bob, nasılsın?"}
+receipt_1 = {"t": "receipt", "e": EPOCH, "upto": 1, "missing": []}
+text_2 = {"t": "text", "e": EPOCH, "s": 2, "ts": TS + 60_000, "text": "\"quoted\"\nsecond line"}
+action = {"t": "action", "e": EPOCH, "s": 3, "ts": TS + 120_000, "text": "waves"}
+receipt_gaps = {"t": "receipt", "e": EPOCH, "upto": 9, "missing": [[2, 3], [7, 7]]}
+content = {
+    name: {"value": value, "json": compact(value).decode("utf-8"), "hex": h(compact(value))}
+    for name, value in [("text", text_1), ("receipt", receipt_1), ("text_2", text_2),
+                        ("action", action), ("receipt_with_missing", receipt_gaps)]
+}
+
+start_fields = {
+    "ek": b64(pub(ek)),
+    "spk": SPK_ID,
+    "opk": OPK_ID,
+    "wrapped": session_start["wrapped_b64"],
+    "ts": TS,
+    "signature": with_opk["signature_b64"],
+}
+AW = [fixed_x25519(f"alice wire ratchet {i}") for i in (1, 2)]
+BW = [fixed_x25519(f"bob wire ratchet {i}") for i in (1, 2)]
+wire_alice = Party.alice(SK, pub(spk), AW)
+wire_bob = Party.bob(SK, spk, BW)
+
+
+def wire_message(sender, receiver, msg_id, value, start, n):
+    to = receiver.name
+    m = sender.encrypt(msg_id, to, compact(value).decode("utf-8"))
+    receiver.decrypt(m)
+    header = bytes.fromhex(m["header_hex"])
+    send = {
+        "type": "send",
+        "id": msg_id,
+        "to": to,
+        "session": b64(session_id),
+        "dh": b64(header[:32]),
+        "pn": m["header"]["pn"],
+        "n": m["header"]["n"],
+        "ct": b64(bytes.fromhex(m["ciphertext_hex"])),
+        "mac": b64(bytes.fromhex(m["mac_hex"])),
+    }
+    if start:
+        send["start"] = start
+    frame = framed(send)
+    m["plaintext_hex"] = h(m["plaintext"].encode("utf-8"))
+    return {
+        "message": m,
+        "send": frame,
+        "msg": relayed(sender.name, compact(send), n),
+        "ack": framed({"type": "ack", "upto": n}),
+    }
+
+
+first = wire_message(wire_alice, wire_bob, "5f1e2d3c4b5a6978", text_1, start_fields, 1)
+receipt = wire_message(wire_bob, wire_alice, "0a1b2c3d4e5f6071", receipt_1, None, 1)
+later = wire_message(wire_alice, wire_bob, "8899aabbccddeeff", text_2, None, 2)
+
+wire = {
+    "description": "Protocol 2 frames as the client and relay build them (docs/PROTOCOL.md sections 6 and 7): each frame is a u32 big-endian length and compact UTF-8 JSON, members in the order given. bob publishes prekeys (the SPK and OPK of session_start.json and a second OPK); alice looks up his bundle; her first send carries the session start of session_start.json (with OPK: its wrapped secret and signature) and the content JSON of a text sealed by the Double Ratchet on that session's SK; bob answers with a receipt; her next send has no start. Ratchet key pairs are fixed (alice_ratchet_keys, bob_ratchet_keys, used in order), so every ciphertext and MAC is deterministic given the start. msg is the relay's frame for each send: prefix || the send payload as it arrived || suffix.",
+    "from": FROM,
+    "to": TO,
+    "session_id_hex": h(session_id),
+    "sk_hex": h(SK),
+    "alice_ratchet_keys": [x25519_json(k) for k in AW],
+    "bob_ratchet_keys": [x25519_json(k) for k in BW],
+    "opk_2": {"id": OPK2_ID, **x25519_json(opk2)},
+    "prekeys": prekeys_upload,
+    "prekey_count": prekey_count,
+    "lookup": lookup_frame,
+    "keys": keys_frame,
+    "content": content,
+    "first": first,
+    "receipt": receipt,
+    "later": later,
+    "nack": framed({"type": "nack", "to": FROM, "id": later["send"]["value"]["id"], "code": "unknown_session"}),
+    "relayed_nack": framed({"type": "nack", "id": later["send"]["value"]["id"], "from": TO, "code": "unknown_session"}),
+}
+
+for name, data in [("session_start", session_start), ("ratchet", ratchet), ("sender_key", sender_key), ("wire", wire)]:
     with open(os.path.join(HERE, name + ".json"), "w") as f:
         json.dump(data, f, indent=1, ensure_ascii=False)
         f.write("\n")
-print("wrote session_start.json, ratchet.json, sender_key.json")
+print("wrote session_start.json, ratchet.json, sender_key.json, wire.json")
