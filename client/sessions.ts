@@ -16,15 +16,20 @@ import {
   type SessionStart,
   startSession,
 } from "../crypto/mod.ts";
-import { SecurityError } from "../errors.ts";
+import { ChatError, SecurityError } from "../errors.ts";
 import {
   nameKey,
   type SealedMessage,
   type WireStart,
 } from "../protocol/mod.ts";
-import type { Peer, Peers } from "./peers.ts";
+import type { Peer, PeerBundle, Peers } from "./peers.ts";
 import type { PrekeyStore } from "./prekey_store.ts";
 import type { SessionStore, StoredSession } from "./session_store.ts";
+
+/** Times a peer without prekeys is asked for them before the message fails. */
+const NO_PREKEYS_TRIES = 10;
+/** Wait between two of those asks, in ms. */
+const NO_PREKEYS_WAIT_MS = 500;
 
 /** The `send` fields a sealed message fills in. */
 export interface SealedFields {
@@ -78,7 +83,7 @@ export class Sessions {
     const key = nameKey(peer.name);
     const current = await this.#ctx.store.sending(key);
     if (current?.ratchet.canEncrypt) return current;
-    const bundle = await this.#ctx.peers.bundle(peer.name);
+    const bundle = await this.#bundle(peer.name);
     const { sk, start } = await startSession(
       this.#ctx.identity,
       { from: this.#ctx.name(), to: bundle.peer.name },
@@ -102,6 +107,25 @@ export class Sessions {
     this.#ctx.store.save(key, session);
     this.#ctx.store.sendIn(key, session);
     return session;
+  }
+
+  /**
+   * The peer's prekey bundle. A peer that has just logged in for the first
+   * time publishes its prekeys a moment after its `join`: `no_prekeys` is
+   * asked again a few times before it is given up.
+   */
+  async #bundle(name: string): Promise<PeerBundle> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#ctx.peers.bundle(name);
+      } catch (err) {
+        if (
+          !(err instanceof ChatError) || err.code !== "no_prekeys" ||
+          attempt >= NO_PREKEYS_TRIES
+        ) throw err;
+        await new Promise((resolve) => setTimeout(resolve, NO_PREKEYS_WAIT_MS));
+      }
+    }
   }
 
   /**

@@ -39,12 +39,14 @@ Deno.test("BR-11: the same text three times gives three different ciphertexts, n
     assert.equal(sends.length, 5);
     const cts = sends.map((f) => f.ct as string);
     assert.equal(new Set(cts.slice(0, 3)).size, 3);
+    // The IV is derived from each message's own key (protocol 2), so it is
+    // not on the wire; no ciphertext block and no MAC repeats.
     const blocks = sends.flatMap((f) => {
-      const bytes = Uint8Array.fromBase64(`${f.iv}`);
+      const mac = Uint8Array.fromBase64(`${f.mac}`);
       const ct = Uint8Array.fromBase64(`${f.ct}`);
       assert.equal(ct.length % 16, 0);
       return [
-        bytes.toHex(),
+        mac.toHex(),
         ...Array.from(
           { length: ct.length / 16 },
           (_, i) => ct.subarray(16 * i, 16 * i + 16).toHex(),
