@@ -15,6 +15,8 @@ import {
 import type { ChatError } from "../errors.ts";
 import {
   decodeError,
+  encodeOneTimePrekey,
+  encodeSignedPrekey,
   type Frame,
   idOf,
   intField,
@@ -64,6 +66,9 @@ export interface ConnectOptions {
   state?: StateDb;
 }
 
+/** How often a logged-in client checks whether its signed prekey is due for rotation, in ms. */
+const UPKEEP_EVERY_MS = 3600_000;
+
 /** The parts of the engine. */
 interface Parts {
   link: Link;
@@ -81,6 +86,10 @@ export class ChatClient {
   readonly #emit: EmitEvent;
   readonly #fingerprint: string;
   #logins = 0;
+  /** What the relay holds of one's prekeys, as last told (or as last uploaded). */
+  #held: { spk: number | null; opks: number } = { spk: null, opks: 0 };
+  /** Rotates the signed prekey of a client that stays logged in for days. */
+  #upkeepTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     parts: Parts,
@@ -162,6 +171,12 @@ export class ChatClient {
     const parts = { link, peers, outbox, inbox, prekeys, state };
     const client = new ChatClient(parts, identity, emit, fp);
     await link.start();
+    client.#upkeepTimer = setInterval(
+      () => client.#prekeyUpkeep(undefined),
+      UPKEEP_EVERY_MS,
+    );
+    const stop = () => clearInterval(client.#upkeepTimer);
+    link.closed.then(stop, stop);
     return client;
   }
 
@@ -195,37 +210,26 @@ export class ChatClient {
    * `prekey_count`): new private halves are on disk before their public
    * halves leave.
    */
-  #prekeyUpkeep(held: Frame | undefined): void {
+  #prekeyUpkeep(told: Frame | undefined): void {
     const { prekeys, state, link, inbox } = this.#parts;
-    const spk = held && typeof held.spk === "number" ? held.spk : null;
-    const opks = held ? intField(held, "opks") : 0;
+    if (told) {
+      const spk = typeof told.spk === "number" ? told.spk : null;
+      this.#held = { spk, opks: intField(told, "opks") };
+    }
     inbox.inOrder(async () => {
-      const up = await prekeys.upkeep(this.#identity.signPrivate, this.name, {
-        spk,
-        opks,
-      });
+      const up = await prekeys.upkeep(
+        this.#identity.signPrivate,
+        this.name,
+        this.#held,
+      );
       if (!up.spk && !up.opks) return;
       state.commit();
+      if (up.spk) this.#held.spk = up.spk.id;
+      this.#held.opks += up.opks?.length ?? 0;
       link.send({
         type: "prekeys",
-        ...(up.spk
-          ? {
-            spk: {
-              id: up.spk.id,
-              created: up.spk.created,
-              pub: up.spk.publicKey.toBase64(),
-              signature: up.spk.signature.toBase64(),
-            },
-          }
-          : {}),
-        ...(up.opks
-          ? {
-            opks: up.opks.map((o) => ({
-              id: o.id,
-              pub: o.publicKey.toBase64(),
-            })),
-          }
-          : {}),
+        ...(up.spk ? { spk: encodeSignedPrekey(up.spk) } : {}),
+        ...(up.opks ? { opks: up.opks.map(encodeOneTimePrekey) } : {}),
       });
     });
   }
@@ -335,6 +339,7 @@ export class ChatClient {
    */
   async close(): Promise<void> {
     const { link, inbox, state } = this.#parts;
+    clearInterval(this.#upkeepTimer);
     link.stop();
     await this.flush();
     await link.bye();

@@ -1,9 +1,12 @@
 /**
- * What travels inside a sealed direct message (docs/PROTOCOL.md §7.4): one
- * UTF-8 JSON object, authenticated and encrypted with the rest, so the relay
- * can neither read nor change it. A text carries its sender's sequence
- * number in the conversation (with the epoch it counts in) and the time it
- * was written; a receipt says which of the peer's messages were shown.
+ * What travels inside a sealed direct message (docs/PROTOCOL.md §7.4),
+ * authenticated and encrypted with the rest, so the relay can neither read
+ * nor change it: a header line of compact JSON (no newline can occur in it),
+ * a newline, then the text's UTF-8 bytes as they are (empty for a receipt),
+ * so a text costs its own length whatever characters it holds. A text
+ * carries its sender's sequence number in the conversation (with the epoch
+ * it counts in) and the time it was written; a receipt says which of the
+ * peer's messages were shown.
  *
  * @module
  */
@@ -45,9 +48,15 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const EPOCH = /^[0-9a-f]{16}$/;
 
-/** Encodes content as UTF-8 JSON. */
+const NEWLINE = 0x0a;
+
+/** Encodes content: the header line, a newline, the text (see the module doc). */
 export function encodeContent(content: Content): Uint8Array<ArrayBuffer> {
-  return encoder.encode(JSON.stringify(content));
+  if (content.t === "receipt") {
+    return encoder.encode(`${JSON.stringify(content)}\n`);
+  }
+  const { text, ...head } = content;
+  return encoder.encode(`${JSON.stringify(head)}\n${text}`);
 }
 
 /** A new conversation epoch: 8 random bytes as hex. */
@@ -66,9 +75,13 @@ function isSeq(n: unknown): n is number {
  * @throws {SecurityError} `bad_content` when it is not content this client knows
  */
 export function decodeContent(plaintext: Uint8Array): Content {
+  const end = plaintext.indexOf(NEWLINE);
   let o: Record<string, unknown>;
+  let body: string;
   try {
-    o = JSON.parse(decoder.decode(plaintext));
+    if (end < 0) throw bad();
+    o = JSON.parse(decoder.decode(plaintext.subarray(0, end)));
+    body = decoder.decode(plaintext.subarray(end + 1));
   } catch {
     throw bad();
   }
@@ -77,16 +90,13 @@ export function decodeContent(plaintext: Uint8Array): Content {
   }
   if (!EPOCH.test(o.e)) throw bad();
   if (o.t === "text" || o.t === "action") {
-    if (
-      !isSeq(o.s) || !Number.isSafeInteger(o.ts) ||
-      typeof o.text !== "string"
-    ) throw bad();
-    return { t: o.t, e: o.e, s: o.s, ts: o.ts as number, text: o.text };
+    if (!isSeq(o.s) || !Number.isSafeInteger(o.ts)) throw bad();
+    return { t: o.t, e: o.e, s: o.s, ts: o.ts as number, text: body };
   }
   if (o.t === "receipt") {
     const missing = o.missing;
     if (
-      !Number.isSafeInteger(o.upto) || (o.upto as number) < 0 ||
+      body !== "" || !Number.isSafeInteger(o.upto) || (o.upto as number) < 0 ||
       !Array.isArray(missing) || missing.length > MAX_MISSING_RANGES ||
       !missing.every((r) =>
         Array.isArray(r) && r.length === 2 && isSeq(r[0]) && isSeq(r[1]) &&

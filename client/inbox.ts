@@ -122,12 +122,17 @@ export class Inbox {
     try {
       state.commit();
     } catch (err) {
-      this.#ctx.emit({
-        type: "error",
-        code: "state_write_failed",
-        message: `Cannot save the chat state: ${(err as Error).message}`,
-      });
-      return; // Not acknowledged: the relay sends them again.
+      // Nothing is acknowledged, and the client stops: started again, it
+      // opens its last saved state, and the relay sends the messages again.
+      link.fail(
+        new ChatError(
+          "state_write_failed",
+          `Cannot save the chat state (${
+            (err as Error).message
+          }); stopping so that no message is lost`,
+        ),
+      );
+      return;
     }
     if (this.#handled > this.#acked) {
       this.#acked = this.#handled;
@@ -172,6 +177,7 @@ export class Inbox {
       );
       if (content.t === "receipt") {
         this.#ctx.outbox.receipted(sender.name, content);
+        this.#ctx.seen.add(from, id);
         return;
       }
       this.#show(sender.name, address.to, id, content);

@@ -98,6 +98,8 @@ export class Link {
   /** Ends a wait between reconnection attempts early. */
   #wake: (() => void) | undefined;
   #closed: Promise<ChatError> | undefined;
+  /** Set by {@linkcode fail}: the reason the link ends. */
+  #failure: ChatError | undefined;
 
   /** A link that is not connected yet: see {@linkcode start}. */
   constructor(opts: LinkOptions) {
@@ -167,6 +169,16 @@ export class Link {
   stop(): void {
     this.#closing = true;
     this.#wake?.();
+  }
+
+  /**
+   * Ends the link for good with `reason` (a fault that reconnecting would
+   * not mend): no more reconnecting, and `closed` resolves with it.
+   */
+  fail(reason: ChatError): void {
+    this.#failure = reason;
+    this.stop();
+    this.#fc?.close();
   }
 
   /** Says goodbye on the current connection and closes it. */
@@ -241,7 +253,7 @@ export class Link {
           if (lostAt - this.#welcomedAt >= STABLE_CONNECTION_MS) attempt = 0;
         }
       }
-      return reason;
+      return this.#failure ?? reason;
     } finally {
       clearInterval(timer);
       this.#finished = true;

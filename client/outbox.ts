@@ -28,6 +28,8 @@ import type { StateDb } from "./state_db.ts";
 const SEND_BACKLOG_BYTES = 1024 * 1024;
 
 const encoder = new TextEncoder();
+/** Receipts remembered for a `nack`. */
+const MAX_RECENT_RECEIPTS = 256;
 
 /** A text sent and not yet receipted, stored or refused. */
 interface Pending {
@@ -69,6 +71,8 @@ export interface OutboxContext {
 export class Outbox {
   readonly #ctx: OutboxContext;
   readonly #pending = new Map<string, Pending>();
+  /** Receipts sent lately, by id: a `nack` of one gives up its session. */
+  readonly #receipts = new Map<string, { to: string; session: string }>();
   #sendChain: Promise<void> = Promise.resolve();
   /** Sealed frames leave through this chain, in the order they were queued. */
   #outChain: Promise<void> = Promise.resolve();
@@ -120,10 +124,19 @@ export class Outbox {
       }
       // Checked before anything is encrypted to the keys.
       if (peer.trust === "changed") throw keyChanged(peer.name);
+      // The session first: a send that fails here has used no number.
+      const session = await this.#ctx.sessions.forSending(peer);
       const content = this.#content(item, peer);
       const plaintext = encodeContent(content);
-      const session = await this.#ctx.sessions.forSending(peer);
-      if (content.t !== "receipt") {
+      if (content.t === "receipt") {
+        this.#receipts.set(item.id, {
+          to: peer.name,
+          session: session.id.toHex(),
+        });
+        if (this.#receipts.size > MAX_RECENT_RECEIPTS) {
+          this.#receipts.delete(this.#receipts.keys().next().value!);
+        }
+      } else {
         this.#pending.set(item.id, {
           to: peer.name,
           kind: content.t,
@@ -286,6 +299,13 @@ export class Outbox {
    */
   nack(frame: Frame): void {
     const { id, peer: from, code } = decodeRelayedNack(frame);
+    const receipt = this.#receipts.get(id);
+    if (receipt && nameKey(receipt.to) === nameKey(from)) {
+      // The next receipt, in a new session, covers what this one said.
+      this.#receipts.delete(id);
+      this.#ctx.sessions.abandon(from, receipt.session);
+      return;
+    }
     const pending = this.#pending.get(id);
     if (!pending || nameKey(pending.to) !== nameKey(from)) return;
     this.#pending.delete(id);

@@ -268,8 +268,9 @@ export class Peers {
       const { trust, pinned } = await this.#judge(name, sign, kx, fp);
       const peer: Peer = { name, sign, kx, keys, fingerprint: fp, trust };
       this.#peers.set(key, peer);
-      // A session made for other keys must not be used with these.
-      if (known) this.#ctx.keysReplaced(key);
+      // A session made for other keys (seen in this run, or pinned before
+      // a restart) must not be used with these.
+      if (known || trust === "changed") this.#ctx.keysReplaced(key);
       if (trust === "changed") this.#warnChanged(peer, pinned);
       return peer;
     } catch (err) {

@@ -128,7 +128,7 @@ export class SessionStore {
   /** True when a start with this session id was accepted before (a replay). */
   accepted(id: Uint8Array<ArrayBuffer>, now: number = Date.now()): boolean {
     return this.#state.stmt(
-      "SELECT 1 FROM accepted_starts WHERE session = ? AND expires_ms > ?",
+      "SELECT 1 FROM accepted_starts WHERE session = ? AND expires_ms >= ?",
     ).get(id, now) !== undefined;
   }
 
@@ -143,7 +143,7 @@ export class SessionStore {
         "INSERT OR REPLACE INTO accepted_starts (session, expires_ms) VALUES (?, ?)",
       ).run(id, ts + MAX_START_AGE_MS);
       this.#state.stmt(
-        "DELETE FROM accepted_starts WHERE expires_ms <= ?",
+        "DELETE FROM accepted_starts WHERE expires_ms < ?",
       ).run(now);
     });
   }

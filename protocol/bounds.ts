@@ -31,12 +31,13 @@ export const BOUNDS = {
   nonceBytes: 32,
   /** A session id, in bytes: exactly this many in protocol 2. */
   sessionBytes: 16,
-  /** An AES-CBC IV, in bytes (protocol 1 messages). */
-  ivBytes: 16,
   /** An HMAC-SHA256 tag, in bytes. */
   macBytes: 32,
-  /** A ciphertext: the longest text plus one block of padding, in bytes. */
-  ciphertextBytes: MAX_TEXT_BYTES + 16,
+  /**
+   * A ciphertext, in bytes: the longest text, its content header line (at
+   * most 1,008 bytes) and one block of padding.
+   */
+  ciphertextBytes: MAX_TEXT_BYTES + 1024,
   /** A raw X25519 public key (prekeys, ratchet keys), in bytes: exactly this many. */
   x25519Bytes: 32,
   /** The largest prekey id: ids are u32, never 0. */

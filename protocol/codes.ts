@@ -1,7 +1,7 @@
 /**
  * The stable codes of the wire: those the relay puts in `error` frames
- * (docs/PROTOCOL.md §9.1) and those a receiving client puts in `nack`
- * frames (§9.2), with the one rule every code on the wire follows.
+ * (docs/PROTOCOL.md §9.1), and the one rule every code on the wire follows
+ * (a receiving client's `nack` carries a `SecurityError` code, §9.2).
  *
  * @module
  */
@@ -31,23 +31,6 @@ export type ErrorCode =
   | "queue_full"
   | "store_failed"
   | "no_prekeys";
-
-/**
- * Codes a receiving client sends back in a `nack` (docs/PROTOCOL.md §9.2).
- * The relay makes none itself in protocol 2; it passes on any code that
- * follows {@linkcode isCode}, and a client accepts any such code.
- */
-export type NackCode =
-  | "bad_mac"
-  | "bad_signature"
-  | "bad_key_transport"
-  | "stale_key_transport"
-  | "replay"
-  | "wrong_recipient"
-  | "unknown_session"
-  | "key_changed"
-  | "bad_field"
-  | "bad_key";
 
 /** Longest code on the wire, in characters. */
 export const MAX_CODE_CHARS = 32;

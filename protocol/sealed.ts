@@ -2,7 +2,7 @@
  * What a client reads of the end-to-end fields the relay passes on without
  * reading them (docs/PROTOCOL.md §7): the sealed message of a `send`, with
  * its session start while the session is unanswered. Field bounds are named
- * in {@linkcode SEALED_BOUNDS}.
+ * in `BOUNDS`.
  *
  * @module
  */
@@ -14,21 +14,7 @@ import {
   objectField,
   stringField,
 } from "./fields.ts";
-import { BOUNDS, MAX_TEXT_BYTES } from "./bounds.ts";
-
-/** Bounds of the end-to-end fields, in bytes. */
-export const SEALED_BOUNDS = {
-  /** A session id: exactly this long. */
-  sessionBytes: 16,
-  /** An X25519 public key: exactly this long. */
-  x25519Bytes: 32,
-  /** An HMAC-SHA256 tag: exactly this long. */
-  macBytes: 32,
-  /** A ciphertext: the longest content plus envelope and padding. */
-  ciphertextBytes: MAX_TEXT_BYTES + 1024,
-  /** An RSA signature or RSA-OAEP ciphertext, at most (4096-bit keys: 512). */
-  rsaBytes: 1024,
-} as const;
+import { BOUNDS } from "./bounds.ts";
 
 /** A session start as carried in a `send` while the session is unanswered. */
 export interface WireStart {
@@ -105,12 +91,12 @@ export function decodeAddress(m: Frame): { id: string; to: string } {
 export function decodeSealedMessage(m: Frame): SealedMessage {
   const sealed: SealedMessage = {
     ...decodeAddress(m),
-    session: exact(m, "session", SEALED_BOUNDS.sessionBytes),
-    dh: exact(m, "dh", SEALED_BOUNDS.x25519Bytes),
+    session: exact(m, "session", BOUNDS.sessionBytes),
+    dh: exact(m, "dh", BOUNDS.x25519Bytes),
     pn: intField(m, "pn"),
     n: intField(m, "n"),
-    ct: bytesField(m, "ct", SEALED_BOUNDS.ciphertextBytes),
-    mac: exact(m, "mac", SEALED_BOUNDS.macBytes),
+    ct: bytesField(m, "ct", BOUNDS.ciphertextBytes),
+    mac: exact(m, "mac", BOUNDS.macBytes),
   };
   const start = objectField(m, "start");
   if (start) sealed.start = decodeStart(start);
@@ -119,11 +105,11 @@ export function decodeSealedMessage(m: Frame): SealedMessage {
 
 function decodeStart(s: Frame): WireStart {
   const start: WireStart = {
-    ek: exact(s, "ek", SEALED_BOUNDS.x25519Bytes),
+    ek: exact(s, "ek", BOUNDS.x25519Bytes),
     spk: intField(s, "spk"),
-    wrapped: bytesField(s, "wrapped", SEALED_BOUNDS.rsaBytes),
+    wrapped: bytesField(s, "wrapped", BOUNDS.rsaBytes),
     ts: intField(s, "ts"),
-    signature: bytesField(s, "signature", SEALED_BOUNDS.rsaBytes),
+    signature: bytesField(s, "signature", BOUNDS.rsaBytes),
   };
   if (s.opk !== undefined) start.opk = intField(s, "opk");
   return start;

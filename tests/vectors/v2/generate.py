@@ -521,8 +521,16 @@ keys_frame = framed({
     "opk": {"id": OPK_ID, "pub": b64(pub(opk))},
 })
 
-# The content inside the ciphertext (docs/PROTOCOL.md section 7.4), as
-# JSON.stringify writes the client's objects: members in this order.
+# The content inside the ciphertext (docs/PROTOCOL.md section 7.4): a header
+# line, compact JSON as JSON.stringify writes the client's objects (members in
+# this order, no "text"), a newline, then the text's UTF-8 bytes as they are
+# (empty for a receipt).
+
+
+def content_bytes(value):
+    head = {k: v for k, v in value.items() if k != "text"}
+    return compact(head) + b"\n" + value.get("text", "").encode("utf-8")
+
 EPOCH = "3a5c7e9b1d2f4a6c"  # alice's epoch in her conversation with bob
 text_1 = {"t": "text", "e": EPOCH, "s": 1, "ts": TS, "text": "selam bob, nasılsın?"}
 receipt_1 = {"t": "receipt", "e": EPOCH, "upto": 1, "missing": []}
@@ -530,7 +538,7 @@ text_2 = {"t": "text", "e": EPOCH, "s": 2, "ts": TS + 60_000, "text": "\"quoted\
 action = {"t": "action", "e": EPOCH, "s": 3, "ts": TS + 120_000, "text": "waves"}
 receipt_gaps = {"t": "receipt", "e": EPOCH, "upto": 9, "missing": [[2, 3], [7, 7]]}
 content = {
-    name: {"value": value, "json": compact(value).decode("utf-8"), "hex": h(compact(value))}
+    name: {"value": value, "text": content_bytes(value).decode("utf-8"), "hex": h(content_bytes(value))}
     for name, value in [("text", text_1), ("receipt", receipt_1), ("text_2", text_2),
                         ("action", action), ("receipt_with_missing", receipt_gaps)]
 }
@@ -551,7 +559,7 @@ wire_bob = Party.bob(SK, spk, BW)
 
 def wire_message(sender, receiver, msg_id, value, start, n):
     to = receiver.name
-    m = sender.encrypt(msg_id, to, compact(value).decode("utf-8"))
+    m = sender.encrypt(msg_id, to, content_bytes(value).decode("utf-8"))
     receiver.decrypt(m)
     header = bytes.fromhex(m["header_hex"])
     send = {
