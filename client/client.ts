@@ -69,6 +69,16 @@ export interface ConnectOptions {
 /** How often a logged-in client checks whether its signed prekey is due for rotation, in ms. */
 const UPKEEP_EVERY_MS = 3600_000;
 
+/** Longest wait for the relay's answer to a prekey upload before `ready`, in ms. */
+const UPLOAD_ANSWER_MS = 10_000;
+
+/** Resolves when `p` does, or after `ms`. */
+function timeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /** The parts of the engine. */
 interface Parts {
   link: Link;
@@ -88,6 +98,8 @@ export class ChatClient {
   #logins = 0;
   /** What the relay holds of one's prekeys, as last told (or as last uploaded). */
   #held: { spk: number | null; opks: number } = { spk: null, opks: 0 };
+  /** Resolves the wait for the relay's answer to a prekey upload. */
+  #uploaded: (() => void) | undefined;
   /** Rotates the signed prekey of a client that stays logged in for days. */
   #upkeepTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -199,38 +211,50 @@ export class ChatClient {
   #onReady(name: string, welcome: Frame): void {
     const { inbox, peers } = this.#parts;
     inbox.reset(++this.#logins);
-    this.#emit({ type: "ready", name, fingerprint: this.#fingerprint });
     // Keys may have changed while away: checked again at once.
     if (this.#logins > 1) peers.refreshAll();
-    this.#prekeyUpkeep(objectField(welcome, "prekeys"));
+    // Ready once reachable: prekeys the relay lacked are published first
+    // (before any stored message is shown, which waits behind this).
+    this.#prekeyUpkeep(objectField(welcome, "prekeys"), () => {
+      this.#emit({ type: "ready", name, fingerprint: this.#fingerprint });
+    });
   }
 
   /**
    * Publishes prekeys when the relay holds too few (`welcome`,
-   * `prekey_count`): new private halves are on disk before their public
-   * halves leave.
+   * `prekey_count`, and hourly for rotation): new private halves are on
+   * disk before their public halves leave. `then` runs once the relay has
+   * them (or at once when nothing was published).
    */
-  #prekeyUpkeep(told: Frame | undefined): void {
+  #prekeyUpkeep(told: Frame | undefined, then?: () => void): void {
     const { prekeys, state, link, inbox } = this.#parts;
     if (told) {
       const spk = typeof told.spk === "number" ? told.spk : null;
       this.#held = { spk, opks: intField(told, "opks") };
     }
     inbox.inOrder(async () => {
-      const up = await prekeys.upkeep(
-        this.#identity.signPrivate,
-        this.name,
-        this.#held,
-      );
-      if (!up.spk && !up.opks) return;
-      state.commit();
-      if (up.spk) this.#held.spk = up.spk.id;
-      this.#held.opks += up.opks?.length ?? 0;
-      link.send({
-        type: "prekeys",
-        ...(up.spk ? { spk: encodeSignedPrekey(up.spk) } : {}),
-        ...(up.opks ? { opks: up.opks.map(encodeOneTimePrekey) } : {}),
-      });
+      try {
+        const up = await prekeys.upkeep(
+          this.#identity.signPrivate,
+          this.name,
+          this.#held,
+        );
+        if (!up.spk && !up.opks) return;
+        state.commit();
+        if (up.spk) this.#held.spk = up.spk.id;
+        this.#held.opks += up.opks?.length ?? 0;
+        const answered = Promise.withResolvers<void>();
+        this.#uploaded = answered.resolve;
+        const sent = link.send({
+          type: "prekeys",
+          ...(up.spk ? { spk: encodeSignedPrekey(up.spk) } : {}),
+          ...(up.opks ? { opks: up.opks.map(encodeOneTimePrekey) } : {}),
+        });
+        if (sent && then) await timeout(answered.promise, UPLOAD_ANSWER_MS);
+      } finally {
+        this.#uploaded = undefined;
+        then?.();
+      }
     });
   }
 
@@ -247,7 +271,9 @@ export class ChatClient {
         outbox.nack(frame);
         return;
       case "prekey_count":
-        this.#prekeyUpkeep(frame);
+        // The answer to an upload, or the relay's word that few are left.
+        if (this.#uploaded) this.#uploaded();
+        else this.#prekeyUpkeep(frame);
         return;
       case "keys":
       case "error": {
@@ -341,9 +367,11 @@ export class ChatClient {
     const { link, inbox, state } = this.#parts;
     clearInterval(this.#upkeepTimer);
     link.stop();
+    // What arrived is shown and recorded, and prekeys being published are
+    // sent, before the goodbye.
+    await inbox.settled();
     await this.flush();
     await link.bye();
-    // Messages already read are shown and recorded before the state closes.
     await inbox.settled();
     state.commit();
   }

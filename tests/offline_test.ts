@@ -195,12 +195,14 @@ Deno.test("a receiver killed (SIGKILL) in the middle of its queue gets the rest 
   await Deno.remove(bobHome, { recursive: true });
 });
 
-Deno.test("a message on its way when the recipient's connection dies is kept for it, with or without a key transport", async () => {
+Deno.test("a message on its way when the recipient's connection dies is kept for it, with or without a session start", async () => {
   await using server = await ServerProc.start(FAST);
   const bobHome = await testHome(["bob"]);
+  // bob logs in once, so his prekeys are published.
+  await register("bob", server.port, bobHome);
   await using alice = await ClientProc.start("alice", server.port);
 
-  // Case 1: the first message of a session (it carries the key transport).
+  // Case 1: the first message of a session (it carries the session start).
   let proxy = TcpProxy.start(server.port);
   let bob = await ClientProc.start("bob", proxy.port, { home: bobHome });
   proxy.blackhole();
@@ -215,8 +217,8 @@ Deno.test("a message on its way when the recipient's connection dies is kept for
   await alice.waitFor({ type: "delivered" });
   assert.equal(await bob.quit(), 0);
 
-  // Case 2: a later message of an acknowledged session, without one: the
-  // relay attaches the session's key transport it saw earlier.
+  // Case 2: a later message of an answered session, without a start: the
+  // relay stores it as it came, and bob's client still has the session.
   proxy = TcpProxy.start(server.port);
   bob = await ClientProc.start("bob", proxy.port, { home: bobHome });
   await alice.write("@bob hello again");
@@ -307,7 +309,7 @@ Deno.test("a full queue refuses with queue_full; kept messages expire after --qu
   }
 });
 
-Deno.test("after a peer leaves, messages kept for it carry a fresh key transport it can open", async () => {
+Deno.test("after a peer leaves, messages kept for it open in the session its client kept", async () => {
   await using server = await ServerProc.start(FAST);
   const bobHome = await testHome(["bob"]);
   await using alice = await ClientProc.start("alice", server.port);
@@ -334,7 +336,7 @@ Deno.test("after a peer leaves, messages kept for it carry a fresh key transport
   await Deno.remove(bobHome, { recursive: true });
 });
 
-Deno.test("the relay stores only what the recipient can open: without a key transport it hands the message back (nack offline)", async () => {
+Deno.test("the relay stores a sealed message for a registered user as it came; an unknown name or a short session id is refused", async () => {
   await using server = await ServerProc.start(FAST);
   const bobHome = await testHome(["bob"]);
   await register("bob", server.port, bobHome);
@@ -344,27 +346,25 @@ Deno.test("the relay stores only what the recipient can open: without a key tran
     type: "send",
     to: "bob",
     session: new Uint8Array(16).toBase64(),
-    counter: 1,
-    iv: new Uint8Array(16).toBase64(),
+    dh: new Uint8Array(32).toBase64(),
+    pn: 0,
+    n: 0,
     ct: new Uint8Array(16).toBase64(),
     mac: new Uint8Array(32).toBase64(),
   };
   await raw.send({ ...body, id: "m1" });
-  const nack = await raw.waitFor((f) => f.type === "nack", "a nack");
-  assert.deepEqual(nack, {
-    type: "nack",
-    id: "m1",
-    from: "bob",
-    code: "offline",
-  });
-  const kt = { wrapped: "AA==", signature: "AA==", timestamp: Date.now() };
-  await raw.send({ ...body, id: "m2", kt });
   const queued = await raw.waitFor((f) => f.type === "queued", "queued");
-  assert.deepEqual(queued, { type: "queued", id: "m2", to: "bob" });
-  await raw.send({ ...body, id: "m3", to: "nobody", kt });
+  assert.deepEqual(queued, { type: "queued", id: "m1", to: "bob" });
+  await raw.send({ ...body, id: "m2", to: "nobody" });
   const error = await raw.waitFor((f) => f.type === "error", "an error");
   assert.equal(error.code, "no_such_user");
-  assert.equal(error.id, "m3");
+  assert.equal(error.id, "m2");
+  // A session id is exactly 16 bytes: anything else closes the sender.
+  await raw.send({ ...body, id: "m3", session: new Uint8Array(8).toBase64() });
+  await raw.waitClosed("alice after a short session id");
+  assert.ok(
+    raw.frames.some((f) => f.type === "error" && f.code === "bad_field"),
+  );
   await raw.close();
   assert.equal(await server.stop(), 0);
   await Deno.remove(bobHome, { recursive: true });
