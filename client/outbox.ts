@@ -28,6 +28,21 @@ import type { StateDb } from "./state_db.ts";
 const SEND_BACKLOG_BYTES = 1024 * 1024;
 
 const encoder = new TextEncoder();
+/**
+ * `nack` codes that say the peer cannot use the session (it lost its state,
+ * or never had the prekey): messages go out in a new one. Other refusals
+ * (a message damaged on the way, out of order) leave the session be.
+ */
+const SESSION_LOST: ReadonlySet<string> = new Set([
+  "unknown_session",
+  "unknown_prekey",
+  "stale_session_start",
+  "bad_key_transport",
+  "bad_signature",
+  "replay",
+  "too_many_skipped",
+]);
+
 /** Receipts remembered for a `nack`. */
 const MAX_RECENT_RECEIPTS = 256;
 
@@ -303,13 +318,17 @@ export class Outbox {
     if (receipt && nameKey(receipt.to) === nameKey(from)) {
       // The next receipt, in a new session, covers what this one said.
       this.#receipts.delete(id);
-      this.#ctx.sessions.abandon(from, receipt.session);
+      if (SESSION_LOST.has(code)) {
+        this.#ctx.sessions.abandon(from, receipt.session);
+      }
       return;
     }
     const pending = this.#pending.get(id);
     if (!pending || nameKey(pending.to) !== nameKey(from)) return;
     this.#pending.delete(id);
-    this.#ctx.sessions.abandon(from, pending.session);
+    if (SESSION_LOST.has(code)) {
+      this.#ctx.sessions.abandon(from, pending.session);
+    }
     if (!pending.resent && code !== "key_changed" && code !== "out_of_order") {
       this.#enqueue({ kind: "resend", id, pending });
       return;

@@ -101,14 +101,17 @@ export class SessionStore {
     });
   }
 
-  /** The peer cannot read `id` (it lost its state): no more messages go out in it. */
+  /**
+   * The peer cannot read `id` (it lost its state): no more messages go out
+   * in it. Its ratchet stays (the peer may still have sent in it) until it
+   * is among the least recently used.
+   */
   abandon(peer: string, id: Uint8Array<ArrayBuffer>): void {
-    this.#state.write(() => {
+    this.#state.write(() =>
       this.#state.stmt(
         "DELETE FROM send_sessions WHERE peer = ? AND session = ?",
-      ).run(peer, id);
-      this.#drop(peer, id);
-    });
+      ).run(peer, id)
+    );
   }
 
   /** One's messages to `peer` go out in a new session (its keys were replaced). */
