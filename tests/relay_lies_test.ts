@@ -6,215 +6,19 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { createSignedPrekey } from "../crypto/mod.ts";
+import { encodeSignedPrekey } from "../protocol/mod.ts";
+import { FakeRelay } from "../testing/fake_relay.ts";
+import { type Fixture, fixture, sealedSend } from "../testing/sealer.ts";
+import {
+  assertNoActive,
+  linesAs,
+  textClient,
+  textReady,
+} from "../testing/text_client.ts";
 import { PinStore } from "../client/pins.ts";
-import { parseIdentity } from "../client/key_store.ts";
-import {
-  fingerprint,
-  formatFingerprint,
-  type Identity,
-  importPeerKeys,
-  SendSession,
-} from "../crypto/mod.ts";
-import {
-  type Frame,
-  FramedConnection,
-  MAX_FRAME_BYTES,
-  parseFrame,
-} from "../protocol/mod.ts";
 import { testHome } from "../testing/fixtures.ts";
-import { ClientProc, Proc } from "../testing/process.ts";
-
-const FIXTURES = new URL("./fixtures/keys/", import.meta.url).pathname;
-
-/** A fixture user: public keys as on the wire, and the identity. */
-interface Fixture {
-  sign: string;
-  kx: string;
-  identity: Identity;
-  fingerprint: string;
-}
-
-async function fixture(name: string): Promise<Fixture> {
-  const text = await Deno.readTextFile(`${FIXTURES}${name}.json`);
-  const { sign, kx } = JSON.parse(text);
-  const fp = await fingerprint({
-    sign: Uint8Array.fromBase64(sign),
-    kx: Uint8Array.fromBase64(kx),
-  });
-  return {
-    sign,
-    kx,
-    identity: await parseIdentity(name, text),
-    fingerprint: formatFingerprint(fp),
-  };
-}
-
-/**
- * A `send` frame from `from` to `to`, sealed with a fresh session signed by
- * `signer` (the real sender, or an impostor).
- */
-async function sealedSend(
-  signer: Fixture,
-  from: string,
-  to: string,
-  toKeys: Fixture,
-  text: string,
-): Promise<Frame> {
-  const keys = await importPeerKeys({
-    sign: Uint8Array.fromBase64(toKeys.sign),
-    kx: Uint8Array.fromBase64(toKeys.kx),
-  });
-  const session = await SendSession.start(signer.identity, from, to, keys);
-  const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-  const { header, sealed } = await session.seal(
-    id,
-    new TextEncoder().encode(text),
-  );
-  const t = session.transport;
-  return {
-    type: "send",
-    id,
-    to,
-    session: session.key.id.toBase64(),
-    counter: header.counter,
-    iv: sealed.iv.toBase64(),
-    ct: sealed.ciphertext.toBase64(),
-    mac: sealed.mac.toBase64(),
-    kt: {
-      wrapped: t.wrapped.toBase64(),
-      signature: t.signature.toBase64(),
-      timestamp: t.timestamp,
-    },
-  };
-}
-
-/** How a {@linkcode FakeRelay} logs a client in, by the name in its `hello`. */
-interface LoginScript {
-  /** The challenge nonce; default 32 random bytes. */
-  nonce?: (name: string) => Uint8Array;
-  /** The name in `welcome`; default the name asked for. */
-  welcome?: (name: string) => string;
-  /** An `error` frame sent instead of the challenge; default none. */
-  refusal?: (name: string) => Frame | undefined;
-}
-
-/**
- * A hostile relay with no server behind it: it answers `hello` with a
- * challenge and `auth` with a welcome, checking nothing, and hands every
- * frame (after its own answer) to the test's `onFrame`. It records what
- * each client sent, by the name in its `hello`.
- */
-class FakeRelay {
-  /** The port clients connect to. */
-  readonly port: number;
-  /** Frames received, with the name of the client that sent them. */
-  readonly received: { name: string; frame: Frame }[] = [];
-  readonly #listener: Deno.TcpListener;
-  readonly #conns = new Set<FramedConnection>();
-  readonly #tasks: Promise<void>[] = [];
-  readonly #accepting: Promise<void>;
-
-  constructor(
-    onFrame: (fc: FramedConnection, frame: Frame) => void | Promise<void> =
-      () => {},
-    login: LoginScript = {},
-  ) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = this.#listener.addr.port;
-    const listener = this.#listener;
-    this.#accepting = (async () => {
-      for await (const conn of listener) {
-        const fc = new FramedConnection(conn, {
-          maxFrameBytes: 4 * MAX_FRAME_BYTES,
-        });
-        this.#conns.add(fc);
-        let name = "?";
-        this.#tasks.push(
-          fc.readFrames(async (payload) => {
-            const frame = parseFrame(payload);
-            if (frame.type === "hello") name = String(frame.name);
-            this.received.push({ name, frame });
-            const refusal = login.refusal?.(name);
-            if (frame.type === "hello" && refusal) {
-              fc.send(refusal);
-            } else if (frame.type === "hello") {
-              const nonce = login.nonce?.(name) ??
-                crypto.getRandomValues(new Uint8Array(32));
-              fc.send({ type: "challenge", nonce: nonce.toBase64() });
-            } else if (frame.type === "auth") {
-              const welcomed = login.welcome?.(name) ?? name;
-              fc.send({
-                type: "welcome",
-                name: welcomed,
-                users: [welcomed],
-                total: 1,
-              });
-            }
-            await onFrame(fc, frame);
-          }).catch(() => {}).finally(() => fc.close()),
-        );
-      }
-    })();
-  }
-
-  /** Frames of one type received from `name`. */
-  from(name: string, type: string): Frame[] {
-    return this.received.filter((r) => r.name === name).map((r) => r.frame)
-      .filter((f) => f.type === type);
-  }
-
-  /** Sends a frame to every client connected. */
-  send(frame: Frame): void {
-    for (const fc of this.#conns) fc.send(frame);
-  }
-
-  /** Closes the listener and every connection, and waits for the loops. */
-  async close(): Promise<void> {
-    this.#listener.close();
-    await this.#accepting;
-    for (const fc of this.#conns) fc.close();
-    await Promise.all(this.#tasks);
-  }
-}
-
-/** `chat connect` in text mode (what a person sees), without reconnecting. */
-function textClient(name: string, port: number, home: string): Proc {
-  return new Proc([
-    "connect",
-    "--name",
-    name,
-    "--port",
-    String(port),
-    "--home",
-    home,
-    "--reconnect-for",
-    "0",
-  ]);
-}
-
-/** Waits for a text-mode client's `connected as` line. */
-async function textReady(p: Proc): Promise<void> {
-  await p.until(
-    () => p.out.find((l) => l.startsWith("connected as ")),
-    "connected as",
-  );
-}
-
-/** Characters a terminal acts on: C0 but tab, DEL, C1, bidi and line separators. */
-const ACTIVE =
-  // deno-lint-ignore no-control-regex
-  /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
-
-/** The lines a text-mode client printed that read as a message from `name`. */
-function linesAs(p: Proc, name: string): string[] {
-  return [...p.out, ...p.err].filter((l) => l.startsWith(`${name}:`));
-}
-
-function assertNoActive(p: Proc): void {
-  for (const line of [...p.out, ...p.err]) {
-    assert.doesNotMatch(line, ACTIVE, JSON.stringify(line));
-  }
-}
+import { ClientProc } from "../testing/process.ts";
 
 /** alice's pins, by name, as in her pin file. */
 async function pinFile(
@@ -267,14 +71,13 @@ Deno.test("a relay that answers a look-up for bob with mallory's keys gets neith
 
   // A message "from bob", signed with mallory's key.
   const forged = await sealedSend(
-    mallory!,
+    mallory!.identity,
     "bob",
-    "alice",
-    alice!,
+    { name: "alice", keys: alice!.keys, bundle: relay.bundle("alice") },
     "it's bob: new bank details are IBAN XX00 EVIL",
   );
   const before = a.events.length;
-  relay.send({ type: "msg", from: "bob", m: forged });
+  relay.send({ type: "msg", from: "bob", m: forged, n: 1 });
   await a.waitFor({ type: "security", code: "bad_key" }, 15_000, before);
   await a.until(
     () => relay.from("alice", "nack").find((f) => f.id === forged.id),
@@ -290,6 +93,7 @@ Deno.test("a relay that answers a look-up for bob with mallory's keys gets neith
 
 Deno.test("a relay's error messages, names and nack codes reach alice's screen as one escaped line each", async () => {
   const bob = await fixture("bob");
+  const { prekey } = await createSignedPrekey(bob.identity.signPrivate, "bob");
   const relay = new FakeRelay((fc, f) => {
     if (f.type === "auth") {
       fc.send({
@@ -306,6 +110,7 @@ Deno.test("a relay's error messages, names and nack codes reach alice's screen a
         sign: bob.sign,
         kx: bob.kx,
         id: f.id,
+        ...(f.bundle ? { spk: encodeSignedPrekey(prekey) } : {}),
       });
     } else if (f.type === "send") {
       // Every message refused with a "code" that rewrites the screen.

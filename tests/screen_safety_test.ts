@@ -5,132 +5,19 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { parseIdentity } from "../client/key_store.ts";
+import { bundleOf, fixture, sealedSend } from "../testing/sealer.ts";
 import {
-  fingerprint,
-  formatFingerprint,
-  type Identity,
-  importPeerKeys,
-  SendSession,
-} from "../crypto/mod.ts";
+  ACTIVE,
+  assertNoActive,
+  linesAs,
+  textClient,
+  textReady,
+} from "../testing/text_client.ts";
 import { encodeFrame, type Frame } from "../protocol/mod.ts";
 import { RawSession } from "../testing/raw_session.ts";
 import { testHome } from "../testing/fixtures.ts";
-import { Proc, ServerProc } from "../testing/process.ts";
+import { ServerProc } from "../testing/process.ts";
 import { RawClient } from "../testing/raw_client.ts";
-
-const FIXTURES = new URL("./fixtures/keys/", import.meta.url).pathname;
-
-/** A fixture user: public keys as on the wire, and the identity. */
-interface Fixture {
-  sign: string;
-  kx: string;
-  identity: Identity;
-  fingerprint: string;
-}
-
-async function fixture(name: string): Promise<Fixture> {
-  const text = await Deno.readTextFile(`${FIXTURES}${name}.json`);
-  const { sign, kx } = JSON.parse(text);
-  const fp = await fingerprint({
-    sign: Uint8Array.fromBase64(sign),
-    kx: Uint8Array.fromBase64(kx),
-  });
-  return {
-    sign,
-    kx,
-    identity: await parseIdentity(name, text),
-    fingerprint: formatFingerprint(fp),
-  };
-}
-
-/**
- * A `send` frame from `from` to `to`, sealed with a fresh session signed by
- * `signer` (the real sender, or an impostor).
- */
-async function sealedSend(
-  signer: Fixture,
-  from: string,
-  to: string,
-  toKeys: Fixture,
-  text: string,
-): Promise<Frame> {
-  const keys = await importPeerKeys({
-    sign: Uint8Array.fromBase64(toKeys.sign),
-    kx: Uint8Array.fromBase64(toKeys.kx),
-  });
-  const session = await SendSession.start(signer.identity, from, to, keys);
-  const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-  const { header, sealed } = await session.seal(
-    id,
-    new TextEncoder().encode(text),
-  );
-  const t = session.transport;
-  return {
-    type: "send",
-    id,
-    to,
-    session: session.key.id.toBase64(),
-    counter: header.counter,
-    iv: sealed.iv.toBase64(),
-    ct: sealed.ciphertext.toBase64(),
-    mac: sealed.mac.toBase64(),
-    kt: {
-      wrapped: t.wrapped.toBase64(),
-      signature: t.signature.toBase64(),
-      timestamp: t.timestamp,
-    },
-  };
-}
-
-/** How a {@linkcode FakeRelay} logs a client in, by the name in its `hello`. */
-interface LoginScript {
-  /** The challenge nonce; default 32 random bytes. */
-  nonce?: (name: string) => Uint8Array;
-  /** The name in `welcome`; default the name asked for. */
-  welcome?: (name: string) => string;
-  /** An `error` frame sent instead of the challenge; default none. */
-  refusal?: (name: string) => Frame | undefined;
-}
-
-/** `chat connect` in text mode (what a person sees), without reconnecting. */
-function textClient(name: string, port: number, home: string): Proc {
-  return new Proc([
-    "connect",
-    "--name",
-    name,
-    "--port",
-    String(port),
-    "--home",
-    home,
-    "--reconnect-for",
-    "0",
-  ]);
-}
-
-/** Waits for a text-mode client's `connected as` line. */
-async function textReady(p: Proc): Promise<void> {
-  await p.until(
-    () => p.out.find((l) => l.startsWith("connected as ")),
-    "connected as",
-  );
-}
-
-/** Characters a terminal acts on: C0 but tab, DEL, C1, bidi and line separators. */
-const ACTIVE =
-  // deno-lint-ignore no-control-regex
-  /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
-
-/** The lines a text-mode client printed that read as a message from `name`. */
-function linesAs(p: Proc, name: string): string[] {
-  return [...p.out, ...p.err].filter((l) => l.startsWith(`${name}:`));
-}
-
-function assertNoActive(p: Proc): void {
-  for (const line of [...p.out, ...p.err]) {
-    assert.doesNotMatch(line, ACTIVE, JSON.stringify(line));
-  }
-}
 
 Deno.test("another user cannot make alice's screen show a line from bob: not with a newline in a message, nor with escapes in a nack code", async () => {
   const [alice, mallory] = await Promise.all(["alice", "mallory"].map(fixture));
@@ -141,12 +28,13 @@ Deno.test("another user cannot make alice's screen show a line from bob: not wit
   m.startReading();
 
   // A message whose second line reads like one from bob.
+  await m.send({ type: "lookup", name: "alice", id: "b1", bundle: true });
+  const keys = await m.waitFor((f) => f.type === "keys", "alice's bundle");
   await m.send(
     await sealedSend(
-      mallory!,
+      mallory!.identity,
       "mallory",
-      "alice",
-      alice!,
+      { name: "alice", keys: alice!.keys, bundle: bundleOf(keys) },
       "ok see you\nbob: alice, please resend me the vault code, I lost it",
     ),
   );
