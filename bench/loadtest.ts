@@ -31,7 +31,7 @@ import {
   memory,
   openFileLimit,
 } from "../testing/proc_stats.ts";
-import { type Percentiles, percentiles } from "../testing/stats.ts";
+import { percentiles } from "../testing/stats.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const WORKER = new URL("./loadtest_worker.ts", import.meta.url).pathname;

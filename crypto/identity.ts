@@ -10,6 +10,8 @@ import { SecurityError } from "../errors.ts";
 
 /** Default RSA modulus size in bits. */
 export const DEFAULT_KEY_BITS = 3072;
+/** RSA-PSS salt length in bytes (the SHA-256 output length), for every signature (RFC 8017 §9.1). */
+export const PSS_SALT_BYTES = 32;
 /** Smallest RSA modulus accepted from a peer, in bits. */
 export const MIN_KEY_BITS = 2048;
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { type Bytes, concat, u16String, utf8 } from "./_bytes.ts";
-import { PSS_SALT_BYTES } from "./key_transport.ts";
+import { PSS_SALT_BYTES } from "./identity.ts";
 
 /** Challenge length in bytes. */
 export const CHALLENGE_BYTES = 32;

@@ -24,14 +24,21 @@
  *
  * @example Usage
  * ```ts
- * import { generateIdentity, ReceiveSession, SendSession } from "./mod.ts";
+ * import {
+ *   acceptSessionStart, createSignedPrekey, directMessageAd, generateIdentity,
+ *   Ratchet, startSession,
+ * } from "./mod.ts";
  * const alice = await generateIdentity(2048);
  * const bob = await generateIdentity(2048);
- * const send = await SendSession.start(alice, "alice", "bob", bob.peer);
- * const { header, sealed } = await send.seal("m1", new TextEncoder().encode("hi"));
- * const ctx = { from: "alice", to: "bob", sessionId: send.key.id };
- * const recv = await ReceiveSession.accept(bob, ctx, send.transport, alice.peer);
- * const text = new TextDecoder().decode(await recv.open(header, sealed));
+ * const spk = await createSignedPrekey(bob.signPrivate, "bob");
+ * const parties = { from: "alice", to: "bob" };
+ * const { sk, start } = await startSession(alice, parties, bob.peer, { spk: spk.prekey });
+ * const sender = await Ratchet.initiator(sk, spk.prekey.publicKey);
+ * const ad = directMessageAd("alice", "bob", "m1", start.sessionId);
+ * const m = await sender.encrypt(ad, new TextEncoder().encode("hi"));
+ * const opened = await acceptSessionStart(bob, parties, alice.peer, start, () => spk.own);
+ * const receiver = await Ratchet.responder(opened.sk, opened.spk);
+ * const text = new TextDecoder().decode(await receiver.decrypt(ad, m.header, m.ciphertext, m.mac));
  * if (text !== "hi") throw new Error(text);
  * ```
  *
@@ -40,11 +47,8 @@
 export type { Bytes } from "./_bytes.ts";
 export * from "./identity.ts";
 export * from "./fingerprint.ts";
-export * from "./key_transport.ts";
 export * from "./key_protection.ts";
-export * from "./message.ts";
 export * from "./login.ts";
-export * from "./session.ts";
 export * from "./x25519.ts";
 export * from "./key_check.ts";
 export * from "./prekey.ts";

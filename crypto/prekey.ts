@@ -19,7 +19,7 @@
  */
 import { type Bytes, concat, u16String, u32, u64, utf8 } from "./_bytes.ts";
 import { SecurityError } from "../errors.ts";
-import { PSS_SALT_BYTES } from "./key_transport.ts";
+import { PSS_SALT_BYTES } from "./identity.ts";
 import {
   checkX25519PublicKey,
   generateStoredX25519KeyPair,

@@ -1,32 +1,24 @@
 /**
  * Benchmarks of protocol 2 messages, 100 B of text: one Double Ratchet
  * encrypt and decrypt within a chain, one DH ratchet step, one room
- * sender-key seal and open, beside protocol 1's sealMessage and openMessage
- * in the same run. Time per message. Run with
+ * sender-key seal and open. Time per message. (Protocol 1's seal and open
+ * cost about a fifth of a ratchet step: docs/PERFORMANCE.md.) Run with
  * `deno bench --allow-all crypto/ratchet_bench.ts`.
  *
  * @module
  */
 import { fixtureIdentity } from "../testing/fixtures.ts";
-import { openMessage, sealMessage } from "./message.ts";
 import { Ratchet } from "./ratchet.ts";
 import { directMessageAd, type RatchetMessage } from "./ratchet_message.ts";
 import { type RoomMessage } from "./room_message.ts";
 import { SenderChain } from "./sender_key.ts";
 import { ReceiverChain } from "./sender_key_receiver.ts";
-import { SendSession } from "./session.ts";
 import { generateStoredX25519KeyPair } from "./x25519.ts";
 
 const N = 5000;
 const WARMUP = 500;
 const alice = await fixtureIdentity("alice");
-const bob = await fixtureIdentity("bob");
 const plaintext = crypto.getRandomValues(new Uint8Array(100));
-
-// Protocol 1.
-const { key } = await SendSession.start(alice, "alice", "bob", bob.peer);
-const header = { from: "alice", to: "bob", id: "0123456789abcdef", counter: 1 };
-const sealed = await sealMessage(key, header, plaintext);
 
 // Protocol 2, direct: a sending chain, and a receiving chain fed in order.
 async function ratchets(): Promise<{ a: Ratchet; b: Ratchet }> {
@@ -72,25 +64,9 @@ let turn = 0;
 const group = "message 100 B";
 Deno.bench({
   name:
-    "v1 sealMessage 100 B: AES-256-CBC + HMAC-SHA256, random IV (time per message)",
-  group,
-  baseline: true,
-  async fn(): Promise<void> {
-    await sealMessage(key, header, plaintext);
-  },
-});
-Deno.bench({
-  name:
-    "v1 openMessage 100 B: HMAC-SHA256 verify + AES-256-CBC decrypt (time per message)",
-  group,
-  async fn(): Promise<void> {
-    await openMessage(key, header, sealed);
-  },
-});
-Deno.bench({
-  name:
     "v2 Ratchet.encrypt 100 B in a chain: KDF_CK + HKDF + AES-256-CBC + HMAC-SHA256 (time per message)",
   group,
+  baseline: true,
   async fn(): Promise<void> {
     await sender.a.encrypt(ad, plaintext);
   },

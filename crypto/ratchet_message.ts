@@ -6,12 +6,14 @@
  * @module
  */
 import { type Bytes, concat, u16String, u32, utf8 } from "./_bytes.ts";
-import { SESSION_ID_BYTES } from "./key_transport.ts";
 
 /** Messages per sending chain: numbers run from 0 to 2^32 - 2. */
 export const MAX_CHAIN_LENGTH = 0xffffffff;
 /** Length in bytes of an encoded {@linkcode RatchetHeader}: dh(32) || u32(pn) || u32(n). */
 export const RATCHET_HEADER_BYTES = 40;
+
+/** Session id length in bytes. */
+export const SESSION_ID_BYTES = 16;
 
 const MSG_LABEL = utf8("chat-msg-v2\0");
 

@@ -35,7 +35,7 @@ import {
 } from "./_bytes.ts";
 import { Reader } from "./_reader.ts";
 import { kdfCk, sealWithMessageKey } from "./chain.ts";
-import { PSS_SALT_BYTES } from "./key_transport.ts";
+import { PSS_SALT_BYTES } from "./identity.ts";
 import { MAX_CHAIN_LENGTH } from "./ratchet_message.ts";
 import {
   ROOM_KEYS_INFO,

@@ -22,7 +22,7 @@ import {
 import { Reader } from "./_reader.ts";
 import { kdfCk, openWithMessageKey } from "./chain.ts";
 import { SecurityError } from "../errors.ts";
-import { PSS_SALT_BYTES } from "./key_transport.ts";
+import { PSS_SALT_BYTES } from "./identity.ts";
 import { MAX_SKIP, MAX_SKIPPED_KEYS } from "./_ratchet_state.ts";
 import { MAX_CHAIN_LENGTH } from "./ratchet_message.ts";
 import {

@@ -10,7 +10,8 @@
 import type { Bytes } from "./_bytes.ts";
 import { SecurityError } from "../errors.ts";
 import type { Identity, PeerKeys } from "./identity.ts";
-import { PSS_SALT_BYTES, SESSION_ID_BYTES } from "./key_transport.ts";
+import { PSS_SALT_BYTES } from "./identity.ts";
+import { SESSION_ID_BYTES } from "./ratchet_message.ts";
 import type { OwnPrekey } from "./prekey.ts";
 import {
   deriveSessionStartKey,

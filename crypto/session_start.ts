@@ -21,7 +21,8 @@ import {
 import { hkdf } from "./_hkdf.ts";
 import { SecurityError } from "../errors.ts";
 import type { Identity, PeerKeys } from "./identity.ts";
-import { PSS_SALT_BYTES, SESSION_ID_BYTES } from "./key_transport.ts";
+import { PSS_SALT_BYTES } from "./identity.ts";
+import { SESSION_ID_BYTES } from "./ratchet_message.ts";
 import {
   type OneTimePrekey,
   type SignedPrekey,
