@@ -36,7 +36,7 @@ const USAGE = `chat ${VERSION}: end-to-end encrypted terminal chat
 
 Usage:
   chat serve [--host HOST] [--port PORT] [LIMITS] [--tls-cert FILE --tls-key FILE]
-  chat connect --name NAME [--host HOST] [--port PORT] [--home DIR] [--json]
+  chat connect --name NAME [--host HOST] [--port PORT] [--home DIR] [--json | --plain]
                [--tls | --server-fingerprint HEX] [--passphrase]
                [--reconnect-for S] [--reconnect-max-delay S] [--keepalive S]
   chat keys --name NAME [--home DIR] [--export | --protect]
@@ -54,6 +54,8 @@ Options:
   --name NAME   1-32 letters, digits, ".", "_" or "-"
   --home DIR    key folder (default $CHAT_HOME, else $XDG_CONFIG_HOME/chat, else ~/.config/chat)
   --json        print one JSON event per line (for scripts)
+  --plain       connect: a plain line mode on a terminal, instead of the
+                full-screen interface
   --passphrase  connect: protect the keys made on first use with a passphrase,
                 asked on the terminal (also when CHAT_PASSPHRASE is set, which
                 scripts use instead of the prompt; a protected key file
@@ -307,6 +309,7 @@ function connect(args: string[]): Promise<number> {
     port: { type: "string" },
     home: { type: "string" },
     json: { type: "boolean", default: false },
+    plain: { type: "boolean", default: false },
     tls: { type: "boolean", default: false },
     "server-fingerprint": { type: "string" },
     passphrase: { type: "boolean", default: false },
@@ -352,6 +355,7 @@ function connect(args: string[]): Promise<number> {
     port: parsePort(values.port as string | undefined),
     name: values.name as string,
     json: values.json as boolean,
+    plain: values.plain as boolean,
     passphrase: values.passphrase as boolean,
     ...(values.home === undefined ? {} : { home: values.home as string }),
     ...(tls ? { tls } : {}),

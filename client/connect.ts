@@ -16,6 +16,7 @@ import { pasteInput } from "./paste.ts";
 import { passphraseSource } from "./passphrase.ts";
 import { PinStore } from "./pins.ts";
 import { ReceiveLog } from "./receive_log.ts";
+import { runChatTui } from "../cli/tui/mod.ts";
 
 /** Options of {@linkcode runConnect}. */
 export interface RunConnectOptions {
@@ -29,6 +30,8 @@ export interface RunConnectOptions {
   home?: string;
   /** Print JSON lines instead of text. */
   json: boolean;
+  /** On a terminal, a plain line mode instead of the full-screen interface. */
+  plain?: boolean;
   /** Protect keys made now with a passphrase (also when `CHAT_PASSPHRASE` is set). */
   passphrase?: boolean;
   /** Connect with TLS; with `fingerprint`, trust only that server certificate. */
@@ -105,6 +108,14 @@ async function chat(
   pins: PinStore,
   receiveLog: ReceiveLog,
 ): Promise<number> {
+  if (
+    !opts.json && !opts.plain && Deno.stdin.isTerminal() &&
+    Deno.stdout.isTerminal()
+  ) {
+    return await runChatTui((onEvent) =>
+      ChatClient.connect({ ...opts, identity, onEvent, pins, receiveLog })
+    );
+  }
   const terminal = Deno.stdin.isTerminal() && !opts.json;
   // Lines typed during login wait in stdin until readline starts below.
   let print: Printer = opts.json ? jsonPrinter() : textPrinter();

@@ -1,0 +1,295 @@
+/**
+ * Today's engine (`ChatClient` and its `ClientEvent`s) behind the
+ * interface's view events and intents. This file is the only part of
+ * `cli/tui/` that knows the engine; when the engine changes, it changes.
+ *
+ * Stand-ins until the engine says more: an action travels as text starting
+ * `/me `; the reconnect countdown is read from the engine's error message;
+ * rooms are refused. The relay's `delivered` is not an end-to-end receipt,
+ * so it never shows as delivered: it only ends `queued`.
+ *
+ * @module
+ */
+import type { ChatClient, ClientEvent } from "../../client/client.ts";
+import { parseLine } from "../../client/commands.ts";
+import { formatEvent } from "../../client/output.ts";
+import { ChatError } from "../../protocol/errors.ts";
+import type { ChatIntents } from "./app.ts";
+import type {
+  ConversationId,
+  MessageItem,
+  TrustState,
+  ViewEvent,
+} from "./model.ts";
+import { runTui, type Session } from "./run.ts";
+
+/** How an action travels as text. */
+const ACTION = "/me ";
+/** The engine's reconnect notice: `…; reconnecting in 2.0 s`. */
+const RECONNECTING = /^(.*); reconnecting in ([\d.]+) s$/s;
+
+/** The engine calls the interface uses. */
+export type Engine = Pick<
+  ChatClient,
+  "name" | "sendText" | "who" | "fingerprintOf" | "trust" | "peer"
+>;
+
+/**
+ * Turns `ClientEvent`s into {@linkcode ViewEvent}s.
+ *
+ * @example Usage
+ * ```ts
+ * import { ClientEvents } from "./adapter.ts";
+ * const seen: string[] = [];
+ * const events = new ClientEvents((e) => seen.push(e.type));
+ * events.event({ type: "message", from: "ali", to: "emir", text: "/me waves", id: "1" });
+ * if (seen.join() !== "item") throw new Error();
+ * ```
+ */
+export class ClientEvents {
+  readonly #view: (e: ViewEvent) => void;
+  readonly #now: () => number;
+  #notices = 0;
+  #readyOnce = false;
+  #online = false;
+  /** Set while a `/who` asked by the interface itself is out: its answer is not shown. */
+  quietWho = false;
+
+  /** @param view receives the view events */
+  constructor(view: (e: ViewEvent) => void, now: () => number = Date.now) {
+    this.#view = view;
+    this.#now = now;
+  }
+
+  /** Shows a notice (in `conversation`, or in every view). */
+  notice(
+    text: string,
+    conversation: ConversationId | "" = "",
+    kind: MessageItem["kind"] = "notice",
+    from = "",
+  ): void {
+    this.#view({
+      type: "item",
+      item: {
+        id: `notice-${++this.#notices}`,
+        conversation,
+        from,
+        text,
+        time: this.#now(),
+        own: false,
+        kind,
+      },
+    });
+  }
+
+  /** Shows one's own message, waiting to be sent. */
+  own(
+    m: Pick<MessageItem, "id" | "conversation" | "from" | "text"> & {
+      kind: "text" | "action";
+    },
+  ): void {
+    this.#view({
+      type: "item",
+      item: { ...m, time: this.#now(), own: true, status: "pending" },
+    });
+  }
+
+  /** Records a peer's key trust. */
+  trust(name: string, trust: TrustState): void {
+    this.#view({ type: "trust", name, trust });
+  }
+
+  /** Maps one engine event. */
+  event(e: ClientEvent): void {
+    const view = this.#view;
+    switch (e.type) {
+      case "ready":
+        view({ type: "ready", self: e.name, fingerprint: e.fingerprint });
+        this.notice(
+          this.#readyOnce
+            ? "reconnected"
+            : `connected as ${e.name}; your fingerprint: ${e.fingerprint}; type /help for commands`,
+        );
+        this.#readyOnce = this.#online = true;
+        return;
+      case "message": {
+        const action = e.text.startsWith(ACTION);
+        view({
+          type: "item",
+          item: {
+            id: e.id,
+            conversation: `@${e.from.toLowerCase()}`,
+            from: e.from,
+            text: action ? e.text.slice(ACTION.length) : e.text,
+            time: this.#now(),
+            own: false,
+            kind: action ? "action" : "text",
+          },
+        });
+        return;
+      }
+      case "sent":
+      case "queued":
+        view({ type: "status", id: e.id, status: e.type });
+        return;
+      case "delivered":
+        view({ type: "status", id: e.id, status: "sent" });
+        return;
+      case "join":
+      case "leave":
+        view({ type: "presence", name: e.name, online: e.type === "join" });
+        this.notice(
+          `${e.name} has ${e.type === "join" ? "joined" : "left"} the chat`,
+          `@${e.name.toLowerCase()}`,
+        );
+        return;
+      case "who":
+        for (const u of e.users) {
+          view({ type: "presence", name: u.name, online: true });
+          view({ type: "trust", name: u.name, trust: u.trust });
+        }
+        if (this.quietWho) this.quietWho = false;
+        else this.notice(formatEvent(e)!.text);
+        return;
+      case "trust":
+        view({ type: "trust", name: e.name, trust: e.trust });
+        this.notice(formatEvent(e)!.text);
+        return;
+      case "fingerprint":
+      case "info":
+        this.notice(formatEvent(e)!.text);
+        return;
+      case "security":
+        if (e.code === "key_changed") {
+          view({ type: "trust", name: e.from, trust: "changed" });
+        }
+        if (e.id !== undefined) {
+          view({
+            type: "status",
+            id: e.id,
+            status: "failed",
+            detail: e.message,
+          });
+        }
+        this.notice(
+          `SECURITY WARNING from ${e.from}: ${e.message}`,
+          "",
+          "security",
+          e.from,
+        );
+        return;
+      case "error":
+        return this.#error(e);
+    }
+  }
+
+  #error(e: Extract<ClientEvent, { type: "error" }>): void {
+    if (e.id !== undefined) {
+      this.#view({
+        type: "status",
+        id: e.id,
+        status: "failed",
+        detail: e.message,
+      });
+      return;
+    }
+    const retry = RECONNECTING.exec(e.message);
+    if (!retry) return this.notice(`error: ${e.message}`);
+    const reason = retry[1]!;
+    this.#view({
+      type: "connection",
+      connection: {
+        state: "reconnecting",
+        retryAt: this.#now() + Number(retry[2]) * 1000,
+        reason,
+      },
+    });
+    // One line when the connection goes, not one per attempt.
+    if (this.#online) this.notice(`${reason}; reconnecting`);
+    this.#online = false;
+  }
+}
+
+/**
+ * The interface's requests, carried out on a connected client.
+ *
+ * @param events the mapper that receives the client's events
+ */
+export function engineIntents(
+  client: Engine,
+  events: ClientEvents,
+): Omit<ChatIntents, "quit"> {
+  const failed = (conversation: ConversationId | "") => (err: unknown) => {
+    if (!(err instanceof ChatError)) throw err;
+    events.notice(err.message, conversation);
+  };
+  return {
+    send(to, text, kind): void {
+      if (to[0] === "#") {
+        events.notice("Rooms are not supported by this server yet", to);
+        return;
+      }
+      const id = client.sendText(
+        to.slice(1),
+        kind === "action" ? ACTION + text : text,
+      );
+      events.own({ id, conversation: to, from: client.name, text, kind });
+    },
+    command(line): void {
+      let cmd;
+      try {
+        cmd = parseLine(line);
+      } catch (err) {
+        return failed("")(err);
+      }
+      switch (cmd?.kind) {
+        case "who":
+          return client.who();
+        case "fingerprint":
+          client.fingerprintOf(cmd.name).then(
+            (e) => events.event(e),
+            failed(""),
+          );
+          return;
+        case "trust":
+        case "verify":
+          client.trust(cmd.name, cmd.kind === "verify").then(
+            (e) => events.event(e),
+            failed(""),
+          );
+          return;
+      }
+    },
+    open(conversation): void {
+      if (conversation[0] !== "@") return;
+      // Its trust, for the status line (and a key-change warning, if any).
+      client.peer(conversation.slice(1)).then(
+        (peer) => events.trust(peer.name, peer.trust),
+        failed(conversation),
+      );
+    },
+  };
+}
+
+/**
+ * Runs the full-screen interface on a `ChatClient`.
+ *
+ * @param connect connects and logs in, reporting events to `onEvent`
+ * @returns the exit code (see {@linkcode runTui})
+ */
+export function runChatTui(
+  connect: (onEvent: (event: ClientEvent) => void) => Promise<ChatClient>,
+): Promise<number> {
+  return runTui(async (view): Promise<Session> => {
+    const events = new ClientEvents(view);
+    const client = await connect((e) => events.event(e));
+    // Who is online, for Tab completion.
+    events.quietWho = true;
+    client.who();
+    return {
+      intents: engineIntents(client, events),
+      closed: client.closed,
+      close: () => client.close(),
+    };
+  });
+}
