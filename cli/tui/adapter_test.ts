@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import type { ClientEvent } from "../../client/client.ts";
+import { ChatError } from "../../protocol/errors.ts";
+import { ClientEvents, type Engine, engineIntents } from "./adapter.ts";
+import type { ViewEvent } from "./model.ts";
+
+function rig(): { events: ClientEvents; seen: ViewEvent[] } {
+  const seen: ViewEvent[] = [];
+  return { events: new ClientEvents((e) => seen.push(e), () => 1000), seen };
+}
+
+function items(seen: ViewEvent[]): string[] {
+  return seen.flatMap((e) => e.type === "item" ? [`${e.item.kind} ${e.item.conversation} ${e.item.text}`] : []);
+}
+
+Deno.test("ClientEvents maps messages (a /me text as an action) to items in the sender's conversation", () => {
+  const { events, seen } = rig();
+  events.event({ type: "message", from: "Ali", to: "emir", text: "selam", id: "1" });
+  events.event({ type: "message", from: "ali", to: "emir", text: "/me waves", id: "2" });
+  assert.deepEqual(items(seen), ["text @ali selam", "action @ali waves"]);
+});
+
+Deno.test("ClientEvents maps sends and their fate to statuses; the relay's delivered is no end-to-end receipt", () => {
+  const { events, seen } = rig();
+  const mapped: [ClientEvent, unknown][] = [
+    [{ type: "sent", id: "a", to: "ali" }, { type: "status", id: "a", status: "sent" }],
+    [{ type: "queued", id: "a", to: "ali" }, { type: "status", id: "a", status: "queued" }],
+    [{ type: "delivered", id: "a", to: "ali" }, { type: "status", id: "a", status: "sent" }],
+    [
+      { type: "error", code: "too_long", message: "Too long", id: "b" },
+      { type: "status", id: "b", status: "failed", detail: "Too long" },
+    ],
+  ];
+  for (const [e, want] of mapped) {
+    seen.length = 0;
+    events.event(e);
+    assert.deepEqual(seen, [want]);
+  }
+});
+
+Deno.test("ClientEvents shows one reconnect notice per outage, and the countdown as the connection state", () => {
+  const { events, seen } = rig();
+  events.event({ type: "ready", name: "emir", fingerprint: "1 2" });
+  for (const s of ["0.5", "1.0", "2.0"]) {
+    events.event({
+      type: "error",
+      code: "connection_lost",
+      message: `Connection to the server was lost; reconnecting in ${s} s`,
+    });
+  }
+  events.event({ type: "ready", name: "emir", fingerprint: "1 2" });
+  assert.deepEqual(items(seen), [
+    "notice  connected as emir; your fingerprint: 1 2; type /help for commands",
+    "notice  Connection to the server was lost; reconnecting",
+    "notice  reconnected",
+  ]);
+  const states = seen.flatMap((e) => e.type === "connection" ? [e.connection] : []);
+  assert.deepEqual(states.at(-1), {
+    state: "reconnecting",
+    retryAt: 3000,
+    reason: "Connection to the server was lost",
+  });
+});
+
+Deno.test("ClientEvents a security warning is shown everywhere and marks the peer's keys changed", () => {
+  const { events, seen } = rig();
+  events.event({ type: "security", code: "key_changed", from: "ali", message: "CHANGED" });
+  assert.deepEqual(seen[0], { type: "trust", name: "ali", trust: "changed" });
+  assert.deepEqual(items(seen), ["security  SECURITY WARNING from ali: CHANGED"]);
+});
+
+Deno.test("engineIntents() sends through the engine and shows one's own message at once; rooms are refused", async () => {
+  const { events, seen } = rig();
+  const sent: string[] = [];
+  const engine = {
+    name: "emir",
+    sendText: (to: string, text: string) => (sent.push(`${to}:${text}`), "id1"),
+    who: () => sent.push("who"),
+    fingerprintOf: () => Promise.reject(new ChatError("no_such_user", "No user named \"zed\"")),
+    trust: () => Promise.reject(new Error("unused")),
+    peer: () => Promise.resolve({ name: "ali", trust: "verified" }),
+  } as unknown as Engine;
+  const intents = engineIntents(engine, events);
+  intents.send("@ali", "waves", "action");
+  intents.send("#team", "hi", "text");
+  intents.command("/who");
+  intents.command("/fingerprint zed");
+  intents.command("/bogus");
+  intents.open("@ali");
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(sent, ["ali:/me waves", "who"]);
+  const own = seen.find((e) => e.type === "item" && e.item.own);
+  assert.deepEqual(own, {
+    type: "item",
+    item: {
+      id: "id1",
+      conversation: "@ali",
+      from: "emir",
+      text: "waves",
+      kind: "action",
+      time: 1000,
+      own: true,
+      status: "pending",
+    },
+  });
+  assert.deepEqual(items(seen).slice(1), [
+    "notice #team Rooms are not supported by this server yet",
+    "notice  Unknown command or arguments: /bogus; type /help",
+    "notice  No user named \"zed\"",
+  ]);
+  assert.deepEqual(seen.at(-1), { type: "trust", name: "ali", trust: "verified" });
+});
