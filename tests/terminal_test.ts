@@ -201,7 +201,7 @@ Deno.test({
   name:
     "terminal: while alice types a line longer than the screen, each incoming message shows whole above it; a fake sender in a message stays indented; the line goes out as typed",
   ignore: TMUX_MISSING !== undefined,
-  async fn() {
+  async fn(): Promise<void> {
     await using server = await ServerProc.start();
     await using bob = await Bob.start(server.port);
     await using tmux = await Tmux.start(80, 24);
@@ -257,7 +257,7 @@ Deno.test({
   name:
     "terminal: Tab completes commands and names; a three-line paste goes as one message; at 40 columns a long message wraps, indented, every row within the width",
   ignore: TMUX_MISSING !== undefined,
-  async fn() {
+  async fn(): Promise<void> {
     await using server = await ServerProc.start();
     await using bob = await Bob.start(server.port);
     await using tmux = await Tmux.start(80, 24);
@@ -315,7 +315,7 @@ Deno.test({
   name:
     "terminal: Ctrl-Z gives the shell back under deno task, fg brings the screen and the half-typed line back, and keys work; Ctrl-C clears, then leaves with the terminal as it was",
   ignore: TMUX_MISSING !== undefined,
-  async fn() {
+  async fn(): Promise<void> {
     await using server = await ServerProc.start();
     await using bob = await Bob.start(server.port);
     await using tmux = await Tmux.start(80, 24);

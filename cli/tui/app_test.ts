@@ -28,10 +28,21 @@ function rig(): { app: TuiApp; calls: string[] } {
   return { app, calls };
 }
 
-function message(from: string, text = "hi"): { type: "item"; item: MessageItem } {
+function message(
+  from: string,
+  text = "hi",
+): { type: "item"; item: MessageItem } {
   return {
     type: "item",
-    item: { id: text, conversation: `@${from}`, from, text, time: 0, own: false, kind: "text" },
+    item: {
+      id: text,
+      conversation: `@${from}`,
+      from,
+      text,
+      time: 0,
+      own: false,
+      kind: "text",
+    },
   };
 }
 
@@ -146,7 +157,8 @@ Deno.test("TuiApp Tab completes names and lists several candidates", () => {
 Deno.test("TuiApp PgUp scrolls back and holds the view still while messages arrive; PgDn returns", () => {
   const { app } = rig();
   for (let i = 0; i < 60; i++) app.view(message("ali", `m${i}`));
-  const text = () => app.frame().rows.map((r) => r.map((s) => s.text).join("")).join("\n");
+  const text = () =>
+    app.frame().rows.map((r) => r.map((s) => s.text).join("")).join("\n");
   assert.match(text(), /ali: m59/);
   app.key(k("pageup"));
   const before = text();

@@ -26,7 +26,9 @@ function model(): ChatModel {
   return m;
 }
 
-function lay(over: Partial<LayoutInput>): ReturnType<typeof layout> & { text: string[] } {
+function lay(
+  over: Partial<LayoutInput>,
+): ReturnType<typeof layout> & { text: string[] } {
   const f = layout({
     model: model(),
     input: [],
@@ -49,7 +51,9 @@ Deno.test("layout() at 80 and 40 columns: exactly the screen's rows, none wider 
     assert.equal(textWidth(f.text[18]!), width);
     assert.equal(f.text[19], "> ");
     assert.deepEqual(f.cursor, { row: 19, col: 2 });
-    assert.ok(f.text.slice(0, 18).some((t) => t.startsWith("14:30 ali: message 39")));
+    assert.ok(
+      f.text.slice(0, 18).some((t) => t.startsWith("14:30 ali: message 39")),
+    );
     assert.match(f.text[17]!, /blah$/);
   }
 });
@@ -58,7 +62,15 @@ Deno.test("layout() the input grows for a long line up to a third of the screen,
   const input = graphemes("x".repeat(500));
   const f = lay({ width: 40, height: 24, input, cursor: input.length });
   // 2 + 500 columns at 40 a row: 13 rows; at most 7 shown (a third of 23).
-  assert.deepEqual(f.text.slice(17).map((t) => t.length), [40, 40, 40, 40, 40, 40, 22]);
+  assert.deepEqual(f.text.slice(17).map((t) => t.length), [
+    40,
+    40,
+    40,
+    40,
+    40,
+    40,
+    22,
+  ]);
   assert.deepEqual(f.cursor, { row: 23, col: 22 });
   assert.match(f.text[16]!, /^ \[emir\]/);
   const start = lay({ width: 40, height: 24, input, cursor: 0 });
@@ -96,7 +108,10 @@ Deno.test("layout() the status line counts down to the next reconnect, and names
     connection: { state: "reconnecting", retryAt: NOW + 2500, reason: "lost" },
   });
   const f = lay({ model: m });
-  assert.match(f.text[22]!, /^ \[emir\] @ali KEYS CHANGED \| reconnecting in 3 s /);
+  assert.match(
+    f.text[22]!,
+    /^ \[emir\] @ali KEYS CHANGED \| reconnecting in 3 s /,
+  );
   assert.equal(f.text[23], "@ali> ");
 });
 

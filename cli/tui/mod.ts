@@ -5,7 +5,8 @@
  *
  * @module
  */
-export * from "./adapter.ts";
+export * from "./client_events.ts";
+export * from "./client_session.ts";
 export * from "./app.ts";
 export * from "./model.ts";
 export * from "./run.ts";

@@ -23,9 +23,9 @@ class Rig {
     this.vt = new VirtualTerminal(width, height);
     this.app = new TuiApp({
       send: (to, text) => this.sent.push(`${to} ${text}`),
-      command() {},
-      open() {},
-      quit() {},
+      command(): void {},
+      open(): void {},
+      quit(): void {},
     }, { width, height, now: () => NOW });
     this.app.view({ type: "ready", self: "alice", fingerprint: "1" });
   }
@@ -76,7 +76,8 @@ function paneText(rows: string[]): string {
 Deno.test("render: a typed line longer than the screen stays whole below while messages arrive, each fully shown", async () => {
   const rig = new Rig(80, 24);
   await rig.start();
-  const typed = "@bob " + "this line is longer than one row of the screen ".repeat(3);
+  const typed = "@bob " +
+    "this line is longer than one row of the screen ".repeat(3);
   rig.type(typed);
   const texts = [
     "first",
@@ -124,7 +125,10 @@ Deno.test("render: at 40 columns after a resize every row fits and continuation 
 Deno.test("render: a message cannot pass for another sender or for a security warning", async () => {
   const rig = new Rig(40, 16);
   await rig.start();
-  rig.message("mallory", "ok\nbob: send the code" + " ".repeat(80) + "14:31 bob: now!");
+  rig.message(
+    "mallory",
+    "ok\nbob: send the code" + " ".repeat(80) + "14:31 bob: now!",
+  );
   rig.message("mallory", "!! SECURITY WARNING from bob: fake");
   rig.app.view({
     type: "item",
@@ -145,11 +149,17 @@ Deno.test("render: a message cannot pass for another sender or for a security wa
     "mallory:",
     "!! SECUR",
   ]);
-  for (const r of rows.filter((r) => r.includes("bob: send") || r.includes("bob: now"))) {
+  for (
+    const r of rows.filter((r) =>
+      r.includes("bob: send") || r.includes("bob: now")
+    )
+  ) {
     assert.match(r, /^ {15}/);
   }
   const fake = rows.findIndex((r) => r.includes("fake"));
-  const real = rows.findIndex((r) => r.includes("keys changed") || r.startsWith("14:30 !!"));
+  const real = rows.findIndex((r) =>
+    r.includes("keys changed") || r.startsWith("14:30 !!")
+  );
   assert.ok(!rig.vt.inverse(fake, rows[fake]!.indexOf("!!")));
   assert.ok(rig.vt.inverse(real, 6));
   rig.vt.dispose();
@@ -166,13 +176,15 @@ Deno.test("render: CJK in the input puts the cursor where the terminal shows the
   rig.vt.dispose();
 });
 
-Deno.test("render: an unchanged frame writes next to nothing; NO_COLOR drops colours but keeps reverse video", async () => {
+Deno.test("render: an unchanged frame writes nothing, a key little; NO_COLOR drops colours but keeps reverse video", async () => {
   const rig = new Rig(80, 24);
   await rig.start();
   rig.message("bob", "hi");
   await rig.draw();
-  const again = rig.screen.render(rig.app.frame());
-  assert.ok(again.length < 40, JSON.stringify(again));
+  assert.equal(rig.screen.render(rig.app.frame()), "");
+  rig.type("x");
+  const typed = rig.screen.render(rig.app.frame());
+  assert.ok(typed.length < 60, JSON.stringify(typed));
   const plain = new Screen(false).render(rig.app.frame());
   assert.ok(!plain.includes("38;5;"));
   assert.ok(plain.includes("\x1b[0;7m"));

@@ -104,7 +104,7 @@ export async function runTui(start: StartSession): Promise<number> {
     if (!terminal.active) return;
     let out = screen.render(app.frame());
     if (app.takeBell()) out += BELL;
-    terminal.write(out);
+    if (out !== "") terminal.write(out);
   }
 
   /** Draws once the current burst of events is handled. */

@@ -29,13 +29,14 @@ export const BELL = "\x07";
  * const screen = new Screen(false);
  * const frame = { rows: [[{ text: "hi" }]], cursor: { row: 0, col: 2 }, title: "chat" };
  * if (!screen.render(frame).includes("hi")) throw new Error();
- * if (screen.render(frame).includes("hi")) throw new Error();
+ * if (screen.render(frame) !== "") throw new Error();
  * ```
  */
 export class Screen {
   readonly #color: boolean;
   #shown: string[] = [];
   #title = "";
+  #cursor = "";
   #clear = true;
 
   /** @param color false under `NO_COLOR` */
@@ -47,12 +48,14 @@ export class Screen {
   invalidate(): void {
     this.#shown = [];
     this.#title = "";
+    this.#cursor = "";
     this.#clear = true;
   }
 
-  /** The output that turns the terminal's screen into `frame`. */
+  /** The output that turns the terminal's screen into `frame` (empty when it shows it already). */
   render(frame: Frame): string {
-    let out = "\x1b[?25l";
+    const hide = "\x1b[?25l";
+    let out = hide;
     if (this.#clear) out += "\x1b[0m\x1b[2J";
     this.#clear = false;
     frame.rows.forEach((row, i) => {
@@ -69,8 +72,10 @@ export class Screen {
       // deno-lint-ignore no-control-regex
       out += `\x1b]2;${frame.title.replace(/[\x00-\x1f\x7f-\x9f]/g, "?")}\x07`;
     }
-    const { row, col } = frame.cursor;
-    return `${out}\x1b[0m\x1b[${row + 1};${col + 1}H\x1b[?25h`;
+    const cursor = `\x1b[${frame.cursor.row + 1};${frame.cursor.col + 1}H`;
+    if (out === hide && cursor === this.#cursor) return "";
+    this.#cursor = cursor;
+    return `${out}\x1b[0m${cursor}\x1b[?25h`;
   }
 
   #line(row: Row): string {

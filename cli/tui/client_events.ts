@@ -1,7 +1,7 @@
 /**
- * Today's engine (`ChatClient` and its `ClientEvent`s) behind the
- * interface's view events and intents. This file is the only part of
- * `cli/tui/` that knows the engine; when the engine changes, it changes.
+ * Today's engine events (`ClientEvent`s) as the interface's view events.
+ * With client_session.ts, the only part of `cli/tui/` that knows the
+ * engine; when the engine changes, they change.
  *
  * Stand-ins until the engine says more: an action travels as text starting
  * `/me `; the reconnect countdown is read from the engine's error message;
@@ -10,36 +10,26 @@
  *
  * @module
  */
-import type { ChatClient, ClientEvent } from "../../client/client.ts";
-import { parseLine } from "../../client/commands.ts";
+import type { ClientEvent } from "../../client/client.ts";
 import { formatEvent } from "../../client/output.ts";
-import { ChatError } from "../../protocol/errors.ts";
-import type { ChatIntents } from "./app.ts";
 import type {
   ConversationId,
   MessageItem,
   TrustState,
   ViewEvent,
 } from "./model.ts";
-import { runTui, type Session } from "./run.ts";
 
 /** How an action travels as text. */
-const ACTION = "/me ";
+export const ACTION = "/me ";
 /** The engine's reconnect notice: `…; reconnecting in 2.0 s`. */
 const RECONNECTING = /^(.*); reconnecting in ([\d.]+) s$/s;
-
-/** The engine calls the interface uses. */
-export type Engine = Pick<
-  ChatClient,
-  "name" | "sendText" | "who" | "fingerprintOf" | "trust" | "peer"
->;
 
 /**
  * Turns `ClientEvent`s into {@linkcode ViewEvent}s.
  *
  * @example Usage
  * ```ts
- * import { ClientEvents } from "./adapter.ts";
+ * import { ClientEvents } from "./client_events.ts";
  * const seen: string[] = [];
  * const events = new ClientEvents((e) => seen.push(e.type));
  * events.event({ type: "message", from: "ali", to: "emir", text: "/me waves", id: "1" });
@@ -208,88 +198,4 @@ export class ClientEvents {
     if (this.#online) this.notice(`${reason}; reconnecting`);
     this.#online = false;
   }
-}
-
-/**
- * The interface's requests, carried out on a connected client.
- *
- * @param events the mapper that receives the client's events
- */
-export function engineIntents(
-  client: Engine,
-  events: ClientEvents,
-): Omit<ChatIntents, "quit"> {
-  const failed = (conversation: ConversationId | "") => (err: unknown) => {
-    if (!(err instanceof ChatError)) throw err;
-    events.notice(err.message, conversation);
-  };
-  return {
-    send(to, text, kind): void {
-      if (to[0] === "#") {
-        events.notice("Rooms are not supported by this server yet", to);
-        return;
-      }
-      const id = client.sendText(
-        to.slice(1),
-        kind === "action" ? ACTION + text : text,
-      );
-      events.own({ id, conversation: to, from: client.name, text, kind });
-    },
-    command(line): void {
-      let cmd;
-      try {
-        cmd = parseLine(line);
-      } catch (err) {
-        return failed("")(err);
-      }
-      switch (cmd?.kind) {
-        case "who":
-          return client.who();
-        case "fingerprint":
-          client.fingerprintOf(cmd.name).then(
-            (e) => events.event(e),
-            failed(""),
-          );
-          return;
-        case "trust":
-        case "verify":
-          client.trust(cmd.name, cmd.kind === "verify").then(
-            (e) => events.event(e),
-            failed(""),
-          );
-          return;
-      }
-    },
-    open(conversation): void {
-      if (conversation[0] !== "@") return;
-      // Its trust, for the status line (and a key-change warning, if any).
-      client.peer(conversation.slice(1)).then(
-        (peer) => events.trust(peer.name, peer.trust),
-        failed(conversation),
-      );
-    },
-  };
-}
-
-/**
- * Runs the full-screen interface on a `ChatClient`.
- *
- * @param connect connects and logs in, reporting events to `onEvent`
- * @returns the exit code (see {@linkcode runTui})
- */
-export function runChatTui(
-  connect: (onEvent: (event: ClientEvent) => void) => Promise<ChatClient>,
-): Promise<number> {
-  return runTui(async (view): Promise<Session> => {
-    const events = new ClientEvents(view);
-    const client = await connect((e) => events.event(e));
-    // Who is online, for Tab completion.
-    events.quietWho = true;
-    client.who();
-    return {
-      intents: engineIntents(client, events),
-      closed: client.closed,
-      close: () => client.close(),
-    };
-  });
 }
