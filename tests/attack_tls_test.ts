@@ -29,6 +29,11 @@ async function tlsServer(cert: TestCertificate): Promise<ServerProc> {
 Deno.test("TLS: a pinned or CA-checked server carries the chat, and the wire shows no JSON, names or text", async () => {
   const cert = await makeCertificate();
   const server = await tlsServer(cert);
+  // Printed just after `listening on`, which is all ServerProc waits for.
+  await server.until(
+    () => server.out.find((l) => l.startsWith("tls certificate sha256 ")),
+    "the certificate line",
+  );
   assert.ok(
     server.out.includes(`tls certificate sha256 ${cert.fingerprint}`),
     server.out.join("\n"),
