@@ -96,6 +96,25 @@ Deno.test("TuiApp /query makes the current conversation: shown in the prompt, li
   assert.equal(app.model.current, "@ali");
 });
 
+Deno.test("TuiApp only messages start a conversation, not a join notice", () => {
+  const { app } = rig();
+  app.view({
+    type: "item",
+    item: {
+      id: "n",
+      conversation: "@zed",
+      from: "",
+      text: "zed has joined the chat",
+      time: 0,
+      own: false,
+      kind: "notice",
+    },
+  });
+  assert.deepEqual([...app.model.conversations.keys()], []);
+  app.view(message("zed"));
+  assert.deepEqual([...app.model.conversations.keys()], ["@zed"]);
+});
+
 Deno.test("TuiApp /reply answers the last person who wrote", () => {
   const { app, calls } = rig();
   line(app, "/r hi");

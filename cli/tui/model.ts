@@ -205,13 +205,14 @@ export class ChatModel {
       for (const old of gone) if (old.own) this.#own.delete(old.id);
     }
     if (item.own) this.#own.set(item.id, item);
-    if (item.conversation === "") return false;
-    const label = item.conversation[0] === "@" && !item.own && item.from
+    const message = item.kind === "text" || item.kind === "action";
+    // Only messages start a conversation (a join notice does not).
+    if (item.conversation === "" || !message) return false;
+    const label = item.conversation[0] === "@" && !item.own
       ? `@${item.from}`
       : undefined;
     const c = this.#conversation(item.conversation, label);
-    const message = item.kind === "text" || item.kind === "action";
-    if (!message || item.own) return false;
+    if (item.own) return false;
     if (item.conversation[0] === "@") this.lastSender = item.from;
     if (this.current === undefined || this.current === item.conversation) {
       return false;

@@ -27,8 +27,11 @@ export type StartSession = (
   view: (event: ViewEvent) => void,
 ) => Promise<Session>;
 
-/** How long an ESC waits for the rest of its sequence before it counts as the Escape key, in ms. */
-const ESC_WAIT_MS = 30;
+/**
+ * How long an ESC waits for the rest of its sequence before it counts as
+ * the Escape key, in ms (over ssh a sequence may come in pieces).
+ */
+const ESC_WAIT_MS = 100;
 /** How often the screen is refreshed when nothing happens (the reconnect countdown, the date), in ms. */
 const TICK_MS = 1000;
 
@@ -65,17 +68,8 @@ export async function runTui(start: StartSession): Promise<number> {
       }
       redraw();
     },
-    resized(): void {
-      const { width, height } = terminal.size();
-      app.resize(width, height);
-      screen.invalidate();
-      redraw();
-    },
-    resumed(): void {
-      app.resize(terminal.size().width, terminal.size().height);
-      screen.invalidate();
-      redraw();
-    },
+    resized: fresh,
+    resumed: fresh,
     ended: leave,
   });
   const app = new TuiApp({
@@ -84,6 +78,14 @@ export async function runTui(start: StartSession): Promise<number> {
     open: (id) => later((s) => s.intents.open(id)),
     quit: leave,
   }, terminal.size());
+
+  /** After a resize or a resume: everything laid out and drawn afresh. */
+  function fresh(): void {
+    const { width, height } = terminal.size();
+    app.resize(width, height);
+    screen.invalidate();
+    redraw();
+  }
 
   function key(e: KeyEvent): void {
     if (e.type === "key" && e.ctrl && !e.alt && e.name === "z") {
