@@ -114,13 +114,32 @@ class Tmux {
   /** Starts `deno task connect` for alice in the shell. */
   async connect(port: number, home: string): Promise<void> {
     await this.type(
-      `cd '${ROOT}' && stty -g > '${this.#dir}/tty' && NO_COLOR=1 deno task connect --name alice --port ${port} --home '${home}' --reconnect-for 0`,
+      `clear && cd '${ROOT}' && stty -g > '${this.#dir}/tty' && NO_COLOR=1 deno task connect --name alice --port ${port} --home '${home}' --reconnect-for 0`,
     );
     await this.press("Enter");
     await this.until(
       (rows) => rows.some((r) => ONLINE.test(r)),
       "alice online",
     );
+  }
+
+  /** The pid of the client: bash → deno task → deno run. */
+  async clientPid(): Promise<number> {
+    const children = async (pid: number) => {
+      const out = await new Deno.Command("ps", {
+        args: ["-o", "pid=", "--ppid", String(pid)],
+        stdout: "piped",
+      }).output();
+      return new TextDecoder().decode(out.stdout).split("\n").map(Number)
+        .filter((n) => n > 0);
+    };
+    const bash = Number(
+      await this.tmux("display", "-p", "-t", "t", "#{pane_pid}"),
+    );
+    const [task] = await children(bash);
+    const [client] = await children(task!);
+    assert.ok(client, "no client process");
+    return client;
   }
 
   /** Waits for the shell, then checks the terminal settings are as before the client ran. */
@@ -350,5 +369,30 @@ Deno.test({
     // The alternate screen is gone: the shell's lines are back.
     assert.ok(rows.some((r) => r.startsWith("Task connect")), rows.join("\n"));
     assert.ok(!rows.some((r) => ONLINE.test(r)));
+  },
+});
+
+Deno.test({
+  name:
+    "terminal: SIGTERM leaves cleanly; a lost connection says why on the shell's screen; both give the terminal back as it was",
+  ignore: TMUX_MISSING !== undefined,
+  async fn(): Promise<void> {
+    const server = await ServerProc.start();
+    try {
+      await using tmux = await Tmux.start(80, 24);
+      const home = await testHome(["alice"]);
+      await tmux.connect(server.port, home);
+      Deno.kill(await tmux.clientPid(), "SIGTERM");
+      await tmux.restored();
+      await tmux.connect(server.port, home);
+      assert.equal(await server.stop(), 0);
+      await tmux.until(
+        (rows) => rows.includes("chat: error: Server is shutting down"),
+        "the reason, once the terminal is back",
+      );
+      await tmux.restored();
+    } finally {
+      await server[Symbol.asyncDispose]();
+    }
   },
 });

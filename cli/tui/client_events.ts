@@ -42,6 +42,8 @@ export class ClientEvents {
   #notices = 0;
   #readyOnce = false;
   #online = false;
+  /** Work waiting for the next login. */
+  #whenOnline: (() => void)[] = [];
   /** Set while a `/who` asked by the interface itself is out: its answer is not shown. */
   quietWho = false;
 
@@ -84,6 +86,12 @@ export class ClientEvents {
     });
   }
 
+  /** Runs `f` now when logged in, else at the next login. */
+  whenOnline(f: () => void): void {
+    if (this.#online) f();
+    else this.#whenOnline.push(f);
+  }
+
   /** Records a peer's key trust. */
   trust(name: string, trust: TrustState): void {
     this.#view({ type: "trust", name, trust });
@@ -101,6 +109,7 @@ export class ClientEvents {
             : `connected as ${e.name}; your fingerprint: ${e.fingerprint}; type /help for commands`,
         );
         this.#readyOnce = this.#online = true;
+        for (const f of this.#whenOnline.splice(0)) f();
         return;
       case "message": {
         const action = e.text.startsWith(ACTION);

@@ -104,3 +104,22 @@ Deno.test("ClientEvents a security warning is shown everywhere and marks the pee
     "security  SECURITY WARNING from ali: CHANGED",
   ]);
 });
+
+Deno.test("ClientEvents.whenOnline() runs at once while logged in, else at the next login", () => {
+  const { events } = rig();
+  const ran: string[] = [];
+  events.whenOnline(() => ran.push("before login"));
+  assert.equal(ran.length, 0);
+  events.event({ type: "ready", name: "emir", fingerprint: "1" });
+  assert.deepEqual(ran, ["before login"]);
+  events.event({
+    type: "error",
+    code: "connection_lost",
+    message: "Lost; reconnecting in 1.0 s",
+  });
+  events.whenOnline(() => ran.push("while away"));
+  assert.deepEqual(ran, ["before login"]);
+  events.event({ type: "ready", name: "emir", fingerprint: "1" });
+  events.whenOnline(() => ran.push("online"));
+  assert.deepEqual(ran, ["before login", "while away", "online"]);
+});

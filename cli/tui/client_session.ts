@@ -52,7 +52,8 @@ export function engineIntents(
       }
       switch (cmd?.kind) {
         case "who":
-          return client.who();
+          // Typed while reconnecting: asked once back.
+          return events.whenOnline(() => client.who());
         case "fingerprint":
           client.fingerprintOf(cmd.name).then(
             (e) => events.event(e),

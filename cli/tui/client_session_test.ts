@@ -25,6 +25,8 @@ Deno.test("engineIntents() sends through the engine and shows one's own message 
     trust: () => Promise.reject(new Error("unused")),
     peer: () => Promise.resolve({ name: "ali", trust: "verified" }),
   } as unknown as Engine;
+  events.event({ type: "ready", name: "emir", fingerprint: "1" });
+  seen.length = 0;
   const intents = engineIntents(engine, events);
   intents.send("@ali", "waves", "action");
   intents.send("#team", "hi", "text");
