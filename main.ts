@@ -122,8 +122,8 @@ out in order, each message once. Ctrl-C or SIGTERM quits cleanly.
   RECONNECT_DEFAULTS.keepaliveMs / 1000
 }; 0: off)
 
-In the chat: @name message, /who, /fingerprint [name], /verify name,
-/trust name, /help, /quit`;
+In the chat: @name message, /query name (then lines go there), /reply text,
+/me action, /who, /fingerprint [name], /verify name, /trust name, /help, /quit`;
 
 function parsePort(value: string | undefined): number {
   if (value === undefined) return DEFAULT_PORT;
