@@ -63,7 +63,11 @@ export class TuiApp {
   #bell = false;
   #notices = 0;
 
-  /** @param intents where the user's requests go */
+  /**
+   * An application with nothing on screen yet.
+   *
+   * @param intents where the user's requests go
+   */
   constructor(intents: ChatIntents, opts: AppOptions) {
     this.#intents = intents;
     this.#width = opts.width;

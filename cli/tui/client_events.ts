@@ -47,7 +47,12 @@ export class ClientEvents {
   /** Set while a `/who` asked by the interface itself is out: its answer is not shown. */
   quietWho = false;
 
-  /** @param view receives the view events */
+  /**
+   * A mapper that reports to `view`.
+   *
+   * @param view receives the view events
+   * @param now the clock, ms since the epoch
+   */
   constructor(view: (e: ViewEvent) => void, now: () => number = Date.now) {
     this.#view = view;
     this.#now = now;

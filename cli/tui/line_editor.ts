@@ -52,7 +52,11 @@ export class LineEditor {
   #draft: string[] = [];
   readonly #complete: Completer | undefined;
 
-  /** @param complete finds Tab completions; without it, Tab does nothing */
+  /**
+   * An empty line.
+   *
+   * @param complete finds Tab completions; without it, Tab does nothing
+   */
   constructor(complete?: Completer) {
     this.#complete = complete;
   }

@@ -39,7 +39,11 @@ export class Screen {
   #cursor = "";
   #clear = true;
 
-  /** @param color false under `NO_COLOR` */
+  /**
+   * A screen that has drawn nothing yet.
+   *
+   * @param color false under `NO_COLOR`
+   */
   constructor(color: boolean) {
     this.#color = color;
   }
