@@ -42,6 +42,8 @@ export class ClientEvents {
   #notices = 0;
   #readyOnce = false;
   #online = false;
+  /** The last error shown that names no message (the relay's last word). */
+  #lastError = "";
   /** Work waiting for the next login. */
   #whenOnline: (() => void)[] = [];
   /** Set while a `/who` asked by the interface itself is out: its answer is not shown. */
@@ -198,7 +200,10 @@ export class ClientEvents {
       return;
     }
     const retry = RECONNECTING.exec(e.message);
-    if (!retry) return this.notice(`error: ${e.message}`);
+    if (!retry) {
+      this.#lastError = e.message;
+      return this.notice(`error: ${e.message}`);
+    }
     const reason = retry[1]!;
     this.#view({
       type: "connection",
@@ -208,8 +213,11 @@ export class ClientEvents {
         reason,
       },
     });
-    // One line when the connection goes, not one per attempt.
-    if (this.#online) this.notice(`${reason}; reconnecting`);
+    // One line when the connection goes, not one per attempt, and not
+    // the relay's last word (e.g. shutting down) again.
+    if (this.#online && reason !== this.#lastError) {
+      this.notice(`${reason}; reconnecting`);
+    }
     this.#online = false;
   }
 }

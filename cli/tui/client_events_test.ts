@@ -105,6 +105,23 @@ Deno.test("ClientEvents a security warning is shown everywhere and marks the pee
   ]);
 });
 
+Deno.test("ClientEvents says the relay's last word once, not again as the reason for reconnecting", () => {
+  const { events, seen } = rig();
+  events.event({ type: "ready", name: "emir", fingerprint: "1" });
+  seen.length = 0;
+  events.event({
+    type: "error",
+    code: "shutdown",
+    message: "Server is shutting down",
+  });
+  events.event({
+    type: "error",
+    code: "shutdown",
+    message: "Server is shutting down; reconnecting in 0.5 s",
+  });
+  assert.deepEqual(items(seen), ["notice  error: Server is shutting down"]);
+});
+
 Deno.test("ClientEvents.whenOnline() runs at once while logged in, else at the next login", () => {
   const { events } = rig();
   const ran: string[] = [];
