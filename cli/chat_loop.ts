@@ -12,6 +12,8 @@ import process from "node:process";
 import type { Identity } from "../crypto/mod.ts";
 import {
   ChatClient,
+  type ClientEvent,
+  type ConnectOptions,
   dialer,
   type PinStore,
   type StateDb,
@@ -21,6 +23,7 @@ import { type Command, HELP, parseLine } from "./commands.ts";
 import type { RunConnectOptions } from "./connect.ts";
 import { jsonPrinter, oneLine, type Printer, textPrinter } from "./output.ts";
 import { pasteInput } from "./paste.ts";
+import { runChatTui } from "./tui/mod.ts";
 
 /** How long a script waits at end of input for its messages to be delivered, in ms. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -50,6 +53,14 @@ export async function chatLoop(
   opts: RunConnectOptions,
   state: UserState,
 ): Promise<number> {
+  if (
+    !opts.json && !opts.plain && Deno.stdin.isTerminal() &&
+    Deno.stdout.isTerminal()
+  ) {
+    return await runChatTui((onEvent) =>
+      ChatClient.connect(engineOptions(opts, state, onEvent))
+    );
+  }
   const terminal = Deno.stdin.isTerminal() && !opts.json;
   // Lines typed during login wait in stdin until readline starts below.
   let print: Printer = opts.json ? jsonPrinter() : textPrinter();
@@ -61,22 +72,13 @@ export async function chatLoop(
   let lastError = "";
   let c: ChatClient;
   try {
-    c = await ChatClient.connect({
-      dial: dialer(opts),
-      name: opts.name,
-      identity: state.identity,
-      onEvent: (event) => {
-        if (event.type === "ready") ready = true;
-        if (event.type === "error" && event.id === undefined) {
-          lastError = event.message;
-        }
-        print(event);
-      },
-      reconnect: opts.reconnect,
-      keepaliveMs: opts.keepaliveMs,
-      pins: state.pins,
-      state: state.state,
-    });
+    c = await ChatClient.connect(engineOptions(opts, state, (event) => {
+      if (event.type === "ready") ready = true;
+      if (event.type === "error" && event.id === undefined) {
+        lastError = event.message;
+      }
+      print(event);
+    }));
   } catch (err) {
     removeSignals();
     throw err;
@@ -118,6 +120,24 @@ export async function chatLoop(
     : 0;
   await c.close();
   return code;
+}
+
+/** The engine's options for `chat connect`'s flags and the user's state. */
+function engineOptions(
+  opts: RunConnectOptions,
+  state: UserState,
+  onEvent: (event: ClientEvent) => void,
+): ConnectOptions {
+  return {
+    dial: dialer(opts),
+    name: opts.name,
+    identity: state.identity,
+    onEvent,
+    reconnect: opts.reconnect,
+    keepaliveMs: opts.keepaliveMs,
+    pins: state.pins,
+    state: state.state,
+  };
 }
 
 /**

@@ -39,6 +39,8 @@ export interface RunConnectOptions extends DialOptions {
   home?: string;
   /** Print JSON lines instead of text. */
   json: boolean;
+  /** On a terminal, a plain line mode instead of the full-screen interface. */
+  plain?: boolean;
   /** Protect keys made now with a passphrase (also when `CHAT_PASSPHRASE` is set). */
   passphrase?: boolean;
   /** Reconnecting after a lost connection, in ms. */
@@ -54,6 +56,7 @@ const FLAGS = {
   port: { type: "string" },
   home: { type: "string" },
   json: { type: "boolean", default: false },
+  plain: { type: "boolean", default: false },
   tls: { type: "boolean", default: false },
   "server-fingerprint": { type: "string" },
   passphrase: { type: "boolean", default: false },
@@ -98,6 +101,7 @@ export function connect(args: string[]): Promise<number> {
     port: parsePort(values.port as string | undefined),
     name: values.name as string,
     json: values.json as boolean,
+    plain: values.plain as boolean,
     passphrase: values.passphrase as boolean,
     ...(values.home === undefined ? {} : { home: values.home as string }),
     ...(tls ? { tls } : {}),

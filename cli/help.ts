@@ -22,7 +22,7 @@ export const USAGE = `chat ${VERSION}: end-to-end encrypted terminal chat
 
 Usage:
   chat serve [--host HOST] [--port PORT] [LIMITS] [--tls-cert FILE --tls-key FILE]
-  chat connect --name NAME [--host HOST] [--port PORT] [--home DIR] [--json]
+  chat connect --name NAME [--host HOST] [--port PORT] [--home DIR] [--json | --plain]
                [--tls | --server-fingerprint HEX] [--passphrase]
                [--reconnect-for S] [--reconnect-max-delay S] [--keepalive S]
   chat keys --name NAME [--home DIR] [--export | --protect]
@@ -40,6 +40,8 @@ Options:
   --name NAME   1-32 letters, digits, ".", "_" or "-"
   --home DIR    key folder (default $CHAT_HOME, else $XDG_CONFIG_HOME/chat, else ~/.config/chat)
   --json        print one JSON event per line (for scripts)
+  --plain       connect: a plain line mode on a terminal, instead of the
+                full-screen interface
   --passphrase  connect: protect the keys made on first use with a passphrase,
                 asked on the terminal (also when CHAT_PASSPHRASE is set, which
                 scripts use instead of the prompt; a protected key file
@@ -107,5 +109,6 @@ out in order, each message once. Ctrl-C or SIGTERM quits cleanly.
   C.keepaliveMs / 1000
 }; 0: off)
 
-In the chat: @name message, /who, /fingerprint [name], /verify name,
-/trust name, /help, /quit`;
+In the chat: @name message, /query name (then lines go there), /reply text,
+/me action, /who, /fingerprint [name], /verify name [N], /trust name N,
+/help, /quit`;

@@ -30,7 +30,7 @@ import { Inbox } from "./inbox.ts";
 import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
 import { Outbox } from "./outbox.ts";
 import { Peers } from "./peers.ts";
-import { PinStore } from "./pins.ts";
+import { PinStore, type Trust } from "./pins.ts";
 import { PrekeyStore } from "./prekey_store.ts";
 import { SeenLog } from "./seen_log.ts";
 import { Sessions } from "./sessions.ts";
@@ -318,6 +318,19 @@ export class ChatClient {
     const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
     this.#parts.outbox.queue(id, to, text, action ? "action" : "text");
     return id;
+  }
+
+  /**
+   * A peer's keys as checked against the pin: the name as bound, the
+   * fingerprint and the trust (from the cache, or looked up).
+   *
+   * @throws {ChatError} `no_such_user`, look-up failures
+   */
+  async peer(
+    name: string,
+  ): Promise<{ name: string; fingerprint: string; trust: Trust }> {
+    const p = await this.#parts.peers.get(name);
+    return { name: p.name, fingerprint: p.fingerprint, trust: p.trust };
   }
 
   /** Asks the relay who is online; a `who` event follows. */

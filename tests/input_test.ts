@@ -121,14 +121,16 @@ Deno.test("BR-21: blank and malformed lines: no crash, one-line hints, @nobody i
   await quitAll(server, [alice, bob]);
 });
 
-Deno.test("BR-22: in a real 80-column pseudo-terminal, each incoming DM prints above the half-typed line, which is redrawn whole; the line is sent as typed", async () => {
+Deno.test("BR-22: in a real 80-column pseudo-terminal in --plain line mode, each incoming DM prints above the half-typed line, which is redrawn whole; the line is sent as typed", async () => {
   await using server = await ServerProc.start();
   await using bob = await ClientProc.start("bob", server.port);
   const home = await testHome(["alice"]);
   // alice runs on a pseudo-terminal made by util-linux script(1); this test
   // writes her keys to it and reads the terminal's raw output bytes.
+  // --plain: the line mode (the full-screen interface is in
+  // tests/terminal_test.ts).
   const client = [Deno.execPath(), ...RUN_ARGS, "connect", "--name", "alice"]
-    .concat(["--port", String(server.port), "--home", home])
+    .concat(["--port", String(server.port), "--home", home, "--plain"])
     .map(quote).join(" ");
   const script = new Deno.Command("script", {
     args: ["-qfec", `stty cols 80 rows 24 && exec ${client}`, "/dev/null"],

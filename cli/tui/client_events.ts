@@ -1,0 +1,220 @@
+/**
+ * Today's engine events (`ClientEvent`s) as the interface's view events.
+ * With client_session.ts, the only part of `cli/tui/` that knows the
+ * engine; when the engine changes, they change.
+ *
+ * The reconnect countdown is read from the engine's error message; rooms are
+ * refused until the engine has them.
+ *
+ * @module
+ */
+import type { ClientEvent } from "../../client/mod.ts";
+import { formatEvent } from "../output.ts";
+import type {
+  ConversationId,
+  MessageItem,
+  TrustState,
+  ViewEvent,
+} from "./model.ts";
+
+/** The engine's reconnect notice: `…; reconnecting in 2.0 s`. */
+const RECONNECTING = /^(.*); reconnecting in ([\d.]+) s$/s;
+
+/**
+ * Turns `ClientEvent`s into {@linkcode ViewEvent}s.
+ *
+ * @example Usage
+ * ```ts
+ * import { ClientEvents } from "./client_events.ts";
+ * const seen: string[] = [];
+ * const events = new ClientEvents((e) => seen.push(e.type));
+ * events.event({ type: "message", from: "ali", to: "emir", text: "waves", id: "1", time: 0, action: true });
+ * if (seen.join() !== "item") throw new Error();
+ * ```
+ */
+export class ClientEvents {
+  readonly #view: (e: ViewEvent) => void;
+  readonly #now: () => number;
+  #notices = 0;
+  #readyOnce = false;
+  #online = false;
+  /** The last error shown that names no message (the relay's last word). */
+  #lastError = "";
+  /** Work waiting for the next login. */
+  #whenOnline: (() => void)[] = [];
+  /** Set while a `/who` asked by the interface itself is out: its answer is not shown. */
+  quietWho = false;
+
+  /**
+   * A mapper that reports to `view`.
+   *
+   * @param view receives the view events
+   * @param now the clock, ms since the epoch
+   */
+  constructor(view: (e: ViewEvent) => void, now: () => number = Date.now) {
+    this.#view = view;
+    this.#now = now;
+  }
+
+  /** Shows a notice (in `conversation`, or in every view). */
+  notice(
+    text: string,
+    conversation: ConversationId | "" = "",
+    kind: MessageItem["kind"] = "notice",
+    from = "",
+  ): void {
+    this.#view({
+      type: "item",
+      item: {
+        id: `notice-${++this.#notices}`,
+        conversation,
+        from,
+        text,
+        time: this.#now(),
+        own: false,
+        kind,
+      },
+    });
+  }
+
+  /** Shows one's own message, waiting to be sent. */
+  own(
+    m: Pick<MessageItem, "id" | "conversation" | "from" | "text"> & {
+      kind: "text" | "action";
+    },
+  ): void {
+    this.#view({
+      type: "item",
+      item: { ...m, time: this.#now(), own: true, status: "pending" },
+    });
+  }
+
+  /** Runs `f` now when logged in, else at the next login. */
+  whenOnline(f: () => void): void {
+    if (this.#online) f();
+    else this.#whenOnline.push(f);
+  }
+
+  /** Records a peer's key trust. */
+  trust(name: string, trust: TrustState): void {
+    this.#view({ type: "trust", name, trust });
+  }
+
+  /** Maps one engine event. */
+  event(e: ClientEvent): void {
+    const view = this.#view;
+    switch (e.type) {
+      case "ready":
+        view({ type: "ready", self: e.name, fingerprint: e.fingerprint });
+        this.notice(
+          this.#readyOnce
+            ? "reconnected"
+            : `connected as ${e.name}; your fingerprint: ${e.fingerprint}; type /help for commands`,
+        );
+        this.#readyOnce = this.#online = true;
+        for (const f of this.#whenOnline.splice(0)) f();
+        return;
+      case "message":
+        view({
+          type: "item",
+          item: {
+            id: e.id,
+            conversation: `@${e.from.toLowerCase()}`,
+            from: e.from,
+            text: e.text,
+            time: e.time,
+            own: false,
+            kind: e.action ? "action" : "text",
+          },
+        });
+        return;
+      case "gap":
+        this.notice(e.message, `@${e.from.toLowerCase()}`, "gap", e.from);
+        return;
+      case "sent":
+      case "queued":
+        view({ type: "status", id: e.id, status: e.type });
+        return;
+      case "delivered":
+        view({ type: "status", id: e.id, status: "delivered" });
+        return;
+      case "join":
+      case "leave":
+        view({ type: "presence", name: e.name, online: e.type === "join" });
+        this.notice(
+          `${e.name} has ${e.type === "join" ? "joined" : "left"} the chat`,
+          `@${e.name.toLowerCase()}`,
+        );
+        return;
+      case "who":
+        for (const u of e.users) {
+          view({ type: "presence", name: u.name, online: true });
+          view({ type: "trust", name: u.name, trust: u.trust });
+        }
+        if (this.quietWho) this.quietWho = false;
+        else this.notice(formatEvent(e)!.text);
+        return;
+      case "trust":
+        view({ type: "trust", name: e.name, trust: e.trust });
+        this.notice(formatEvent(e)!.text);
+        return;
+      case "fingerprint":
+      case "info":
+        this.notice(formatEvent(e)!.text);
+        return;
+      case "security":
+        if (e.code === "key_changed") {
+          view({ type: "trust", name: e.from, trust: "changed" });
+        }
+        if (e.id !== undefined) {
+          view({
+            type: "status",
+            id: e.id,
+            status: "failed",
+            detail: e.message,
+          });
+        }
+        this.notice(
+          `SECURITY WARNING from ${e.from}: ${e.message}`,
+          "",
+          "security",
+          e.from,
+        );
+        return;
+      case "error":
+        return this.#error(e);
+    }
+  }
+
+  #error(e: Extract<ClientEvent, { type: "error" }>): void {
+    if (e.id !== undefined) {
+      this.#view({
+        type: "status",
+        id: e.id,
+        status: "failed",
+        detail: e.message,
+      });
+      return;
+    }
+    const retry = RECONNECTING.exec(e.message);
+    if (!retry) {
+      this.#lastError = e.message;
+      return this.notice(`error: ${e.message}`);
+    }
+    const reason = retry[1]!;
+    this.#view({
+      type: "connection",
+      connection: {
+        state: "reconnecting",
+        retryAt: this.#now() + Number(retry[2]) * 1000,
+        reason,
+      },
+    });
+    // One line when the connection goes, not one per attempt, and not
+    // the relay's last word (e.g. shutting down) again.
+    if (this.#online && reason !== this.#lastError) {
+      this.notice(`${reason}; reconnecting`);
+    }
+    this.#online = false;
+  }
+}

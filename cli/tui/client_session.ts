@@ -1,0 +1,101 @@
+/**
+ * Today's engine (`ChatClient`) behind the interface: its intents carried
+ * out on the client, and the full-screen interface run on it.
+ *
+ * @module
+ */
+import type { ChatClient, ClientEvent } from "../../client/mod.ts";
+import { parseLine } from "../commands.ts";
+import { ChatError } from "../../errors.ts";
+import type { ChatIntents } from "./app.ts";
+import { ClientEvents } from "./client_events.ts";
+import type { ConversationId } from "./model.ts";
+import { runTui, type Session } from "./run.ts";
+
+/** The engine calls the interface uses. */
+export type Engine = Pick<
+  ChatClient,
+  "name" | "sendText" | "who" | "fingerprintOf" | "trust" | "peer"
+>;
+
+/**
+ * The interface's requests, carried out on a connected client.
+ *
+ * @param events the mapper that receives the client's events
+ */
+export function engineIntents(
+  client: Engine,
+  events: ClientEvents,
+): Omit<ChatIntents, "quit"> {
+  const failed = (conversation: ConversationId | "") => (err: unknown) => {
+    if (!(err instanceof ChatError)) throw err;
+    events.notice(err.message, conversation);
+  };
+  return {
+    send(to, text, kind): void {
+      if (to[0] === "#") {
+        events.notice("Rooms are not supported by this server yet", to);
+        return;
+      }
+      const id = client.sendText(to.slice(1), text, kind === "action");
+      events.own({ id, conversation: to, from: client.name, text, kind });
+    },
+    command(line): void {
+      let cmd;
+      try {
+        cmd = parseLine(line);
+      } catch (err) {
+        return failed("")(err);
+      }
+      switch (cmd?.kind) {
+        case "who":
+          // Typed while reconnecting: asked once back.
+          return events.whenOnline(() => client.who());
+        case "fingerprint":
+          client.fingerprintOf(cmd.name).then(
+            (e) => events.event(e),
+            failed(""),
+          );
+          return;
+        case "trust":
+        case "verify":
+          client.trust(cmd.name, cmd.kind === "verify", cmd.compared).then(
+            (e) => events.event(e),
+            failed(""),
+          );
+          return;
+      }
+    },
+    open(conversation): void {
+      if (conversation[0] !== "@") return;
+      // Its trust, for the status line (and a key-change warning, if any).
+      client.peer(conversation.slice(1)).then(
+        (peer) => events.trust(peer.name, peer.trust),
+        failed(conversation),
+      );
+    },
+  };
+}
+
+/**
+ * Runs the full-screen interface on a `ChatClient`.
+ *
+ * @param connect connects and logs in, reporting events to `onEvent`
+ * @returns the exit code (see {@linkcode runTui})
+ */
+export function runChatTui(
+  connect: (onEvent: (event: ClientEvent) => void) => Promise<ChatClient>,
+): Promise<number> {
+  return runTui(async (view): Promise<Session> => {
+    const events = new ClientEvents(view);
+    const client = await connect((e) => events.event(e));
+    // Who is online, for Tab completion.
+    events.quietWho = true;
+    client.who();
+    return {
+      intents: engineIntents(client, events),
+      closed: client.closed,
+      close: () => client.close(),
+    };
+  });
+}

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { parseInput } from "./commands.ts";
+import { completer } from "./completion.ts";
+
+Deno.test("parseInput() sends a line without a target to the current conversation, or refuses it with a hint", () => {
+  assert.deepEqual(parseInput("selam", "@ali"), {
+    type: "send",
+    to: "@ali",
+    text: "selam",
+    kind: "text",
+  });
+  const refused = parseInput("selam", undefined);
+  assert.equal(refused.type, "hint");
+  assert.match((refused as { text: string }).text, /\/query/);
+  assert.deepEqual(parseInput("   ", "@ali"), { type: "none" });
+});
+
+Deno.test("parseInput() @name and #room at the start name the target, also on a pasted first line", () => {
+  assert.deepEqual(parseInput("@Bob:hi: there", "@ali"), {
+    type: "send",
+    to: "@bob",
+    text: "hi: there",
+    kind: "text",
+  });
+  assert.deepEqual(parseInput("#team standup", undefined), {
+    type: "send",
+    to: "#team",
+    text: "standup",
+    kind: "text",
+  });
+  assert.deepEqual(parseInput("@ali first\nsecond\nthird", undefined), {
+    type: "send",
+    to: "@ali",
+    text: "first\nsecond\nthird",
+    kind: "text",
+  });
+  assert.equal(parseInput("@ali", undefined).type, "hint");
+});
+
+Deno.test("parseInput() /query and /q open a conversation; alone, all of them", () => {
+  assert.deepEqual(parseInput("/query Ali", undefined), {
+    type: "open",
+    conversation: "@ali",
+  });
+  assert.deepEqual(parseInput("/q @ali", undefined), {
+    type: "open",
+    conversation: "@ali",
+  });
+  assert.deepEqual(parseInput("/q #Team", undefined), {
+    type: "open",
+    conversation: "#team",
+  });
+  assert.deepEqual(parseInput("/q", "@ali"), {
+    type: "open",
+    conversation: undefined,
+  });
+  assert.equal(parseInput("/q a b", undefined).type, "hint");
+});
+
+Deno.test("parseInput() /reply answers the last sender; /me is an action in the current conversation", () => {
+  assert.deepEqual(parseInput("/r on my way", undefined, "Caner"), {
+    type: "send",
+    to: "@caner",
+    text: "on my way",
+    kind: "text",
+  });
+  assert.equal(parseInput("/reply hi", undefined).type, "hint");
+  assert.deepEqual(parseInput("/me waves", "#team"), {
+    type: "send",
+    to: "#team",
+    text: "waves",
+    kind: "action",
+  });
+  assert.equal(parseInput("/me waves", undefined).type, "hint");
+});
+
+Deno.test("parseInput() passes other commands to the engine; // sends a line starting with /", () => {
+  assert.deepEqual(parseInput("/who", "@ali"), {
+    type: "command",
+    line: "/who",
+  });
+  assert.deepEqual(parseInput(" /fingerprint ali ", "@ali"), {
+    type: "command",
+    line: "/fingerprint ali",
+  });
+  assert.deepEqual(parseInput("//etc/hosts", "@ali"), {
+    type: "send",
+    to: "@ali",
+    text: "/etc/hosts",
+    kind: "text",
+  });
+  assert.deepEqual(parseInput("/quit", undefined), { type: "quit" });
+});
+
+Deno.test("completer() completes commands first, @names and #rooms anywhere, names after /query", () => {
+  const complete = completer({
+    names: () => ["ali", "Alice", "bob"],
+    rooms: () => ["#team"],
+  });
+  assert.deepEqual(complete("/q").candidates, ["/query", "/quit"]);
+  assert.deepEqual(complete("/que").candidates, ["/query"]);
+  assert.deepEqual(complete("/").candidates.length, 9);
+  assert.deepEqual(complete("hey @al").candidates, ["@Alice", "@ali"]);
+  assert.deepEqual(complete("#t").candidates, ["#team"]);
+  assert.deepEqual(complete("/query b").candidates, ["bob"]);
+  assert.deepEqual(complete("/q #").candidates, ["#team"]);
+  assert.deepEqual(complete("/q ").candidates, [
+    "#team",
+    "Alice",
+    "ali",
+    "bob",
+  ]);
+  assert.deepEqual(complete("just words").candidates, []);
+});
