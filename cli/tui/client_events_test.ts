@@ -16,7 +16,7 @@ function items(seen: ViewEvent[]): string[] {
   );
 }
 
-Deno.test("ClientEvents maps messages (a /me text as an action) to items in the sender's conversation", () => {
+Deno.test("ClientEvents maps messages (and actions) to items in the sender's conversation, at the time they were written", () => {
   const { events, seen } = rig();
   events.event({
     type: "message",
@@ -30,14 +30,19 @@ Deno.test("ClientEvents maps messages (a /me text as an action) to items in the 
     type: "message",
     from: "ali",
     to: "emir",
-    text: "/me waves",
+    text: "waves",
     id: "2",
-    time: 0,
+    time: 500,
+    action: true,
   });
   assert.deepEqual(items(seen), ["text @ali selam", "action @ali waves"]);
+  assert.deepEqual(
+    seen.map((e) => e.type === "item" ? e.item.time : undefined),
+    [0, 500],
+  );
 });
 
-Deno.test("ClientEvents maps sends and their fate to statuses; the relay's delivered is no end-to-end receipt", () => {
+Deno.test("ClientEvents maps sends and their fate to statuses; delivered is the end-to-end receipt", () => {
   const { events, seen } = rig();
   const mapped: [ClientEvent, unknown][] = [
     [{ type: "sent", id: "a", to: "ali" }, {
@@ -53,7 +58,7 @@ Deno.test("ClientEvents maps sends and their fate to statuses; the relay's deliv
     [{ type: "delivered", id: "a", to: "ali" }, {
       type: "status",
       id: "a",
-      status: "sent",
+      status: "delivered",
     }],
     [
       { type: "error", code: "too_long", message: "Too long", id: "b" },

@@ -18,7 +18,9 @@ Deno.test("engineIntents() sends through the engine and shows one's own message 
   const sent: string[] = [];
   const engine = {
     name: "emir",
-    sendText: (to: string, text: string) => (sent.push(`${to}:${text}`), "id1"),
+    sendText: (to: string, text: string, action?: boolean) => (
+      sent.push(`${to}:${action ? "action " : ""}${text}`), "id1"
+    ),
     who: () => sent.push("who"),
     fingerprintOf: () =>
       Promise.reject(new ChatError("no_such_user", 'No user named "zed"')),
@@ -35,7 +37,7 @@ Deno.test("engineIntents() sends through the engine and shows one's own message 
   intents.command("/bogus");
   intents.open("@ali");
   await new Promise((r) => setTimeout(r, 0));
-  assert.deepEqual(sent, ["ali:/me waves", "who"]);
+  assert.deepEqual(sent, ["ali:action waves", "who"]);
   const own = seen.find((e) => e.type === "item" && e.item.own);
   assert.deepEqual(own, {
     type: "item",
