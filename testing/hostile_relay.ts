@@ -54,6 +54,18 @@ export type Attack =
   & (
     /** Not forwarded at all. */
     | { kind: "drop" }
+    /**
+     * Not forwarded, and the sender is told it was delivered: protocol 1's
+     * relay receipt (`delivered` {`id`, `by`}), forged.
+     */
+    | { kind: "drop_forge_receipt" }
+    /**
+     * Held back for good; once the next new message from the same sender
+     * has gone through, the sender is told the victim could not read the
+     * held one (a forged `nack` with `code`), so it sends it again: after
+     * the later one.
+     */
+    | { kind: "withhold_forge_nack"; code: string }
     /** Forwarded twice, back to back. */
     | { kind: "duplicate" }
     /**
@@ -208,8 +220,19 @@ export class MaliciousRelay {
       }
       this.#armed = undefined;
       this.#deliver(pair, frame);
-      this.#deliver(pair, this.#held);
+      const held = this.#held;
       this.#held = undefined;
+      if (attack.kind === "withhold_forge_nack") {
+        const heldId = (held.m as Frame).id;
+        this.#toSender(attack.from, {
+          type: "nack",
+          id: heldId,
+          from: name,
+          code: attack.code,
+        });
+      } else {
+        this.#deliver(pair, held);
+      }
       armed.done();
       return;
     }
@@ -220,19 +243,22 @@ export class MaliciousRelay {
       this.#deliver(pair, frame);
       return;
     }
-    if (attack.kind !== "reorder") {
+    if (attack.kind !== "reorder" && attack.kind !== "withhold_forge_nack") {
       this.#armed = undefined;
       armed.done();
     }
     switch (attack.kind) {
       case "drop":
         return;
+      case "drop_forge_receipt":
+        return this.#toSender(attack.from, { type: "delivered", id, by: name });
+      case "reorder":
+      case "withhold_forge_nack":
+        this.#held = frame;
+        return;
       case "duplicate":
         this.#deliver(pair, frame);
         this.#deliver(pair, frame);
-        return;
-      case "reorder":
-        this.#held = frame;
         return;
       case "replay": {
         this.#deliver(pair, frame);
@@ -262,6 +288,13 @@ export class MaliciousRelay {
         frame.from = attack.as;
         return this.#deliver(pair, frame);
     }
+  }
+
+  /** Sends a frame of the relay's making to the client logged in as `name`. */
+  #toSender(name: string, frame: Frame): void {
+    const pair = [...this.#pairs].find((p) => p.name === name);
+    if (!pair) throw new Error(`No connection for "${name}"`);
+    pair.client.sendBytes(encodeFrame(frame));
   }
 
   /** The `msg` frames delivered to `name` so far. */

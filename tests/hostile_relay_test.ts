@@ -22,8 +22,15 @@ Deno.test("a hostile relay cannot make a client show a dropped, altered, replaye
   ): Promise<string> {
     sender.set(text, from.name);
     const i = from.events.length;
+    const before = new Set(from.ofType("sent").map((e) => e.id));
     await from.write(`@${to} ${text}`);
-    return (await from.waitFor({ type: "sent" }, 15_000, i)).id;
+    // The first new id: a resend of an earlier message may go out meanwhile.
+    const sent = await from.waitFor(
+      (e: Event) => e.type === "sent" && !before.has(e.id),
+      15_000,
+      i,
+    );
+    return sent.id;
   }
   /** An honest message from alice that bob must show: everything before it was handled. */
   async function marker(text: string): Promise<void> {
@@ -51,6 +58,32 @@ Deno.test("a hostile relay cannot make a client show a dropped, altered, replaye
       await done;
       await marker("m3 after the drop");
       assert.equal(shown("m2 dropped"), 0);
+      await bob.waitFor(
+        (e: Event) => e.type === "gap" && e.from === "alice" && e.count === 1,
+        15_000,
+        after,
+      );
+      await alice.waitFor({ type: "error", code: "not_delivered", id });
+      assert.equal(
+        alice.ofType("delivered").filter((e) => e.id === id).length,
+        0,
+      );
+    },
+  );
+
+  await t.step(
+    "drop with a forged receipt: alice never sees it delivered; bob's next message reveals the gap",
+    async () => {
+      const after = bob.events.length;
+      const done = relay.arm({
+        kind: "drop_forge_receipt",
+        victim: "bob",
+        from: "alice",
+      });
+      const id = await say(alice, "bob", "m2b dropped, receipt forged");
+      await done;
+      await marker("m3b after the forged receipt");
+      assert.equal(shown("m2b dropped, receipt forged"), 0);
       await bob.waitFor(
         (e: Event) => e.type === "gap" && e.from === "alice" && e.count === 1,
         15_000,
@@ -95,6 +128,30 @@ Deno.test("a hostile relay cannot make a client show a dropped, altered, replaye
       await marker("m8 after the reorder");
       assert.equal(shown("m7 second"), 1);
       assert.equal(shown("m6 first"), 0);
+      await alice.waitFor({ type: "error", code: "not_delivered", id: first });
+    },
+  );
+
+  await t.step(
+    "withheld, then a forged refusal: the resend arrives after the next message and is refused, never shown out of order",
+    async () => {
+      const after = bob.events.length;
+      const done = relay.arm({
+        kind: "withhold_forge_nack",
+        code: "unknown_session",
+        victim: "bob",
+        from: "alice",
+      });
+      const first = await say(alice, "bob", "m6b first, withheld");
+      await say(alice, "bob", "m7b second");
+      await done;
+      await bob.waitFor({ type: "message", text: "m7b second" });
+      await marker("m8b marker");
+      // The resend (same number) came after m7b: refused as out of order.
+      assert.equal(shown("m6b first, withheld"), 0);
+      const order = bob.events.slice(after).filter((e) => e.type === "message")
+        .map((e) => e.text);
+      assert.deepEqual(order, ["m7b second", "m8b marker"]);
       await alice.waitFor({ type: "error", code: "not_delivered", id: first });
     },
   );
