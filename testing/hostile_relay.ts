@@ -290,6 +290,20 @@ export class MaliciousRelay {
     }
   }
 
+  /** The `msg` frames relayed to `name` so far (what a relay can record). */
+  recorded(name: string): Frame[] {
+    return structuredClone(this.#historyOf(name));
+  }
+
+  /**
+   * Sends `name` a `msg` frame of the relay's choosing (a recorded one,
+   * replayed), numbered 1 so the client's `ack` stays within what the
+   * server sent.
+   */
+  inject(name: string, frame: Frame): void {
+    this.#toSender(name, { ...frame, n: 1 });
+  }
+
   /** Sends a frame of the relay's making to the client logged in as `name`. */
   #toSender(name: string, frame: Frame): void {
     const pair = [...this.#pairs].find((p) => p.name === name);

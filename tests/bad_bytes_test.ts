@@ -243,3 +243,16 @@ Deno.test("BR-07: TCP resets from raw and real clients do not hurt the server or
   assert.equal(await bob.quit(), 0);
   assert.equal(await server.stop(), 0);
 });
+
+Deno.test("a protocol-1 client is told version_mismatch, with the hint to upgrade", async () => {
+  await using server = await ServerProc.start();
+  const raw = await RawClient.connect(server.port);
+  await raw.write(
+    encodeFrame({ ...(await fixtureHello("alice")), version: 1 }),
+  );
+  const frames = await raw.framesUntilClosed();
+  assert.equal(frames.length, 1);
+  assert.equal(frames[0]!.code, "version_mismatch");
+  assert.match(frames[0]!.message as string, /speaks 2: upgrade chat/);
+  assert.equal(await server.stop(), 0);
+});

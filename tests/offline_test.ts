@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { testHome } from "../testing/fixtures.ts";
 import { ClientProc, type Event, ServerProc } from "../testing/process.ts";
 import { RawSession } from "../testing/raw_session.ts";
@@ -368,4 +369,51 @@ Deno.test("the relay stores a sealed message for a registered user as it came; a
   await raw.close();
   assert.equal(await server.stop(), 0);
   await Deno.remove(bobHome, { recursive: true });
+});
+
+Deno.test("after a signed-prekey rotation and a server SIGKILL, a user back online gets every message once, in order; new sessions use the new prekey", async () => {
+  const data = await Deno.makeTempDir();
+  const home = await testHome(["alice", "bob", "carol"]);
+  const sent = Array.from({ length: 5 }, (_, i) => `before rotation ${i + 1}`);
+  {
+    await using server = await ServerProc.start(["--data", data, ...FAST]);
+    await register("bob", server.port, home);
+    await using alice = await ClientProc.start("alice", server.port, { home });
+    await sendQueued(alice, "bob", sent);
+    server.kill("SIGKILL");
+    await server.exit();
+    await alice.exit();
+  }
+  // Eight days pass for bob's signed prekey: due for rotation at his login.
+  const db = new DatabaseSync(`${home}/bob/state.db`);
+  db.exec(
+    `UPDATE prekeys SET created_ms = created_ms - ${
+      8 * 24 * 3600_000
+    } WHERE kind = 'spk'`,
+  );
+  db.close();
+  await using server = await ServerProc.start(["--data", data, ...FAST]);
+  await using bob = await ClientProc.start("bob", server.port, { home });
+  await bob.until(
+    () => texts(bob, "alice").length >= sent.length || undefined,
+    "every message",
+  );
+  assert.deepEqual(texts(bob, "alice"), sent);
+  // The rotated-out prekey is kept for what was queued; a new one is current.
+  const check = new DatabaseSync(`${home}/bob/state.db`, { readOnly: true });
+  const spks = check.prepare(
+    "SELECT retired_ms FROM prekeys WHERE kind = 'spk'",
+  ).all();
+  check.close();
+  assert.equal(spks.length, 2);
+  assert.equal(spks.filter((r) => r.retired_ms === null).length, 1);
+  // A new session (carol) starts from the new prekey.
+  await using carol = await ClientProc.start("carol", server.port, { home });
+  await carol.write("@bob after rotation");
+  await bob.waitFor({ type: "message", text: "after rotation" });
+  assert.equal(bob.ofType("security").length, 0);
+  assert.equal(texts(bob, "alice").length, sent.length);
+  for (const c of [bob, carol]) assert.equal(await c.quit(), 0);
+  assert.equal(await server.stop(), 0);
+  for (const dir of [data, home]) await Deno.remove(dir, { recursive: true });
 });
