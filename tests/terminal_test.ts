@@ -308,8 +308,8 @@ Deno.test({
     await tmux.press("Enter");
     assert.equal(await bob.message(), "first line\nsecond line\nthird line");
     await tmux.until(
-      (rows) => rows.some((r) => /^ {13}third line \(sent\)$/.test(r)),
-      "the paste shown as sent",
+      (rows) => rows.some((r) => /^ {13}third line \(delivered\)$/.test(r)),
+      "the paste shown as delivered (bob's receipt)",
     );
 
     await tmux.tmux("resize-window", "-t", "t", "-x", "40", "-y", "20");
