@@ -27,6 +27,7 @@ import {
   validateName,
 } from "../protocol/mod.ts";
 import type { ClientEvent, EmitEvent, WhoUser } from "./events.ts";
+import { Lookups } from "./lookups.ts";
 import type { PinStore, Trust } from "./pins.ts";
 
 /** A peer's keys as the client knows them. */
@@ -57,9 +58,6 @@ export interface PeerBundle extends PrekeyBundle {
   peer: Peer;
 }
 
-/** Longest wait for a look-up answer, in ms. */
-const LOOKUP_TIMEOUT_MS = 10_000;
-
 /** What the directory needs of the engine around it. */
 export interface PeersContext {
   /** One's own identity. */
@@ -82,13 +80,14 @@ export interface PeersContext {
 export class Peers {
   readonly #ctx: PeersContext;
   readonly #peers = new Map<string, Peer>();
-  readonly #lookups = new Map<string, (frame: Frame) => void>();
+  readonly #lookups: Lookups;
   /** `/who` requests without an answer yet: a `who` nobody asked for is dropped. */
   #whoAsked = 0;
 
   /** A directory over `ctx`. */
   constructor(ctx: PeersContext) {
     this.#ctx = ctx;
+    this.#lookups = new Lookups(ctx.send);
   }
 
   /**
@@ -140,7 +139,7 @@ export class Peers {
     name: string,
     bundle: boolean,
   ): Promise<{ peer: Peer; frame: Frame }> {
-    const frame = await this.#lookup(name, bundle);
+    const frame = await this.#lookups.ask(name, bundle);
     if (frame.type === "error") {
       const { code, message } = decodeError(frame);
       throw new ChatError(code, message);
@@ -162,35 +161,6 @@ export class Peers {
     return { peer, frame };
   }
 
-  /** Sends a `lookup` and waits for its answer (`keys`, or an `error`). */
-  #lookup(name: string, bundle: boolean): Promise<Frame> {
-    const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-    return new Promise<Frame>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#lookups.delete(id);
-        resolve({
-          type: "error",
-          code: "lookup_timeout",
-          message: `No answer about "${name}"`,
-        });
-      }, LOOKUP_TIMEOUT_MS);
-      const answer = (f: Frame) => {
-        clearTimeout(timer);
-        resolve(f);
-      };
-      this.#lookups.set(id, answer);
-      const frame = { type: "lookup", name, id, ...(bundle ? { bundle } : {}) };
-      if (!this.#ctx.send(frame)) {
-        this.#lookups.delete(id);
-        answer({
-          type: "error",
-          code: "connection_lost",
-          message: "Not connected to the server",
-        });
-      }
-    });
-  }
-
   /**
    * A `keys` or `error` frame from the relay: the answer to a look-up under
    * way, if it carries that look-up's id.
@@ -198,24 +168,13 @@ export class Peers {
    * @returns true when it was one
    */
   answer(id: string | undefined, frame: Frame): boolean {
-    const lookup = id === undefined ? undefined : this.#lookups.get(id);
-    if (!lookup) return false;
-    this.#lookups.delete(id!);
-    lookup(frame);
-    return true;
+    return this.#lookups.answer(id, frame);
   }
 
   /** The connection ended: look-ups under way fail with `connection_lost`. */
   connectionLost(): void {
     this.#whoAsked = 0;
-    for (const resolve of this.#lookups.values()) {
-      resolve({
-        type: "error",
-        code: "connection_lost",
-        message: "Connection to the server was lost",
-      });
-    }
-    this.#lookups.clear();
+    this.#lookups.lost();
   }
 
   /** Asks the relay who is online; its answer goes through {@linkcode who}. */
