@@ -29,6 +29,7 @@ import type { ClientEvent, EmitEvent } from "./events.ts";
 import { Inbox } from "./inbox.ts";
 import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
 import { Outbox } from "./outbox.ts";
+import type { Unsettled } from "./outcomes.ts";
 import { Peers } from "./peers.ts";
 import { PinStore, type Trust } from "./pins.ts";
 import { PrekeyStore } from "./prekey_store.ts";
@@ -279,8 +280,13 @@ export class ChatClient {
       case "error": {
         const id = typeof frame.id === "string" ? frame.id : undefined;
         if (peers.answer(id, frame) || frame.type === "keys") return;
-        if (id !== undefined) outbox.refused(id);
-        const { code, message } = decodeError(frame);
+        const { code, message, retryMs } = decodeError(frame);
+        // Refused for the rate limit: it goes again, in its place.
+        if (
+          code === "rate_limited" && id !== undefined &&
+          outbox.rateLimited(id, retryMs ?? 1000)
+        ) return;
+        if (id !== undefined) outbox.refused(id, code, message);
         this.#emit({
           type: "error",
           code,
@@ -365,6 +371,15 @@ export class ChatClient {
   /** Messages sent and not yet delivered, kept by the relay, or refused. */
   get pendingCount(): number {
     return this.#parts.outbox.pendingCount;
+  }
+
+  /**
+   * The messages of this run that were neither delivered nor stored for an
+   * offline recipient, in the order sent: each with the code of its
+   * failure, or `no_receipt` while none came.
+   */
+  unsettled(): Unsettled[] {
+    return this.#parts.outbox.outcomes.unsettled();
   }
 
   /** Resolves once queued sends have been handed to the socket. */

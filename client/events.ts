@@ -78,7 +78,21 @@ export type ClientEvent =
     id?: string;
   }
   /** Help text and notices. */
-  | { type: "info"; message: string };
+  | { type: "info"; message: string }
+  /**
+   * At the end of a script (not emitted by the engine; `chat connect`
+   * prints one per line): a message that was neither delivered nor stored
+   * for an offline recipient, with its text and why (`code`: the failure,
+   * or `no_receipt` when no answer came in time).
+   */
+  | {
+    type: "undelivered";
+    id: string;
+    to: string;
+    text: string;
+    code: string;
+    message: string;
+  };
 
 /** Where the engine sends its events. */
 export type EmitEvent = (event: ClientEvent) => void;

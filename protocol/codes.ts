@@ -30,7 +30,10 @@ export type ErrorCode =
   | "no_such_user"
   | "queue_full"
   | "store_failed"
-  | "no_prekeys";
+  | "no_prekeys"
+  | "too_many_logins"
+  | "too_many_names"
+  | "server_full";
 
 /** Longest code on the wire, in characters. */
 export const MAX_CODE_CHARS = 32;

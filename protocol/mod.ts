@@ -17,3 +17,4 @@ export * from "./connection.ts";
 export * from "./tls.ts";
 export * from "./control_chars.ts";
 export * from "./sealed.ts";
+export * from "./token_bucket.ts";

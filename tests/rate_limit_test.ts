@@ -6,7 +6,7 @@ import { ClientProc, ServerProc } from "../testing/process.ts";
 import { RawSession } from "../testing/raw_session.ts";
 
 Deno.test("a 25-line paste passes the rate limit; a flood is refused, then cut off, while others keep talking", async () => {
-  const server = await ServerProc.start(); // default limits: 20/s, burst 100
+  const server = await ServerProc.start(["--no-tls"]); // default limits: 20/s, burst 100
   const [alice, bob, carol] = await Promise.all([
     ClientProc.start("alice", server.port),
     ClientProc.start("bob", server.port),
@@ -72,6 +72,7 @@ Deno.test("a flooder cut off for rate_limited gains no fresh burst by logging in
   // while the server read the flood gave mallory fresh tokens, so she was
   // never cut off.
   const server = await ServerProc.start([
+    "--no-tls",
     "--msg-rate",
     "1",
     "--msg-burst",
