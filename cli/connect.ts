@@ -190,8 +190,10 @@ async function start(opts: RunConnectOptions): Promise<number> {
       } now belong to ${address} (each server has its own)`,
     );
   }
-  const dir = serverDir(userDir(home, opts.name), address);
-  const pins = await PinStore.load(`${dir}/known_peers.json`);
+  const dir = userDir(home, opts.name);
+  const pins = await PinStore.load(
+    `${serverDir(dir, address)}/known_peers.json`,
+  );
   const state = new StateDb(`${dir}/state.db`);
   try {
     return await chatLoop({ ...opts, ...(tls ? { tls } : {}) }, {

@@ -1,19 +1,20 @@
 /**
- * A user's state is kept per server: peers' pinned keys (`known_peers.json`)
- * and sessions, prekeys and conversation numbers (`state.db`) belong to one
- * relay, since `ali` on one server is not `ali` on another. They live in
- * `servers/HOST_PORT/` in the user's folder (owner-only). Files an older
- * version kept directly in the user's folder are taken over by the first
- * server used after the upgrade.
+ * Peers' pinned keys are kept per server, as SSH keeps host keys per
+ * host: `ali` on one relay is not `ali` on another, so one home used with
+ * two relays must not see a key change where there are two people. The
+ * pins of a server address (`host:port`) live in `servers/HOST_PORT/` in
+ * the user's folder (owner-only). A pin file an older version kept directly
+ * in the user's folder is taken over by the first server used after the
+ * upgrade.
  *
  * @module
  */
 
 /** The per-server files an older version kept in the user's folder. */
-const LEGACY_FILES = ["known_peers.json", "state.db"];
+const LEGACY_FILES = ["known_peers.json"];
 
 /**
- * The folder of `name`'s state for the server `address` (`host:port`),
+ * The folder of a user's pins for the server `address` (`host:port`),
  * inside the user's folder `dir`: `dir/servers/HOST_PORT`, every character
  * outside `A-Za-z0-9.-` written `_`.
  *

@@ -66,7 +66,13 @@ export async function connectTls(opts: TlsConnectOptions): Promise<ByteConn> {
   } catch (err) {
     conn.close();
     const e = err as Error & { code?: string };
-    if (e.code === "ECONNREFUSED" || e.code === "ENOTFOUND") {
+    // Refused, unknown, or cut before the handshake was done (a server going
+    // down): worth another try. A certificate or protocol failure is not.
+    if (
+      e.code === "ECONNREFUSED" || e.code === "ENOTFOUND" ||
+      e.code === "ECONNRESET" || e.message === "connection closed" ||
+      /disconnected before secure TLS connection/.test(e.message)
+    ) {
       throw new ChatError(
         "connect_failed",
         `Cannot reach the server at ${where}: ${e.message}`,

@@ -295,10 +295,12 @@ export class ClientProc extends Proc {
       args?: string[];
       ready?: boolean;
       env?: Record<string, string>;
+      /** Plain TCP (`--no-tls`); default: when `port` is recorded as plain. */
+      plain?: boolean;
     } = {},
   ): Promise<ClientProc> {
     const home = opts.home ?? await testHome([name]);
-    const plain = isPlain(port) ? ["--no-tls"] : [];
+    const plain = (opts.plain ?? isPlain(port)) ? ["--no-tls"] : [];
     const p = new ClientProc(
       [
         "connect",

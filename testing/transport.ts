@@ -11,6 +11,8 @@
  * @module
  */
 
+import { serverDir } from "../client/mod.ts";
+
 const FIXTURE = new URL("../tests/fixtures/tls/", import.meta.url).pathname;
 
 /** The fixture certificate the test servers serve, and its key. */
@@ -55,4 +57,14 @@ export function testDial(
       ? Promise.resolve()
       : Promise.reject(new Error(`Not the test certificate: ${fp}`));
   return { hostname, port, tls: { verify } };
+}
+
+/**
+ * The pin file (`known_peers.json`) of `name` in `home` for the server at
+ * `127.0.0.1:port`: pins are kept per server (`client/server_dir.ts`).
+ */
+export function pinPath(home: string, name: string, port: number): string {
+  return `${
+    serverDir(`${home}/${name.toLowerCase()}`, `127.0.0.1:${port}`)
+  }/known_peers.json`;
 }
