@@ -96,3 +96,19 @@ Deno.test("formatEvent() leaves help text made by the client itself as it is", (
   const message = "commands:\n  @name text   send a message";
   assert.deepEqual(lines({ type: "info", message }), message.split("\n"));
 });
+
+Deno.test("formatEvent() names an undelivered line on stderr: its recipient, text, id and why", () => {
+  const out = formatEvent({
+    type: "undelivered",
+    id: "0123456789abcdef",
+    to: "ali",
+    text: "four\x1b[2J",
+    code: "queue_full",
+    message: "The server keeps at most 3 messages",
+  });
+  assert.equal(out?.err, true);
+  assert.equal(
+    out?.text,
+    "chat: error: not delivered (queue_full): @ali four^[[2J [id 0123456789abcdef]: The server keeps at most 3 messages",
+  );
+});

@@ -9,7 +9,7 @@
  */
 import { ChatError, LimitError } from "../errors.ts";
 import { ConnectionLimits } from "./admission.ts";
-import { LoginThrottle } from "./login_throttle.ts";
+import { LoginThrottle, ThrottleError } from "./login_throttle.ts";
 import type { Limits } from "./options.ts";
 import { RefusalLog } from "./refusal_log.ts";
 
@@ -32,9 +32,14 @@ export class Gate {
   /**
    * Counts a new connection from `ip`, or refuses it.
    *
-   * @returns the `error` frame to send before closing, for a refusal
+   * @returns undefined when it may come in; for a refusal, the `error`
+   * frame to send before closing, or null to close without a word (the
+   * address was told to wait already)
    */
-  admit(ip: string, peer: string): Record<string, unknown> | undefined {
+  admit(
+    ip: string,
+    peer: string,
+  ): Record<string, unknown> | null | undefined {
     let counted = false;
     try {
       this.#connections.admit(ip);
@@ -45,6 +50,7 @@ export class Gate {
       if (!(err instanceof ChatError)) throw err;
       if (counted) this.#connections.release(ip);
       this.#refusals.add(peer, err);
+      if (err instanceof ThrottleError && err.quiet) return null;
       const retry = err instanceof LimitError ? { retry_ms: err.retryMs } : {};
       return { type: "error", code: err.code, message: err.message, ...retry };
     }

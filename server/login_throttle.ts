@@ -5,8 +5,10 @@
  * that ended without `welcome`, or one refused here), from 1 s up to a
  * bound. A successful login clears its address's failures; failures are
  * forgotten after {@linkcode FORGET_AFTER_MS} without one. Checked when a
- * connection is accepted, before anything is read from it: a refused
- * attempt costs the relay one small frame.
+ * connection is accepted, before anything is read from it. A refused
+ * attempt gets one small frame saying when to come back; further attempts
+ * in that wait are closed without a word (over TLS, without even a
+ * handshake), so a flood costs the relay little more than `accept`.
  *
  * @module
  */
@@ -34,6 +36,20 @@ interface Entry {
   failures: number;
   lastFailure: number;
   blockedUntil: number;
+  /** Until when this key was told to wait: refusals till then are silent. */
+  toldUntil: number;
+}
+
+/** `too_many_logins`; `quiet` when the caller was told already and gets no frame. */
+export class ThrottleError extends LimitError {
+  /** The key was told to wait already: close without a frame. */
+  readonly quiet: boolean;
+  /** Makes the refusal. */
+  constructor(message: string, retryMs: number, quiet: boolean) {
+    super("too_many_logins", message, retryMs);
+    this.name = "ThrottleError";
+    this.quiet = quiet;
+  }
 }
 
 /** Attempts of one kind of key; see the module doc. */
@@ -55,6 +71,7 @@ class Attempts {
         failures: 0,
         lastFailure: 0,
         blockedUntil: 0,
+        toldUntil: 0,
       };
       this.#entries.set(key, e);
     } else if (e.failures > 0 && now - e.lastFailure > FORGET_AFTER_MS) {
@@ -67,6 +84,14 @@ class Attempts {
   wait(key: string, now: number): number {
     const e = this.#entry(key, now);
     return Math.max(e.blockedUntil - now, e.bucket.retryMs(now), 0);
+  }
+
+  /** True when `key` is to be told to wait (not told since `until`); it then is, till `until`. */
+  tell(key: string, now: number, until: number): boolean {
+    const e = this.#entry(key, now);
+    if (now < e.toldUntil) return false;
+    e.toldUntil = until;
+    return true;
   }
 
   take(key: string, now: number): void {
@@ -170,13 +195,17 @@ export class LoginThrottle {
     const retryMs = Math.ceil(
       Math.max(this.#address.wait(addr, now), this.#network.wait(net, now)),
     );
+    const [kind, key] = byAddress > 0
+      ? [this.#address, addr]
+      : [this.#network, net];
+    const quiet = !kind.tell(key, now, now + retryMs);
     const from = byAddress > 0 ? ip : `the network of ${ip} (${net})`;
-    throw new LimitError(
-      "too_many_logins",
+    throw new ThrottleError(
       `Too many login attempts from ${from}; try again in ${
         Math.ceil(retryMs / 1000)
       } s`,
       retryMs,
+      quiet,
     );
   }
 

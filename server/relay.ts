@@ -113,6 +113,10 @@ export class Relay {
   accept(socket: Deno.Conn): void {
     const conn = this.#newConn(socket);
     const refusal = this.#gate.admit(conn.ip, conn.peer);
+    if (refusal === null) {
+      conn.fc.close(); // Told already: no frame (over TLS, no handshake).
+      return;
+    }
     if (refusal) {
       conn.fc.send(refusal);
       closeSoon(conn.fc);

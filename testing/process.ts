@@ -201,7 +201,8 @@ export class ServerProc extends Proc {
    * ARGS give `--no-tls`, `--tls-cert` or `--own-cert` (dropped: the
    * server then makes its own certificate, as `chat serve` does). Login
    * throttling and the hourly bound on new names per address are off
-   * (tests start many clients from 127.0.0.1) unless ARGS set them.
+   * (tests start many clients from 127.0.0.1) unless ARGS set them or
+   * give `--default-limits` (dropped: every limit keeps its default).
    *
    * @param env more environment variables, e.g. `DENO_V8_FLAGS`
    */
@@ -212,12 +213,15 @@ export class ServerProc extends Proc {
     // Tests never share the user's data folder unless they ask.
     const data = args.includes("--data") ? [] : ["--data", ":memory:"];
     const own = args.includes("--own-cert");
-    const given = args.filter((a) => a !== "--own-cert");
+    const strict = args.includes("--default-limits");
+    const given = args.filter((a) =>
+      a !== "--own-cert" && a !== "--default-limits"
+    );
     const tls = own || given.includes("--no-tls") ||
         given.includes("--tls-cert")
       ? []
       : ["--tls-cert", TEST_CERT.certFile, "--tls-key", TEST_CERT.keyFile];
-    const relaxed = [
+    const relaxed = strict ? [] : [
       ...(given.includes("--login-rate") ? [] : ["--login-rate", "0"]),
       ...(given.includes("--names-per-ip") ? [] : ["--names-per-ip", "0"]),
     ];
