@@ -95,7 +95,7 @@ function loosenLimits(
   const state = {
     port: listener.addr.port,
     refused: 0,
-    async close() {
+    async close(): Promise<void> {
       listener.close();
       await accepting;
       for (const c of conns) c.close();
