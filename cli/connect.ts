@@ -226,11 +226,9 @@ async function tlsOption(
   const verify = known.verifier(address, {
     ...(trust.fingerprint ? { expected: trust.fingerprint } : {}),
     onPinned: (fp, replaced) =>
-      console.error(
-        replaced
-          ? `chat: the certificate of ${address} is now ${fp} (it was ${replaced}); pinned`
-          : `chat: first connection to ${address}: its TLS certificate ${fp} is pinned (compare it with the one chat serve printed)`,
-      ),
+      replaced
+        ? `the certificate of ${address} is now ${fp} (it was ${replaced}); pinned`
+        : `first connection to ${address}: its TLS certificate ${fp} is pinned (compare it with the one chat serve printed)`,
   });
   return { verify };
 }

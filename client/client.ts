@@ -118,7 +118,9 @@ export class ChatClient {
 
   /**
    * Connects and logs in: hello, signed challenge, welcome. A `ready` event
-   * is emitted before any other.
+   * is emitted before any other about the chat; only notices about the
+   * connection itself (a certificate pinned on first use, a login the relay
+   * turned away for now) may come first.
    *
    * @throws {ChatError} with the relay's code (e.g. `name_taken`, `bad_name`)
    * or the dialer's (e.g. `connect_failed`)

@@ -19,7 +19,7 @@ export interface DialOptions {
    * checked by it (a pin), else the default roots and the host name are
    * (see `tls.ts`). Absent: plain TCP.
    */
-  tls?: { verify?: (fingerprint: string) => Promise<void> };
+  tls?: { verify?: (fingerprint: string) => Promise<string | void> };
 }
 
 /**

@@ -135,6 +135,7 @@ export class Link {
 
   async #dial(): Promise<FramedConnection> {
     const conn = await this.#opts.dial();
+    if (conn.notice) this.#opts.emit({ type: "info", message: conn.notice });
     this.#binding = conn.certificate
       ? await certificateBinding(conn.certificate)
       : NO_BINDING;

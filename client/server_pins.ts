@@ -27,8 +27,11 @@ export interface ServerPin {
 export interface VerifyOptions {
   /** The fingerprint the user gave (`--server-fingerprint`): only that one passes, and it is pinned. */
   expected?: string;
-  /** A new pin was made (first use, or the user's `expected` replaced an old pin). */
-  onPinned?: (fingerprint: string, replaced?: string) => void;
+  /**
+   * A new pin was made (first use, or the user's `expected` replaced an old
+   * pin): the notice for the user it returns is passed on.
+   */
+  onPinned?: (fingerprint: string, replaced?: string) => string;
 }
 
 /** The pinned server certificates of one home; see the module doc. */
@@ -122,7 +125,7 @@ export class KnownServers {
   verifier(
     address: string,
     opts: VerifyOptions = {},
-  ): (fingerprint: string) => Promise<void> {
+  ): (fingerprint: string) => Promise<string | void> {
     return async (actual) => {
       const pin = this.get(address);
       if (opts.expected !== undefined) {

@@ -34,10 +34,11 @@ export interface TlsConnectOptions {
   port: number;
   /**
    * Checks the server certificate's SHA-256 fingerprint (canonical form,
-   * see `derFingerprint`) and throws to refuse it; without it the default
-   * roots and the host name are checked instead.
+   * see `derFingerprint`) and throws to refuse it, or resolves with a
+   * notice for the user (e.g. "pinned on first use"); without it the
+   * default roots and the host name are checked instead.
    */
-  verify?: (fingerprint: string) => Promise<void>;
+  verify?: (fingerprint: string) => Promise<string | void>;
 }
 
 /**
@@ -84,7 +85,10 @@ export async function connectTls(opts: TlsConnectOptions): Promise<ByteConn> {
   const der = raw ? new Uint8Array(raw) : undefined;
   if (opts.verify) {
     try {
-      await opts.verify(der ? await derFingerprint(der) : "none");
+      const notice = await opts.verify(
+        der ? await derFingerprint(der) : "none",
+      );
+      if (notice) conn.notice = notice;
     } catch (err) {
       conn.close();
       throw err;
@@ -99,6 +103,8 @@ export async function connectTls(opts: TlsConnectOptions): Promise<ByteConn> {
 class NodeSocketConn implements ByteConn {
   /** The server certificate's DER bytes. */
   certificate: Uint8Array<ArrayBuffer> | undefined;
+  /** What the certificate check had to tell the user. */
+  notice: string | undefined;
   readonly #socket: tls.TLSSocket;
   #chunks: Uint8Array[] = [];
   #buffered = 0;

@@ -32,6 +32,8 @@ export type ByteConn = Pick<Deno.Conn, "read" | "write" | "close"> & {
    * what its login is bound to (docs/PROTOCOL.md §8.3).
    */
   readonly certificate?: Uint8Array<ArrayBuffer> | undefined;
+  /** Something the user should be told about this connection (e.g. a certificate pinned on first use). */
+  readonly notice?: string | undefined;
 };
 
 /** Options of {@linkcode FramedConnection}. */

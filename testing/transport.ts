@@ -48,7 +48,7 @@ export function testDial(
 ): {
   hostname: string;
   port: number;
-  tls?: { verify(fp: string): Promise<void> };
+  tls?: { verify(fp: string): Promise<string | void> };
 } {
   const hostname = "127.0.0.1";
   if (isPlain(port)) return { hostname, port };

@@ -33,11 +33,11 @@ Deno.test("the quick start: chat serve makes and keeps its certificate; chat con
       assert.equal(await mode(`${data}/${f}`), 0o600, f);
     }
     await using emir = await ClientProc.start("emir", port, { home });
+    const notice = emir.ofType("info").map((e) => e.message).join("\n");
     assert.ok(
-      emir.err.some((l) =>
-        l.includes(`first connection to 127.0.0.1:${port}`) && l.includes(fp)
-      ),
-      emir.err.join("\n"),
+      notice.includes(`first connection to 127.0.0.1:${port}`) &&
+        notice.includes(fp),
+      emir.out.join("\n"),
     );
     const known = JSON.parse(
       await Deno.readTextFile(`${home}/known_servers.json`),
@@ -62,7 +62,7 @@ Deno.test("the quick start: chat serve makes and keeps its certificate; chat con
     assert.equal(await printed(server), fp);
     assert.ok(!server.err.some((l) => /made a TLS certificate/.test(l)));
     await using emir = await ClientProc.start("emir", port, { home });
-    assert.ok(!emir.err.some((l) => /first connection/.test(l)));
+    assert.deepEqual(emir.ofType("info"), []);
     assert.equal(await emir.quit(), 0);
     assert.equal(await server.stop(), 0);
   }
@@ -91,7 +91,11 @@ Deno.test("the quick start: chat serve makes and keeps its certificate; chat con
     home,
     args: ["--server-fingerprint", changed],
   });
-  assert.ok(accepted.err.some((l) => l.includes(`is now ${changed}`)));
+  assert.ok(
+    accepted.ofType("info").some((e) =>
+      e.message.includes(`is now ${changed}`)
+    ),
+  );
   assert.equal(await accepted.quit(), 0);
   await using again = await ClientProc.start("emir", port, { home });
   assert.equal(await again.quit(), 0);
