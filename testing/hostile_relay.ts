@@ -247,6 +247,14 @@ export class MaliciousRelay {
       this.#armed = undefined;
       armed.done();
     }
+    this.#strike(pair, frame, attack);
+  }
+
+  /** Carries out `attack` on `frame`, a message relayed to `pair`'s client. */
+  #strike(pair: Pair, frame: Frame, attack: Attack): void {
+    const name = pair.name!;
+    const m = frame.m as Frame;
+    const id = typeof m?.id === "string" ? m.id : undefined;
     switch (attack.kind) {
       case "drop":
         return;
