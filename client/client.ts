@@ -242,11 +242,13 @@ export class ChatClient {
         if (!up.spk && !up.opks) return;
         state.commit();
         if (up.spk) this.#held.spk = up.spk.id;
-        this.#held.opks += up.opks?.length ?? 0;
+        this.#held.opks = (up.replace ? 0 : this.#held.opks) +
+          (up.opks?.length ?? 0);
         const answered = Promise.withResolvers<void>();
         this.#uploaded = answered.resolve;
         const sent = link.send({
           type: "prekeys",
+          ...(up.replace ? { replace: true } : {}),
           ...(up.spk ? { spk: encodeSignedPrekey(up.spk) } : {}),
           ...(up.opks ? { opks: up.opks.map(encodeOneTimePrekey) } : {}),
         });

@@ -305,11 +305,11 @@ export class MaliciousRelay {
 
   /**
    * Sends `name` a `msg` frame of the relay's choosing (a recorded one,
-   * replayed), numbered 1 so the client's `ack` stays within what the
-   * server sent.
+   * replayed), numbered 0: the client's `ack` never names it, so the server
+   * behind sees nothing amiss.
    */
   inject(name: string, frame: Frame): void {
-    this.#toSender(name, { ...frame, n: 1 });
+    this.#toSender(name, { ...frame, n: 0 });
   }
 
   /** Sends a frame of the relay's making to the client logged in as `name`. */
