@@ -10,12 +10,7 @@
 import { ProtocolError } from "../errors.ts";
 import { BOUNDS } from "./bounds.ts";
 import { codeField } from "./codes.ts";
-import {
-  type Frame,
-  intField,
-  objectField,
-  stringField,
-} from "./fields.ts";
+import { type Frame, intField, objectField, stringField } from "./fields.ts";
 
 /**
  * A protocol-2 session id as base64: canonical padded base64 of exactly 16

@@ -4,7 +4,8 @@
  * logs connections and errors only. This file holds the accept loop and the
  * life of a connection; the rules live beside it (login, online,
  * dispatch, keys, delivery, in-flight ledger, presence, admission,
- * keepalive) and so does the storage (store, queue, prekeys).
+ * keepalive, rooms) and so does the storage (store, queue, prekeys,
+ * rooms_store).
  *
  * @module
  */
@@ -33,6 +34,8 @@ import {
 import { PrekeyStore } from "./prekeys.ts";
 import { Presence } from "./presence.ts";
 import { MessageQueue } from "./queue.ts";
+import { RoomService } from "./rooms.ts";
+import { RoomStore } from "./rooms_store.ts";
 import { Session } from "./session.ts";
 import { Store } from "./store.ts";
 
@@ -88,7 +91,13 @@ export function startServer(options: ServerOptions = {}): Server {
     maxBacklogBytes: limits.maxBacklogBytes,
     log,
   });
-  const ctx: DispatchContext = { presence, store, prekeys, delivery };
+  const rooms = new RoomService({
+    store,
+    rooms: new RoomStore(db),
+    delivery,
+    log,
+  });
+  const ctx: DispatchContext = { presence, store, prekeys, delivery, rooms };
   const connections = new ConnectionLimits(
     limits.maxConnections,
     limits.maxConnectionsPerIp,
@@ -281,6 +290,7 @@ export function startServer(options: ServerOptions = {}): Server {
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const c of all) c.fc.close();
+      await rooms.settled();
       queue.commit();
       store.close();
       db.close();
