@@ -21,6 +21,7 @@ import { type Command, HELP, parseLine } from "./commands.ts";
 import type { RunConnectOptions } from "./connect.ts";
 import { jsonPrinter, oneLine, type Printer, textPrinter } from "./output.ts";
 import { pasteInput } from "./paste.ts";
+import { runRoomCommand } from "./room_commands.ts";
 
 /** How long a script waits at end of input for its messages to be delivered, in ms. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -92,7 +93,7 @@ export async function chatLoop(
     if (terminal && cmd?.kind !== "quit") rl.prompt();
   };
   const rl = lineReader(terminal, (e) => print(e), onLine);
-  if (terminal) print = textPrinter(rl);
+  if (!opts.json) print = textPrinter(terminal ? rl : undefined, c.name);
   rl.setPrompt(`${c.name}> `);
   if (terminal) rl.prompt();
   rl.on("SIGINT", () => quit.resolve("interrupt"));
@@ -286,6 +287,8 @@ function run(
         print,
         printError(print),
       );
+    default:
+      return runRoomCommand(client.rooms, cmd, print);
   }
 }
 

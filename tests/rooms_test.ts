@@ -1,0 +1,242 @@
+/**
+ * Rooms end to end: three real clients and a real server. The scenario of
+ * the README (create, talk, members, rooms, kick, leave), an offline member
+ * who catches up in order after the server was killed, and a hostile relay
+ * that can neither let a removed member read on, nor slip in a membership
+ * change, nor pass one member's message off as another's.
+ */
+import assert from "node:assert/strict";
+import type { Frame } from "../protocol/mod.ts";
+import { ClientProc, type Event, ServerProc, testHome } from "./_harness.ts";
+import { forgedChange, forgedRoomMessage, storedChain } from "./_room_forge.ts";
+import { RoomRelay } from "./_room_relay.ts";
+
+/** The room texts a client showed from `from`, in order. */
+function texts(c: ClientProc, from: string): string[] {
+  return c.ofType("message").filter((e) => e.from === from && e.room)
+    .map((e) => e.text);
+}
+
+const isRoom = (event: string, name: string) => (e: Event) =>
+  e.type === "room" && e.event === event && e.name === name;
+
+/** emir makes #team with ali and caner; each has seen the change. */
+async function team(
+  emir: ClientProc,
+  ali: ClientProc,
+  caner: ClientProc,
+): Promise<void> {
+  await emir.write("/invite #team ali caner");
+  for (const c of [emir, ali, caner]) {
+    await c.waitFor(isRoom("added", "caner"));
+  }
+}
+
+/** Every byte of the server's database files. */
+async function databaseBytes(dir: string): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile) parts.push(await Deno.readFile(`${dir}/${e.name}`));
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
+function holds(haystack: Uint8Array, text: string): boolean {
+  const needle = new TextEncoder().encode(text);
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) {
+      if (haystack[i + j] !== needle[j]) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
+
+Deno.test("rooms: create, talk, members, rooms, kick, leave; the relay's database and log never hold room text", async () => {
+  const data = await Deno.makeTempDir();
+  await using server = await ServerProc.start(["--data", data]);
+  await using emir = await ClientProc.start("emir", server.port);
+  await using ali = await ClientProc.start("ali", server.port);
+  await using caner = await ClientProc.start("caner", server.port);
+  await team(emir, ali, caner);
+  const added = ali.events.find(isRoom("added", "ali"))!;
+  assert.equal(added.by, "emir");
+  assert.deepEqual(added.members, ["emir", "ali", "caner"]);
+  const said = [
+    "selam herkes SECRET-1",
+    "aleyküm SECRET-2",
+    "merhaba SECRET-3",
+  ];
+  await emir.write(`#team ${said[0]}`);
+  await ali.write(`#TEAM:${said[1]}`);
+  await caner.write(`/me #team ${said[2]}`);
+  for (
+    const [c, from, text] of [[ali, "emir", 0], [caner, "ali", 1]] as const
+  ) {
+    await c.waitFor({ type: "message", from, room: "#team", text: said[text] });
+  }
+  await emir.waitFor({ type: "message", from: "caner", action: true });
+  await ali.write("/members #team");
+  const members = await ali.waitFor({ type: "members" });
+  assert.deepEqual(members.users.map((u: Event) => u.name), [
+    "emir",
+    "ali",
+    "caner",
+  ]);
+  assert.equal(members.users[1].trust, "verified");
+  await ali.write("/rooms");
+  assert.deepEqual((await ali.waitFor({ type: "rooms" })).rooms, [
+    { room: "#team", members: 3 },
+  ]);
+  await ali.write("/kick #team emir");
+  await ali.waitFor({ type: "error", code: "not_admin", room: "#team" });
+  await emir.write("/kick #team caner");
+  await caner.waitFor(isRoom("removed", "caner"));
+  await ali.waitFor(isRoom("removed", "caner"));
+  await emir.write("#team after caner SECRET-4");
+  await ali.waitFor({ type: "message", text: "after caner SECRET-4" });
+  await caner.write("#team let me in");
+  await caner.waitFor({ type: "error", code: "not_member" });
+  await ali.write("/leave #team");
+  await emir.waitFor(isRoom("left", "ali"));
+  await ali.write("/rooms");
+  await ali.waitFor((e) => e.type === "rooms" && e.rooms.length === 0);
+  for (const c of [emir, ali, caner]) {
+    assert.deepEqual(c.ofType("security"), [], c.name);
+    assert.equal(await c.quit(), 0);
+  }
+  assert.ok(!texts(caner, "emir").includes("after caner SECRET-4"));
+  assert.equal(await server.stop(), 0);
+  const db = await databaseBytes(data);
+  const log = server.err.join("\n");
+  for (const text of [...said, "SECRET"]) {
+    assert.ok(!holds(db, text), `database holds ${text}`);
+    assert.ok(!log.includes(text), `log holds ${text}`);
+  }
+  await Deno.remove(data, { recursive: true });
+});
+
+Deno.test("rooms: a member offline gets every room message, in order, once, after the server was killed (SIGKILL)", async () => {
+  const data = await Deno.makeTempDir();
+  const canerHome = await testHome(["caner"]);
+  const sent = Array.from({ length: 12 }, (_, i) => `offline ${i + 1}`);
+  {
+    await using server = await ServerProc.start(["--data", data]);
+    await using emir = await ClientProc.start("emir", server.port);
+    await using ali = await ClientProc.start("ali", server.port);
+    await using caner = await ClientProc.start("caner", server.port, {
+      home: canerHome,
+    });
+    await team(emir, ali, caner);
+    await emir.write("#team before");
+    await caner.waitFor({ type: "message", text: "before" });
+    assert.equal(await caner.quit(), 0);
+    for (const [i, text] of sent.entries()) {
+      await (i % 2 ? ali : emir).write(`#team ${text}`);
+    }
+    await ali.until(() => texts(ali, "emir").length === 7 || undefined, "7");
+    await emir.until(() => texts(emir, "ali").length === 6 || undefined, "6");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.kill("SIGKILL");
+    await server.exit();
+  }
+  await using server = await ServerProc.start(["--data", data]);
+  await using caner = await ClientProc.start("caner", server.port, {
+    home: canerHome,
+  });
+  const shown = () => texts(caner, "emir").length + texts(caner, "ali").length;
+  await caner.until(() => shown() >= sent.length || undefined, "all");
+  assert.deepEqual(texts(caner, "emir"), sent.filter((_, i) => i % 2 === 0));
+  assert.deepEqual(texts(caner, "ali"), sent.filter((_, i) => i % 2 === 1));
+  assert.deepEqual(caner.ofType("gap"), []);
+  assert.deepEqual(caner.ofType("security"), []);
+  assert.equal(await caner.quit(), 0);
+  for (const dir of [data, canerHome]) {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rooms, hostile relay: a removed member reads nothing after; forged changes and forged messages are refused", async () => {
+  await using server = await ServerProc.start();
+  const relay = RoomRelay.start(server.port);
+  const canerHome = await testHome(["caner"]);
+  await using emir = await ClientProc.start("emir", relay.port);
+  await using ali = await ClientProc.start("ali", relay.port);
+  await using caner = await ClientProc.start("caner", relay.port, {
+    home: canerHome,
+  });
+  await team(emir, ali, caner);
+  await emir.write("#team one");
+  await ali.write("#team two");
+  await caner.waitFor({ type: "message", text: "one" });
+  await caner.waitFor({ type: "message", text: "two" });
+
+  // caner, a member, has emir's chain key: a message in emir's name with
+  // a good MAC but caner's own signature.
+  const chain = storedChain(canerHome, "caner", "emir");
+  const forged = await forgedRoomMessage(chain, "emir", "f0f0f0f0", "FORGED");
+  relay.inject("ali", "emir", forged);
+  const refused = { type: "security", from: "emir", room: "#team" };
+  await ali.waitFor({ ...refused, code: "bad_signature" });
+
+  // Changes: one signed by caner in emir's name, one by caner, no admin.
+  const last = relay.relayed.get("ali")!.map((f) => f.m as Frame)
+    .filter((m) => m.type === "room_change").at(-1)!;
+  relay.inject(
+    "ali",
+    "emir",
+    await forgedChange(last, "emir", "caner", ["dave"]),
+  );
+  await ali.waitFor((e) =>
+    e.type === "security" && e.code === "bad_signature" &&
+    e.message.startsWith("A change of #team")
+  );
+  relay.inject(
+    "ali",
+    "caner",
+    await forgedChange(last, "caner", "caner", ["dave"]),
+  );
+  await ali.waitFor({ ...refused, from: "caner", code: "bad_change" });
+
+  // caner is removed, but the relay keeps that from caner and hands it
+  // every room message that follows.
+  relay.withhold("caner", (m) => m.type === "room_change");
+  relay.copyRoomMessagesTo("caner");
+  await emir.write("/kick #team caner");
+  await ali.waitFor(isRoom("removed", "caner"));
+  const after = ["after 1", "after 2", "after 3"];
+  await emir.write(`#team ${after[0]}`);
+  await ali.write(`#team ${after[1]}`);
+  await emir.write(`#team ${after[2]}`);
+  await ali.waitFor({ type: "message", text: after[2] });
+  await emir.waitFor({ type: "message", text: after[1] });
+  await caner.until(
+    () =>
+      caner.ofType("security").filter((e) => e.code === "unknown_session")
+          .length >= 3 || undefined,
+    "three refusals",
+  );
+  assert.deepEqual([...texts(caner, "emir"), ...texts(caner, "ali")], [
+    "one",
+    "two",
+  ]);
+  assert.equal(
+    ali.ofType("message").filter((e) => e.text === "FORGED").length,
+    0,
+  );
+  assert.deepEqual(
+    (await (ali.write("/members #team"), ali.waitFor({ type: "members" })))
+      .users.map((u: Event) => u.name),
+    ["emir", "ali"],
+  );
+  for (const c of [emir, ali, caner]) assert.equal(await c.quit(), 0);
+  if (Deno.env.get("SHOW")) {
+    for (const c of [emir, ali, caner]) {
+      console.log(c.name, c.out.join("\n"), c.err.join("\n"));
+    }
+  }
+  await relay.close();
+  await Deno.remove(canerHome, { recursive: true });
+});
