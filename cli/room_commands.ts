@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Rooms } from "../client/mod.ts";
+import type { RoomCommands } from "../client/mod.ts";
 import { ChatError, SecurityError } from "../errors.ts";
 import type { Command } from "./commands.ts";
 import type { Printer } from "./output.ts";
@@ -16,7 +16,7 @@ import type { Printer } from "./output.ts";
  * @returns a promise while the answer is awaited
  */
 export function runRoomCommand(
-  rooms: Rooms,
+  rooms: RoomCommands,
   cmd: Command,
   print: Printer,
 ): void | Promise<void> {

@@ -30,7 +30,7 @@ import { Outbox } from "./outbox.ts";
 import { Peers } from "./peers.ts";
 import { PinStore } from "./pins.ts";
 import { PrekeyStore } from "./prekey_store.ts";
-import { Rooms } from "./rooms.ts";
+import { type RoomCommands, Rooms } from "./rooms.ts";
 import { SeenLog } from "./seen_log.ts";
 import { Sessions } from "./sessions.ts";
 import { SessionStore } from "./session_store.ts";
@@ -317,7 +317,7 @@ export class ChatClient {
   }
 
   /** Rooms: `/invite`, `#room text`, `/members`, `/rooms`, `/kick`, `/leave`. */
-  get rooms(): Rooms {
+  get rooms(): RoomCommands {
     return this.#parts.rooms;
   }
 

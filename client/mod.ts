@@ -14,4 +14,4 @@ export type { Dialer, ReconnectOptions } from "./link.ts";
 export * from "./key_store.ts";
 export * from "./pins.ts";
 export { StateDb } from "./state_db.ts";
-export type { Rooms } from "./rooms.ts";
+export type { RoomCommands } from "./rooms.ts";

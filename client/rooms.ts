@@ -55,8 +55,49 @@ export interface RoomsContext {
   emit: EmitEvent;
 }
 
+/** What a front end does with rooms: {@linkcode ChatClient.rooms}. */
+export interface RoomCommands {
+  /**
+   * Queues a text (or `/me` action) for `room`: sealed once, signed once,
+   * relayed to each member; texts leave in the order given.
+   *
+   * @returns the message id
+   */
+  send(room: string, text: string, action?: boolean): string;
+  /**
+   * Adds `names` to `room`, making the room (with oneself as its admin)
+   * when one is not in a room of that name; resolves once the change is
+   * applied.
+   *
+   * @throws {ChatError} `bad_room_name`, look-up codes, `not_admin`,
+   * `already_member`, `room_full`, `room_taken`, `too_many_rooms`…
+   * @throws {SecurityError} `key_changed`
+   */
+  invite(room: string, names: string[]): Promise<void>;
+  /**
+   * Removes `name` from `room` (its admin only).
+   *
+   * @throws {ChatError} `not_member`, `not_admin`
+   */
+  kick(room: string, name: string): Promise<void>;
+  /**
+   * Leaves `room`.
+   *
+   * @throws {ChatError} `not_member`
+   */
+  leave(room: string): Promise<void>;
+  /**
+   * The members of `room`, each with fingerprint and trust (a `members` event).
+   *
+   * @throws {ChatError} `not_member`, look-up codes
+   */
+  members(room: string): Promise<ClientEvent>;
+  /** The rooms one is in, with their member counts (a `rooms` event). */
+  list(): ClientEvent;
+}
+
 /** The rooms of a client; see the module doc. */
-export class Rooms implements RoomInbox {
+export class Rooms implements RoomCommands, RoomInbox {
   readonly #ctx: RoomsContext;
   readonly #store: RoomStore;
   readonly #history: RoomHistoryRequests;
