@@ -143,12 +143,7 @@ export class Rooms implements RoomCommands, RoomInbox {
     });
   }
 
-  /**
-   * Queues a text (or `/me` action) for `room`: sealed once, signed once,
-   * relayed to each member; texts leave in the order given.
-   *
-   * @returns the message id
-   */
+  /** See {@linkcode RoomCommands.send}. */
   send(room: string, text: string, action = false): string {
     const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
     this.#sender.send(room, id, text, action ? "action" : "text");
@@ -160,14 +155,7 @@ export class Rooms implements RoomCommands, RoomInbox {
     return this.#sender.settled();
   }
 
-  /**
-   * Adds `names` to `room`, making the room (with oneself as its admin)
-   * when one is not in a room of that name.
-   *
-   * @throws {ChatError} `bad_room_name`, look-up codes, `not_admin`,
-   * `already_member`, `room_full`, `room_taken`, `too_many_rooms`…
-   * @throws {SecurityError} `key_changed`
-   */
+  /** See {@linkcode RoomCommands.invite}. */
   async invite(room: string, names: string[]): Promise<void> {
     validateRoomName(room);
     const me = nameKey(this.#ctx.link.name);
@@ -184,11 +172,7 @@ export class Rooms implements RoomCommands, RoomInbox {
     await this.#changes.make(room, "create", [this.#ctx.link.name, ...bound]);
   }
 
-  /**
-   * Removes `name` from `room` (the admin only).
-   *
-   * @throws {ChatError} `not_member`, `not_admin`
-   */
+  /** See {@linkcode RoomCommands.kick}. */
   async kick(room: string, name: string): Promise<void> {
     const view = this.#view(room);
     const member = view.members.get(nameKey(name));
@@ -198,21 +182,13 @@ export class Rooms implements RoomCommands, RoomInbox {
     await this.#changes.make(view.name, "remove", [member]);
   }
 
-  /**
-   * Leaves `room`.
-   *
-   * @throws {ChatError} `not_member`
-   */
+  /** See {@linkcode RoomCommands.leave}. */
   async leave(room: string): Promise<void> {
     const view = this.#view(room);
     await this.#changes.make(view.name, "leave", [this.#ctx.link.name]);
   }
 
-  /**
-   * The members of `room`, each with fingerprint and trust.
-   *
-   * @throws {ChatError} `not_member`, look-up codes
-   */
+  /** See {@linkcode RoomCommands.members}. */
   async members(room: string): Promise<ClientEvent> {
     const view = this.#view(room);
     const peers = await Promise.all(
@@ -229,7 +205,7 @@ export class Rooms implements RoomCommands, RoomInbox {
     };
   }
 
-  /** The rooms one is in, with their member counts. */
+  /** See {@linkcode RoomCommands.list}. */
   list(): ClientEvent {
     return {
       type: "rooms",
