@@ -135,13 +135,16 @@ export class RoomChains {
     now: number = Date.now(),
   ): void {
     const id = chain.chainId;
-    this.#receivers.set(`${key} ${member} ${id.toHex()}`, chain);
+    const cacheKey = `${key} ${member} ${id.toHex()}`;
+    const fresh = this.#receivers.get(cacheKey) !== chain;
+    this.#receivers.set(cacheKey, chain);
     this.#state.write(() => {
       this.#state.stmt(`
         INSERT INTO room_chains (room_key, member_key, chain, state, used_ms)
         VALUES (?, ?, ?, ?, ?) ON CONFLICT (room_key, member_key, chain)
         DO UPDATE SET state = excluded.state, used_ms = excluded.used_ms
       `).run(key, member, id, chain.toBytes(), now);
+      if (!fresh) return;
       const old = this.#state.stmt(`
         SELECT chain FROM room_chains WHERE room_key = ? AND member_key = ?
         ORDER BY used_ms DESC LIMIT -1 OFFSET ?
