@@ -39,6 +39,8 @@ const SCHEMA = `
 export class RoomChains {
   readonly #state: StateDb;
   readonly #own = new Map<string, SenderChain>();
+  /** Chains retired by {@linkcode rekey}: a send still sealing with one cannot keep it. */
+  readonly #retired = new WeakSet<SenderChain>();
   readonly #receivers = new Map<string, ReceiverChain>();
 
   /** The chains kept in `state` (their tables are made if missing). */
@@ -61,8 +63,17 @@ export class RoomChains {
     return this.#own.get(key) ?? (this.#own.set(key, chain), chain);
   }
 
-  /** Keeps one's sending chain's state (a new chain: nobody has it yet). */
+  /** True while `chain` is one's sending chain in room `key` (no member went since it was made). */
+  isCurrent(key: string, chain: SenderChain): boolean {
+    return this.#own.get(key) === chain;
+  }
+
+  /**
+   * Keeps one's sending chain's state (a new chain: nobody has it yet). A
+   * chain that {@linkcode rekey} retired is never kept again.
+   */
   saveOwn(key: string, chain: SenderChain): void {
+    if (this.#retired.has(chain)) return;
     const fresh = this.#own.get(key) !== chain;
     this.#own.set(key, chain);
     this.#state.write(() => {
@@ -75,6 +86,8 @@ export class RoomChains {
 
   /** A member left or was removed: one's chain goes; the next message starts a new one. */
   rekey(key: string): void {
+    const retired = this.#own.get(key);
+    if (retired) this.#retired.add(retired);
     this.#own.delete(key);
     this.#state.write(() => {
       this.#state.stmt("DELETE FROM room_own_chains WHERE room_key = ?").run(

@@ -83,3 +83,16 @@ Deno.test(`RoomChains keeps ${CHAINS_PER_MEMBER} receiving chains per member, th
     undefined,
   );
 });
+
+Deno.test("RoomChains.rekey(): a send still sealing with the old chain cannot keep it", async () => {
+  const state = new StateDb(":memory:");
+  const chains = new RoomChains(state);
+  const old = await SenderChain.create(emir.signPrivate, "#team", "emir");
+  chains.saveOwn("#team", old);
+  assert.ok(chains.isCurrent("#team", old));
+  chains.rekey("#team");
+  await old.seal("m1", text);
+  chains.saveOwn("#team", old);
+  assert.ok(!chains.isCurrent("#team", old));
+  assert.equal(await chains.own("#team"), undefined);
+});

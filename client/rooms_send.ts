@@ -83,13 +83,6 @@ export class RoomSender {
   ): Promise<void> {
     try {
       await this.#ctx.link.ready();
-      const view = this.#ctx.store.view(roomKey(room));
-      if (!view) {
-        throw new ChatError(
-          "not_member",
-          `You are not in ${room}; /rooms lists the rooms you are in`,
-        );
-      }
       const bytes = encoder.encode(text).length;
       if (bytes > MAX_TEXT_BYTES) {
         throw new ChatError(
@@ -97,34 +90,54 @@ export class RoomSender {
           `Message is ${bytes} bytes, over the ${MAX_TEXT_BYTES}-byte limit; not sent`,
         );
       }
-      const chain = await this.#handOut(view);
-      const { epoch, seq } = this.#ctx.conversations.take(view.key);
-      const m = await chain.seal(
-        id,
-        encodeRoomContent({
-          t: kind,
-          e: epoch,
-          s: seq,
-          ts: Date.now(),
-          head: view.head.toHex(),
-          text,
-        }),
-      );
-      this.#ctx.chains.saveOwn(view.key, chain);
-      this.#remember(id, view.key);
-      this.#ctx.outbox.frame({
-        type: "room_send",
-        id,
-        room: view.name,
-        chain: m.chainId.toBase64(),
-        n: m.n,
-        ct: m.ciphertext.toBase64(),
-        mac: m.mac.toBase64(),
-        sig: m.signature.toBase64(),
-      }, view.name);
+      const key = roomKey(room);
+      const { epoch, seq } = this.#ctx.conversations.take(key);
+      const content = { t: kind, e: epoch, s: seq, text } as const;
+      for (let attempt = 1;; attempt++) {
+        const view = this.#view(room);
+        const chain = await this.#handOut(view);
+        const ts = Date.now();
+        const head = view.head.toHex();
+        const m = await chain.seal(
+          id,
+          encodeRoomContent({ ...content, ts, head }),
+        );
+        // A member went while it was sealed: sealed again in a new chain.
+        if (!this.#ctx.chains.isCurrent(key, chain)) {
+          if (attempt < 5) continue;
+          throw new ChatError(
+            "room_busy",
+            `${view.name} keeps changing; not sent`,
+          );
+        }
+        this.#ctx.chains.saveOwn(key, chain);
+        this.#remember(id, key);
+        this.#ctx.outbox.frame({
+          type: "room_send",
+          id,
+          room: view.name,
+          chain: m.chainId.toBase64(),
+          n: m.n,
+          ct: m.ciphertext.toBase64(),
+          mac: m.mac.toBase64(),
+          sig: m.signature.toBase64(),
+        }, view.name);
+        return;
+      }
     } catch (err) {
       this.#failed(id, room, err);
     }
+  }
+
+  #view(room: string): RoomView {
+    const view = this.#ctx.store.view(roomKey(room));
+    if (!view) {
+      throw new ChatError(
+        "not_member",
+        `You are not in ${room}; /rooms lists the rooms you are in`,
+      );
+    }
+    return view;
   }
 
   /**
