@@ -86,13 +86,9 @@ export function formatEvent(
           `connected as ${e.name}; your fingerprint: ${e.fingerprint}\ntype /help for commands`,
       };
     case "message": {
+      const said = e.action ? `* ${e.from} ` : `${e.from}: `;
       const where = e.room === undefined ? "" : `${e.room} `;
-      return {
-        err: false,
-        text: e.action
-          ? `${where}* ${e.from} ${visible(e.text)}`
-          : `${where}${e.from}: ${visible(e.text)}`,
-      };
+      return { err: false, text: `${where}${said}${visible(e.text)}` };
     }
     case "room":
     case "members":
