@@ -98,7 +98,11 @@ export class RoomReceiver {
       Uint8Array.fromHex(content.head),
     );
     const member = nameKey(sender.name);
-    if (!view.members.has(member) || view.name !== d.room) {
+    const me = nameKey(this.#ctx.link.name);
+    if (
+      !view.members.has(me) || !view.members.has(member) ||
+      view.name !== d.room
+    ) {
       throw notMember(
         `${sender.name} handed over a sender key for ${content.room} without being a member`,
       );

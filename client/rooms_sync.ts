@@ -102,15 +102,16 @@ export class RoomSync {
     const key = roomKey(name);
     let view = this.#ctx.store.view(key);
     if (view && this.#ctx.store.knows(key, hash)) return this.#applied(hash);
-    if (!view && c.kind !== "create") {
-      if (c.kind !== "add" || !c.names.some((n) => nameKey(n) === this.#me)) {
+    const namesMe = c.names.some((n) => nameKey(n) === this.#me);
+    if (!view) {
+      if ((c.kind !== "add" && c.kind !== "create") || !namesMe) {
         throw new SecurityError(
           "not_member",
           `A change of ${name}, a room you are not in, was relayed to you`,
         );
       }
-      view = await this.#catchUp(name, undefined, c.prev);
-    } else if (view && !same(c.prev, view.head)) {
+      if (c.kind === "add") view = await this.#catchUp(name, undefined, c.prev);
+    } else if (!same(c.prev, view.head)) {
       view = await this.#catchUp(name, view, c.prev);
       if (!view.members.has(this.#me)) return;
     }
