@@ -77,13 +77,21 @@ export async function peerOf(name: string): Promise<Peer> {
 
 /** A user with the room parts and everything they send and show recorded. */
 export interface TestUser {
+  /** The name. */
   name: string;
+  /** The state database, in memory. */
   state: StateDb;
+  /** The rooms. */
   store: RoomStore;
+  /** The sender-key chains. */
   chains: RoomChains;
+  /** Incoming changes. */
   sync: RoomSync;
+  /** Sending to rooms. */
   sender: RoomSender;
+  /** Receiving in rooms. */
   receiver: RoomReceiver;
+  /** History requests (answer them with `history.answer`). */
   history: RoomHistoryRequests;
   /** Frames sent on the link. */
   sent: Frame[];

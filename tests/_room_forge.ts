@@ -28,8 +28,10 @@ import {
 const FIXTURES = new URL("./fixtures/keys/", import.meta.url);
 
 /** A receiving chain as stored (docs/CRYPTO_V2.md §8.3): what a member knows of another's chain. */
-interface StoredChain {
+export interface StoredChain {
+  /** The room. */
   room: string;
+  /** The chain's id. */
   chainId: Bytes;
   /** The next iteration. */
   n: number;
