@@ -323,8 +323,9 @@ export class LoadWorker {
       return this.#maybeSettled();
     }
     const { names, messages, room } = this.#config;
-    const sender = room === undefined ? 0 : receiver * names.length;
-    const key = (sender + parts.index) * messages + parts.seq;
+    // In a room each member receives every text: counted per receiver.
+    const base = room === undefined ? 0 : receiver * names.length;
+    const key = (base + parts.index) * messages + parts.seq;
     if (this.#seen.has(key)) {
       r.duplicated++;
       return;

@@ -39,17 +39,18 @@ export interface StoredChain {
   ck: Bytes;
 }
 
-/** The newest receiving chain of `member` in the state.db of `user` under `home`. */
+/** The newest receiving chain of `member` in the state.db of `user` under `home`, if there is one. */
 export function storedChain(
   home: string,
   user: string,
   member: string,
-): StoredChain {
+): StoredChain | undefined {
   const db = new DatabaseSync(`${home}/${user}/state.db`, { readOnly: true });
   const row = db.prepare(
     "SELECT state FROM room_chains WHERE member_key = ? ORDER BY used_ms DESC",
-  ).get(member)!;
+  ).get(member);
   db.close();
+  if (!row) return undefined;
   const b = new Uint8Array(row.state as Uint8Array);
   const view = new DataView(b.buffer);
   let at = "chat-receiver-chain-v2\0".length;

@@ -158,45 +158,66 @@ Deno.test("rooms: a member offline gets every room message, in order, once, afte
   }
 });
 
-/** A server, a hostile relay in front of it, and emir, ali and caner in #team through it, each having read "one" and "two". */
-async function hostileTeam(): Promise<{
+/** A server, a hostile relay in front of it, and emir, ali and caner in #team through it. */
+interface HostileTeam extends AsyncDisposable {
   server: ServerProc;
   relay: RoomRelay;
   canerHome: string;
   users: [ClientProc, ClientProc, ClientProc];
-}> {
+}
+
+/** Starts a {@linkcode HostileTeam}, each member having read "one" and "two"; disposing it stops everything. */
+async function hostileTeam(): Promise<HostileTeam> {
   const server = await ServerProc.start();
   const relay = RoomRelay.start(server.port);
   const canerHome = await testHome(["caner"]);
-  const emir = await ClientProc.start("emir", relay.port);
-  const ali = await ClientProc.start("ali", relay.port);
-  const caner = await ClientProc.start("caner", relay.port, {
-    home: canerHome,
-  });
-  await team(emir, ali, caner);
-  await emir.write("#team one");
-  await ali.write("#team two");
-  await caner.waitFor({ type: "message", text: "one" });
-  await caner.waitFor({ type: "message", text: "two" });
-  return { server, relay, canerHome, users: [emir, ali, caner] };
+  const users: ClientProc[] = [];
+  const h: HostileTeam = {
+    server,
+    relay,
+    canerHome,
+    users: users as HostileTeam["users"],
+    async [Symbol.asyncDispose](): Promise<void> {
+      for (const c of users) await c[Symbol.asyncDispose]();
+      await relay.close();
+      await server[Symbol.asyncDispose]();
+      await Deno.remove(canerHome, { recursive: true }).catch(() => {});
+    },
+  };
+  try {
+    for (const name of ["emir", "ali", "caner"]) {
+      const home = name === "caner" ? { home: canerHome } : {};
+      users.push(await ClientProc.start(name, relay.port, home));
+    }
+    const [emir, ali, caner] = h.users;
+    await team(emir, ali, caner);
+    await emir.write("#team one");
+    await ali.write("#team two");
+    await caner.waitFor({ type: "message", text: "one" });
+    await caner.waitFor({ type: "message", text: "two" });
+  } catch (err) {
+    await h[Symbol.asyncDispose]();
+    throw err;
+  }
+  return h;
 }
 
-/** Quits the clients, closes the relay and the server, removes caner's home. */
-async function teardown(
-  h: Awaited<ReturnType<typeof hostileTeam>>,
-): Promise<void> {
+/** The clients quit cleanly and the server stops cleanly. */
+async function quitAll(h: HostileTeam): Promise<void> {
   for (const c of h.users) assert.equal(await c.quit(), 0);
-  await h.relay.close();
   assert.equal(await h.server.stop(), 0);
-  await Deno.remove(h.canerHome, { recursive: true });
 }
 
 Deno.test("rooms, hostile relay: a member's message in another's name and forged membership changes are refused", async () => {
-  const h = await hostileTeam();
-  const { relay, canerHome, users: [, ali] } = h;
+  await using h = await hostileTeam();
+  const { relay, canerHome, users: [, ali, caner] } = h;
   // caner, a member, has emir's chain key: a message in emir's name with
   // a good MAC but caner's own signature.
-  const chain = storedChain(canerHome, "caner", "emir");
+  // (Read once caner's client has written it: it commits after showing.)
+  const chain = await caner.until(
+    () => storedChain(canerHome, "caner", "emir"),
+    "emir's chain in caner's state.db",
+  );
   const forged = await forgedRoomMessage(chain, "emir", "f0f0f0f0", "FORGED");
   relay.inject("ali", "emir", forged);
   const refused = { type: "security", from: "emir", room: "#team" };
@@ -231,11 +252,11 @@ Deno.test("rooms, hostile relay: a member's message in another's name and forged
     "ali",
     "caner",
   ]);
-  await teardown(h);
+  await quitAll(h);
 });
 
 Deno.test("rooms, hostile relay: a removed member, kept from its removal and handed the room's frames, opens none of them", async () => {
-  const h = await hostileTeam();
+  await using h = await hostileTeam();
   const { relay, users: [emir, ali, caner] } = h;
   // caner is removed, but the relay keeps that from caner and hands it
   // every room message that follows.
@@ -263,5 +284,5 @@ Deno.test("rooms, hostile relay: a removed member, kept from its removal and han
   const members = await ali.waitFor({ type: "members" });
   assert.deepEqual(members.users.map((u: Event) => u.name), ["emir", "ali"]);
   assert.deepEqual(emir.ofType("security"), []);
-  await teardown(h);
+  await quitAll(h);
 });
