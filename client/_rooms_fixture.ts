@@ -101,6 +101,8 @@ export interface TestUser {
   frames: Frame[];
   /** Events shown. */
   events: ClientEvent[];
+  /** Errors the outbox gives, in turn, for content to each name. */
+  refuse: Map<string, unknown[]>;
 }
 
 /** A user `name` (a fixture name). */
@@ -116,10 +118,12 @@ export async function testUser(name: string): Promise<TestUser> {
   const directory = { get: (n: string) => peerOf(n) } as unknown as Peers;
   const pairwise: TestUser["pairwise"] = [];
   const frames: Frame[] = [];
+  const refuse = new Map<string, unknown[]>();
   const outbox = {
     content: (to: string, content: Content) => {
-      pairwise.push({ to, content });
-      return Promise.resolve(true);
+      const err = refuse.get(to)?.shift();
+      if (err === undefined) pairwise.push({ to, content });
+      return Promise.resolve(err);
     },
     frame: (f: Frame) => frames.push(f),
   } as unknown as Outbox;
@@ -169,6 +173,7 @@ export async function testUser(name: string): Promise<TestUser> {
     pairwise,
     frames,
     events,
+    refuse,
   };
 }
 

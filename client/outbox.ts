@@ -106,12 +106,13 @@ export class Outbox {
   /**
    * Queues other content for `to` (a room's sender key), sealed in its turn.
    *
-   * @returns resolves false when it could not be sent (reported)
+   * @returns resolves once handed to sealing, with the error (not reported:
+   * the caller does) when it could not be
    */
-  content(to: string, content: Content): Promise<boolean> {
-    const sent = Promise.withResolvers<boolean>();
+  content(to: string, content: Content): Promise<unknown> {
+    const sent = Promise.withResolvers<unknown>();
     const item: Item = { kind: "content", id: newId(), to, content };
-    this.#run(async () => sent.resolve(await this.#send(item)));
+    this.#run(async () => sent.resolve(await this.#send(item, false)));
     return sent.promise;
   }
 
@@ -137,7 +138,8 @@ export class Outbox {
     });
   }
 
-  async #send(item: Item): Promise<boolean> {
+  /** Seals an item in its turn; returns the error when it could not be (reported if `report`). */
+  async #send(item: Item, report = true): Promise<unknown> {
     const to = item.kind === "resend" ? item.pending.to : item.to;
     try {
       const peer = await this.#peer(to);
@@ -177,10 +179,10 @@ export class Outbox {
       this.#outChain = this.#outChain.then(() =>
         this.#transmit(item.id, peer.name, framing, shown)
       );
-      return true;
+      return undefined;
     } catch (err) {
-      this.#failed(item.id, to, err);
-      return false;
+      if (report) this.#failed(item.id, to, err);
+      return err ?? new Error("Not sent");
     }
   }
 

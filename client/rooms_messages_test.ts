@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SecurityError } from "../errors.ts";
+import { ChatError, SecurityError } from "../errors.ts";
 import type { Frame } from "../protocol/mod.ts";
 import type { SenderKeyContent } from "./content.ts";
 import {
@@ -160,4 +160,24 @@ Deno.test("After a removal the remaining members send in new chains the removed 
   const rows = emir.state.stmt("SELECT count(*) AS n FROM room_own_chains")
     .get()!;
   assert.equal(rows.n, 1);
+});
+
+Deno.test("RoomSender hands a sender key again to a member who had no prekeys yet; one it cannot reach is reported", async () => {
+  const { emir, ali, caner } = await team();
+  const noPrekeys = () => new ChatError("no_prekeys", "no prekeys yet");
+  emir.refuse.set("ali", [noPrekeys(), noPrekeys()]);
+  emir.refuse.set("caner", [new ChatError("no_such_user", "gone")]);
+  const hello = await say(emir, [ali], "hello");
+  await assert.rejects(
+    caner.receiver.message("emir", hello),
+    refused("unknown_session"),
+  );
+  assert.deepEqual(shown(ali), ["emir: hello"]);
+  assert.deepEqual([...emir.chains.recipients("#team")], ["ali"]);
+  const error = emir.events.find((e) => e.type === "error");
+  assert.equal(error?.type === "error" && error.room, "#team");
+  assert.equal(error?.type === "error" && error.code, "no_such_user");
+  // caner's copy did not open; the next message hands the key over.
+  await say(emir, [ali, caner], "again");
+  assert.deepEqual(shown(caner), ["emir: again"]);
 });

@@ -22,6 +22,7 @@ import {
   nameKey,
   roomKey,
 } from "../protocol/mod.ts";
+import type { SenderKeyContent } from "./content.ts";
 import type { Conversations } from "./conversations.ts";
 import type { EmitEvent } from "./events.ts";
 import type { Link } from "./link.ts";
@@ -32,6 +33,10 @@ import type { RoomStore, RoomView } from "./rooms_store.ts";
 
 /** Room message ids remembered for a `nack` from a member who cannot read them. */
 const RECENT = 1024;
+/** Attempts to hand a sender key to a member whose prekeys cannot be had yet. */
+const HAND_OUT_ATTEMPTS = 4;
+/** Failures of a hand-out that a later attempt may not meet. */
+const TRANSIENT = new Set(["no_prekeys", "lookup_timeout", "connection_lost"]);
 
 const encoder = new TextEncoder();
 
@@ -157,15 +162,58 @@ export class RoomSender {
     }
     const handed = chains.recipients(view.key);
     const me = nameKey(link.name);
-    const key = encodeSenderKeyDistribution(chain.distribution()).toBase64();
-    const head = view.head.toHex();
-    for (const [member, name] of view.members) {
-      if (member === me || handed.has(member)) continue;
-      chains.handed(view.key, member, true);
-      outbox.content(name, { t: "sender_key", room: view.name, head, key })
-        .then((sent) => sent || chains.handed(view.key, member, false));
+    const content: SenderKeyContent = {
+      t: "sender_key",
+      room: view.name,
+      head: view.head.toHex(),
+      key: encodeSenderKeyDistribution(chain.distribution()).toBase64(),
+    };
+    let due = [...view.members].filter(([m]) => m !== me && !handed.has(m));
+    for (let attempt = 1; due.length > 0; attempt++) {
+      const results = await Promise.all(
+        due.map(async ([member, name]) => ({
+          member,
+          name,
+          err: await outbox.content(name, content),
+        })),
+      );
+      for (const r of results) {
+        if (r.err === undefined) chains.handed(view.key, r.member, true);
+      }
+      const failed = results.filter((r) => r.err !== undefined);
+      // A member who has just logged in may not have published prekeys yet.
+      const again = failed.filter((r) =>
+        r.err instanceof ChatError && TRANSIENT.has(r.err.code)
+      );
+      const last = attempt === HAND_OUT_ATTEMPTS;
+      for (const r of failed) {
+        if (last || !again.includes(r)) this.#notHanded(view, r.name, r.err);
+      }
+      if (again.length === 0 || last) break;
+      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+      due = again.map((r) => [r.member, r.name]);
     }
     return chain;
+  }
+
+  /** Tells the user that `name` could not be given the sender key. */
+  #notHanded(view: RoomView, name: string, err: unknown): void {
+    const why = err instanceof Error ? err.message : String(err);
+    const message =
+      `${name} could not be given your sender key for ${view.name} (${why}); ${name} cannot read your messages there until your next one reaches them`;
+    if (err instanceof SecurityError) {
+      const { code } = err;
+      this.#ctx.emit({
+        type: "security",
+        code,
+        from: name,
+        message,
+        room: view.name,
+      });
+    } else {
+      const code = err instanceof ChatError ? err.code : "internal";
+      this.#ctx.emit({ type: "error", code, message, room: view.name });
+    }
   }
 
   #remember(id: string, key: string): void {
