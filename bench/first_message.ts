@@ -52,10 +52,10 @@ if (import.meta.main) {
     Math.round(percentile(xs.toSorted((a, b) => a - b), 0.5) * 10) / 10;
   const result = {
     runs: first.length,
-    first_ms: first.map(Math.round),
-    next_ms: next.map(Math.round),
-    first_median_ms: median(first),
-    next_median_ms: median(next),
+    "first_ms": first.map(Math.round),
+    "next_ms": next.map(Math.round),
+    "first_median_ms": median(first),
+    "next_median_ms": median(next),
   };
   if (values.json) console.log(JSON.stringify(result));
   else {

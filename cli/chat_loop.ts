@@ -23,6 +23,7 @@ import { type Command, HELP, parseLine } from "./commands.ts";
 import type { RunConnectOptions } from "./connect.ts";
 import { jsonPrinter, oneLine, type Printer, textPrinter } from "./output.ts";
 import { pasteInput } from "./paste.ts";
+import { runRoomCommand } from "./room_commands.ts";
 import { runChatTui } from "./tui/mod.ts";
 
 /** How long a script waits at end of input for its messages to be delivered, in ms. */
@@ -94,7 +95,7 @@ export async function chatLoop(
     if (terminal && cmd?.kind !== "quit") rl.prompt();
   };
   const rl = lineReader(terminal, (e) => print(e), onLine);
-  if (terminal) print = textPrinter(rl);
+  if (!opts.json) print = textPrinter(terminal ? rl : undefined, c.name);
   rl.setPrompt(`${c.name}> `);
   if (terminal) rl.prompt();
   rl.on("SIGINT", () => quit.resolve("interrupt"));
@@ -306,6 +307,8 @@ function run(
         print,
         printError(print),
       );
+    default:
+      return runRoomCommand(client.rooms, cmd, print);
   }
 }
 

@@ -58,15 +58,24 @@ function cleanEvent(e: ClientEvent): ClientEvent {
   for (const [k, v] of Object.entries(e)) {
     out[k] = typeof v === "string" && k !== "text" ? oneLine(v) : v;
   }
-  if (e.type === "who") {
+  if (e.type === "who" || e.type === "members") {
     out.users = e.users.map((u) => ({ ...u, name: oneLine(u.name) }));
+  }
+  if (e.type === "room") out.members = e.members.map(oneLine);
+  if (e.type === "rooms") {
+    out.rooms = e.rooms.map((r) => ({ ...r, room: oneLine(r.room) }));
   }
   return out as ClientEvent;
 }
 
-/** The text form of an event: which stream, and the lines; nothing for quiet events. */
+/**
+ * The text form of an event: which stream, and the lines; nothing for
+ * quiet events. `me`, one's own name, makes room changes about oneself
+ * read "you".
+ */
 export function formatEvent(
   e: ClientEvent,
+  me?: string,
 ): { err: boolean; text: string } | undefined {
   e = cleanEvent(e);
   switch (e.type) {
@@ -76,13 +85,15 @@ export function formatEvent(
         text:
           `connected as ${e.name}; your fingerprint: ${e.fingerprint}\ntype /help for commands`,
       };
-    case "message":
-      return {
-        err: false,
-        text: e.action
-          ? `* ${e.from} ${visible(e.text)}`
-          : `${e.from}: ${visible(e.text)}`,
-      };
+    case "message": {
+      const said = e.action ? `* ${e.from} ` : `${e.from}: `;
+      const where = e.room === undefined ? "" : `${e.room} `;
+      return { err: false, text: `${where}${said}${visible(e.text)}` };
+    }
+    case "room":
+    case "members":
+    case "rooms":
+      return { err: false, text: formatRoomEvent(e, me?.toLowerCase()) };
     case "gap":
       return { err: true, text: `chat: warning: ${e.message}` };
     case "join":
@@ -141,13 +152,63 @@ export function formatEvent(
   }
 }
 
+/** The text of a room event: a membership change, `/members`, `/rooms`. */
+function formatRoomEvent(
+  e: Extract<ClientEvent, { type: "room" | "members" | "rooms" }>,
+  me: string | undefined,
+): string {
+  if (e.type === "rooms") {
+    if (e.rooms.length === 0) {
+      return "you are in no rooms; /invite #room name makes one";
+    }
+    return [
+      `your rooms (${e.rooms.length}):`,
+      ...e.rooms.map((r) =>
+        `  ${r.room.padEnd(34)} ${r.members} member${
+          r.members === 1 ? "" : "s"
+        }`
+      ),
+    ].join("\n");
+  }
+  if (e.type === "members") {
+    return [
+      `members of ${e.room} (${e.users.length}):`,
+      ...e.users.map((u) =>
+        `  ${u.name.padEnd(16)} ${u.fingerprint}  ${
+          u.trust === "changed" ? "CHANGED" : u.trust
+        }`
+      ),
+    ].join("\n");
+  }
+  const members = `(members: ${e.members.join(", ")})`;
+  const you = e.name.toLowerCase() === me;
+  switch (e.event) {
+    case "created":
+      return you
+        ? `you created ${e.room}; you are its admin`
+        : `${e.room} created by ${e.by}`;
+    case "added":
+      return you
+        ? `${e.by} added you to ${e.room} ${members}`
+        : `${e.room}: ${e.by} added ${e.name} ${members}`;
+    case "removed":
+      return you
+        ? `${e.by} removed you from ${e.room}`
+        : `${e.room}: ${e.by} removed ${e.name} ${members}`;
+    case "left":
+      return you
+        ? `you left ${e.room}`
+        : `${e.room}: ${e.name} left ${members}`;
+  }
+}
+
 /**
  * A text printer. With a terminal `rl`, each line is printed above the prompt
  * and the half-typed input is redrawn; security warnings are bold red.
  */
-export function textPrinter(rl?: readline.Interface): Printer {
+export function textPrinter(rl?: readline.Interface, me?: string): Printer {
   return (event) => {
-    const out = formatEvent(event);
+    const out = formatEvent(event, me);
     if (!out) return;
     let text = out.text;
     if (rl && event.type === "security" && !Deno.noColor) {

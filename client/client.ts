@@ -32,6 +32,7 @@ import { Outbox } from "./outbox.ts";
 import { Peers } from "./peers.ts";
 import { PinStore, type Trust } from "./pins.ts";
 import { PrekeyStore } from "./prekey_store.ts";
+import { type RoomCommands, Rooms } from "./rooms.ts";
 import { SeenLog } from "./seen_log.ts";
 import { Sessions } from "./sessions.ts";
 import { SessionStore } from "./session_store.ts";
@@ -87,6 +88,7 @@ interface Parts {
   inbox: Inbox;
   prekeys: PrekeyStore;
   state: StateDb;
+  rooms: Rooms;
 }
 
 /** A logged-in client; see the module doc. */
@@ -142,7 +144,10 @@ export class ChatClient {
       emit,
       onReady: (bound, welcome) => client.#onReady(bound, welcome),
       onFrame: (frame) => client.#onFrame(frame),
-      onLost: () => peers.connectionLost(),
+      onLost: () => {
+        peers.connectionLost();
+        rooms.connectionLost();
+      },
     });
     const peers: Peers = new Peers({
       identity,
@@ -170,17 +175,29 @@ export class ChatClient {
       state,
       emit,
     });
+    const seen = new SeenLog(state);
+    const rooms: Rooms = new Rooms({
+      identity,
+      link,
+      peers,
+      outbox,
+      conversations,
+      seen,
+      state,
+      emit,
+    });
     const inbox = new Inbox({
       link,
       peers,
       sessions,
       conversations,
-      seen: new SeenLog(state),
+      seen,
       outbox,
       state,
       emit,
+      rooms,
     });
-    const parts = { link, peers, outbox, inbox, prekeys, state };
+    const parts = { link, peers, outbox, inbox, prekeys, state, rooms };
     const client = new ChatClient(parts, identity, emit, fp);
     await link.start();
     client.#upkeepTimer = setInterval(
@@ -261,7 +278,7 @@ export class ChatClient {
   }
 
   #onFrame(frame: Frame): void {
-    const { inbox, outbox, peers } = this.#parts;
+    const { inbox, outbox, peers, rooms } = this.#parts;
     switch (frame.type) {
       case "msg":
         inbox.receive(frame);
@@ -270,7 +287,13 @@ export class ChatClient {
         outbox.queued(idOf(frame));
         return;
       case "nack":
-        outbox.nack(frame);
+        if (!rooms.nack(frame)) outbox.nack(frame);
+        return;
+      case "room_history":
+        rooms.answer(
+          typeof frame.id === "string" ? frame.id : undefined,
+          frame,
+        );
         return;
       case "prekey_count":
         // The answer to an upload, or the relay's word that few are left.
@@ -281,13 +304,16 @@ export class ChatClient {
       case "error": {
         const id = typeof frame.id === "string" ? frame.id : undefined;
         if (peers.answer(id, frame) || frame.type === "keys") return;
+        if (rooms.answer(id, frame)) return;
         if (id !== undefined) outbox.refused(id);
         const { code, message } = decodeError(frame);
+        const room = typeof frame.room === "string" ? frame.room : undefined;
         this.#emit({
           type: "error",
           code,
           message,
           ...(id === undefined ? {} : { id }),
+          ...(room === undefined ? {} : { room }),
         });
         return;
       }
@@ -335,6 +361,11 @@ export class ChatClient {
     return { name: p.name, fingerprint: p.fingerprint, trust: p.trust };
   }
 
+  /** Rooms: `/invite`, `#room text`, `/members`, `/rooms`, `/kick`, `/leave`. */
+  get rooms(): RoomCommands {
+    return this.#parts.rooms;
+  }
+
   /** Asks the relay who is online; a `who` event follows. */
   who(): void {
     this.#parts.peers.askWho();
@@ -370,8 +401,9 @@ export class ChatClient {
   }
 
   /** Resolves once queued sends have been handed to the socket. */
-  flush(): Promise<void> {
-    return this.#parts.outbox.flush();
+  async flush(): Promise<void> {
+    await this.#parts.rooms.settled();
+    await this.#parts.outbox.flush();
   }
 
   /**

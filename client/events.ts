@@ -17,6 +17,17 @@ export interface WhoUser {
   trust: Trust;
 }
 
+/** What happened in a room: who was added, removed or left, or that it was made. */
+export type RoomEventKind = "created" | "added" | "removed" | "left";
+
+/** A room and its member count, as `/rooms` lists them. */
+export interface RoomEntry {
+  /** The room's name, as its creator spelled it. */
+  room: string;
+  /** How many members it has. */
+  members: number;
+}
+
 /** What the client reports; `--json` prints these one per line. */
 export type ClientEvent =
   /** Logged in (again, after a reconnect); one's own fingerprint. */
@@ -24,7 +35,7 @@ export type ClientEvent =
   /**
    * A message from someone else, verified, decrypted and in order; `time`:
    * when the sender wrote it (ms since the Unix epoch, the sender's clock);
-   * `action`: a `/me` action.
+   * `action`: a `/me` action; `room` (and `to`): the room it was sent to.
    */
   | {
     type: "message";
@@ -34,9 +45,32 @@ export type ClientEvent =
     id: string;
     time: number;
     action?: boolean;
+    room?: string;
   }
-  /** Messages from `from` never arrived (the next one shows their numbers were skipped). */
-  | { type: "gap"; from: string; count: number; message: string }
+  /** Messages from `from` (in `room`) never arrived (the next one shows their numbers were skipped). */
+  | {
+    type: "gap";
+    from: string;
+    count: number;
+    message: string;
+    room?: string;
+  }
+  /**
+   * A membership change of a room one is in, checked: `name` was added,
+   * removed or left (or made the room) by `by`; `members` after it.
+   */
+  | {
+    type: "room";
+    room: string;
+    event: RoomEventKind;
+    name: string;
+    by: string;
+    members: string[];
+  }
+  /** The answer to `/members`: each member with fingerprint and trust. */
+  | { type: "members"; room: string; users: WhoUser[] }
+  /** The answer to `/rooms`: the rooms one is in. */
+  | { type: "rooms"; rooms: RoomEntry[] }
   /** One's own message left for the relay. */
   | { type: "sent"; id: string; to: string }
   /** The relay stored one's message (on disk) for a recipient who is offline or behind. */
@@ -64,11 +98,11 @@ export type ClientEvent =
     trust: Trust;
     safety_number: string;
   }
-  /** Something failed; `id` names one's message if it was one. */
-  | { type: "error"; code: string; message: string; id?: string }
+  /** Something failed; `id` names one's message if it was one, `room` its room. */
+  | { type: "error"; code: string; message: string; id?: string; room?: string }
   /**
    * A message or key was rejected and dropped (`id` when it was one's own,
-   * refused before sending).
+   * refused before sending; `room` when it was about a room).
    */
   | {
     type: "security";
@@ -76,6 +110,7 @@ export type ClientEvent =
     from: string;
     message: string;
     id?: string;
+    room?: string;
   }
   /** Help text and notices. */
   | { type: "info"; message: string };

@@ -21,7 +21,7 @@ import type { Conversations } from "./conversations.ts";
 import type { EmitEvent } from "./events.ts";
 import type { Link } from "./link.ts";
 import { keyChanged, type Peer, type Peers } from "./peers.ts";
-import type { SealedFields, Sessions } from "./sessions.ts";
+import type { Sessions } from "./sessions.ts";
 import type { StateDb } from "./state_db.ts";
 
 /** Unsent bytes after which sending waits for the socket to drain (1 MiB). */
@@ -46,6 +46,8 @@ const SESSION_LOST: ReadonlySet<string> = new Set([
 /** Receipts remembered for a `nack`. */
 const MAX_RECENT_RECEIPTS = 256;
 
+const newId = () => crypto.getRandomValues(new Uint8Array(8)).toHex();
+
 /** A text sent and not yet receipted, stored or refused. */
 interface Pending {
   to: string;
@@ -60,11 +62,11 @@ interface Pending {
   queued: boolean;
 }
 
-/** What to send: a new text, a resend, or a receipt. */
+/** What to send: a new text, a resend, or other content (a receipt, a sender key). */
 type Item =
   | { kind: "text" | "action"; id: string; to: string; text: string }
   | { kind: "resend"; id: string; pending: Pending }
-  | { kind: "receipt"; id: string; to: string; receipt: ReceiptContent };
+  | { kind: "content"; id: string; to: string; content: Content };
 
 /** What the outbox works with. */
 export interface OutboxContext {
@@ -118,19 +120,46 @@ export class Outbox {
 
   /** Queues an end-to-end receipt for `to`. */
   receipt(to: string, receipt: ReceiptContent): void {
-    const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-    this.#enqueue({ kind: "receipt", id, to, receipt });
+    this.#enqueue({ kind: "content", id: newId(), to, content: receipt });
   }
 
-  #enqueue(item: Item): void {
-    // While the connection is down, messages wait here, in order.
-    this.#sendChain = this.#sendChain.then(async () => {
-      await this.#ctx.link.ready();
-      await this.#send(item);
+  /**
+   * Queues other content for `to` (a room's sender key), sealed in its turn.
+   *
+   * @returns resolves once handed to sealing, with the error (not reported:
+   * the caller does) when it could not be
+   */
+  content(to: string, content: Content): Promise<unknown> {
+    const sent = Promise.withResolvers<unknown>();
+    const item: Item = { kind: "content", id: newId(), to, content };
+    this.#run(async () => sent.resolve(await this.#send(item, false)));
+    return sent.promise;
+  }
+
+  /** Queues a frame sealed elsewhere (a room message): it leaves after what was queued before it, then `sent`. */
+  frame(frame: { id: string } & Record<string, unknown>, to: string): void {
+    const framing = Promise.resolve(frame);
+    this.#run(() => {
+      this.#outChain = this.#outChain.then(() =>
+        this.#transmit(frame.id, to, framing, true)
+      );
     });
   }
 
-  async #send(item: Item): Promise<void> {
+  #enqueue(item: Item): void {
+    this.#run(() => this.#send(item));
+  }
+
+  #run(step: () => unknown): void {
+    // While the connection is down, messages wait here, in order.
+    this.#sendChain = this.#sendChain.then(async () => {
+      await this.#ctx.link.ready();
+      await step(); // Never throws: failures are reported.
+    });
+  }
+
+  /** Seals an item in its turn; returns the error when it could not be (reported if `report`). */
+  async #send(item: Item, report = true): Promise<unknown> {
     const to = item.kind === "resend" ? item.pending.to : item.to;
     try {
       const peer = await this.#peer(to);
@@ -143,7 +172,7 @@ export class Outbox {
       const session = await this.#ctx.sessions.forSending(peer);
       const content = this.#content(item, peer);
       const plaintext = encodeContent(content);
-      if (content.t === "receipt") {
+      if (content.t === "receipt" || content.t === "sender_key") {
         this.#receipts.set(item.id, {
           to: peer.name,
           session: session.id.toHex(),
@@ -151,7 +180,7 @@ export class Outbox {
         if (this.#receipts.size > MAX_RECENT_RECEIPTS) {
           this.#receipts.delete(this.#receipts.keys().next().value!);
         }
-      } else {
+      } else if (content.t === "text" || content.t === "action") {
         this.#pending.set(item.id, {
           to: peer.name,
           kind: content.t,
@@ -173,17 +202,22 @@ export class Outbox {
         plaintext,
       );
       sealing.catch(() => {}); // Reported by #transmit, in its turn.
+      const head = { type: "send", id: item.id, to: peer.name };
+      const framing = sealing.then((fields) => ({ ...head, ...fields }));
+      const shown = content.t === "text" || content.t === "action";
       this.#outChain = this.#outChain.then(() =>
-        this.#transmit(item, peer.name, sealing)
+        this.#transmit(item.id, peer.name, framing, shown)
       );
+      return undefined;
     } catch (err) {
-      this.#failed(item.id, to, err);
+      if (report) this.#failed(item.id, to, err);
+      return err ?? new Error("Not sent");
     }
   }
 
   /** The content of an item, numbered (a resend keeps its number). */
   #content(item: Item, peer: Peer): Content {
-    if (item.kind === "receipt") return item.receipt;
+    if (item.kind === "content") return item.content;
     if (item.kind === "resend") {
       const p = item.pending;
       return { t: p.kind, e: p.epoch, s: p.seq, ts: Date.now(), text: p.text };
@@ -214,31 +248,31 @@ export class Outbox {
     }
   }
 
+  /** Sends a sealed frame in its turn; `shown`: the user hears `sent`. */
   async #transmit(
-    item: Item,
+    id: string,
     to: string,
-    sealing: Promise<SealedFields>,
+    framing: Promise<Record<string, unknown>>,
+    shown: boolean,
   ): Promise<void> {
     const link = this.#ctx.link;
     try {
-      const fields = await sealing;
+      const frame = await framing;
       // The ratchet's new state is on disk before its message leaves: a
       // crash never makes a key be used twice.
       this.#ctx.state.commit();
       await link.ready(); // Sealed just before a cut: it goes out once back.
-      if (!link.send({ type: "send", id: item.id, to, ...fields })) {
+      if (!link.send(frame)) {
         throw new ChatError(
           "connection_lost",
           "Not connected; message not sent",
         );
       }
-      if (item.kind !== "receipt") {
-        this.#ctx.emit({ type: "sent", id: item.id, to });
-      }
+      if (shown) this.#ctx.emit({ type: "sent", id, to });
       // A long paste waits for the socket instead of piling up in memory.
       if (link.queuedBytes > SEND_BACKLOG_BYTES) await link.drained();
     } catch (err) {
-      this.#failed(item.id, to, err);
+      this.#failed(id, to, err);
     }
   }
 

@@ -27,6 +27,8 @@ import type { Limits } from "./options.ts";
 import type { PrekeyStore } from "./prekeys.ts";
 import { Presence } from "./presence.ts";
 import type { MessageQueue } from "./queue.ts";
+import { RoomService } from "./rooms.ts";
+import type { RoomStore } from "./rooms_store.ts";
 import { Session } from "./session.ts";
 import type { Store } from "./store.ts";
 
@@ -45,6 +47,8 @@ export interface RelayStorage {
   queue: MessageQueue;
   /** Published prekeys. */
   prekeys: PrekeyStore;
+  /** Rooms, their members and signed changes. */
+  rooms: RoomStore;
 }
 
 /** The relay's connections and state; see the module doc. */
@@ -54,6 +58,7 @@ export class Relay {
   readonly #storage: RelayStorage;
   readonly #presence: Presence;
   readonly #ctx: DispatchContext;
+  readonly #rooms: RoomService;
   readonly #connections: ConnectionLimits;
   readonly #rateLimit: RateLimit;
   readonly #all = new Set<Conn>();
@@ -76,11 +81,18 @@ export class Relay {
       maxBacklogBytes: limits.maxBacklogBytes,
       log,
     });
+    this.#rooms = new RoomService({
+      store: storage.store,
+      rooms: storage.rooms,
+      delivery,
+      log,
+    });
     this.#ctx = {
       presence: this.#presence,
       store: storage.store,
       prekeys: storage.prekeys,
       delivery,
+      rooms: this.#rooms,
     };
     this.#connections = new ConnectionLimits(
       limits.maxConnections,
@@ -262,6 +274,7 @@ export class Relay {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const c of this.#all) c.fc.close();
+    await this.#rooms.settled();
     const { queue, store, db } = this.#storage;
     queue.commit();
     store.close();

@@ -4,7 +4,7 @@
  * logs connections and errors only. This file opens the port and the
  * storage and runs the accept loop; `relay.ts` holds the life of a
  * connection, and the rules live beside it (login, online, dispatch, keys,
- * delivery, in-flight ledger, presence, admission, keepalive).
+ * delivery, in-flight ledger, presence, admission, keepalive, rooms).
  *
  * @module
  */
@@ -20,6 +20,7 @@ import { PrekeyStore } from "./prekeys.ts";
 import { MessageQueue } from "./queue.ts";
 import { Store } from "./store.ts";
 import { Relay } from "./relay.ts";
+import { RoomStore } from "./rooms_store.ts";
 
 /** A running relay. */
 export interface Server {
@@ -55,6 +56,7 @@ export function startServer(options: ServerOptions = {}): Server {
     store: new Store(db),
     queue: new MessageQueue(db, resolveQueueLimits(options)),
     prekeys: new PrekeyStore(db),
+    rooms: new RoomStore(db),
   };
   const { store, queue } = storage;
   log(
