@@ -1,7 +1,9 @@
 /**
  * What travels inside a room message's ciphertext (docs/PROTOCOL.md,
- * Rooms): one UTF-8 JSON object, sealed with the sender's sender key and
- * signed, so neither the relay nor another member can change it. It
+ * Rooms): a header line of compact JSON, a newline, then the text's UTF-8
+ * bytes as they are (as for direct messages, docs/PROTOCOL.md §7.4), sealed
+ * with the sender's sender key and signed, so neither the relay nor another
+ * member can change it. It
  * carries the sender's number in the room (per sender, as for direct
  * messages), the time it was written, and the hash of the last membership
  * change the sender had seen: a member who does not know that change yet
@@ -32,10 +34,10 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 const EPOCH = /^[0-9a-f]{16}$/;
 const HEAD = /^[0-9a-f]{64}$/;
 
-/** Encodes room content as UTF-8 JSON, members in the documented order. */
+/** Encodes room content: the header line (members in the documented order), a newline, the text. */
 export function encodeRoomContent(c: RoomContent): Uint8Array<ArrayBuffer> {
   const { t, e, s, ts, head, text } = c;
-  return encoder.encode(JSON.stringify({ t, e, s, ts, head, text }));
+  return encoder.encode(`${JSON.stringify({ t, e, s, ts, head })}\n${text}`);
 }
 
 /**
@@ -44,9 +46,13 @@ export function encodeRoomContent(c: RoomContent): Uint8Array<ArrayBuffer> {
  * @throws {SecurityError} `bad_content` when it is not room content this client knows
  */
 export function decodeRoomContent(plaintext: Uint8Array): RoomContent {
+  const end = plaintext.indexOf(0x0a);
   let o: Record<string, unknown>;
+  let text: string;
   try {
-    o = JSON.parse(decoder.decode(plaintext));
+    if (end < 0) throw bad();
+    o = JSON.parse(decoder.decode(plaintext.subarray(0, end)));
+    text = decoder.decode(plaintext.subarray(end + 1));
   } catch {
     throw bad();
   }
@@ -56,8 +62,7 @@ export function decodeRoomContent(plaintext: Uint8Array): RoomContent {
     typeof o.e !== "string" || !EPOCH.test(o.e) ||
     !Number.isSafeInteger(o.s) || (o.s as number) < 1 ||
     !Number.isSafeInteger(o.ts) ||
-    typeof o.head !== "string" || !HEAD.test(o.head) ||
-    typeof o.text !== "string"
+    typeof o.head !== "string" || !HEAD.test(o.head)
   ) throw bad();
   return {
     t: o.t,
@@ -65,7 +70,7 @@ export function decodeRoomContent(plaintext: Uint8Array): RoomContent {
     s: o.s as number,
     ts: o.ts as number,
     head: o.head,
-    text: o.text,
+    text,
   };
 }
 

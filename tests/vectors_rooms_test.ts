@@ -101,13 +101,13 @@ Deno.test("rooms vector: each change's signed input, hash, signature, frame and 
   assert.deepEqual([...room!.members.keys()], ["alice"]);
 });
 
-Deno.test("rooms vector: the sender key content opens as bob's chain, whose room message opens to the content JSON", async () => {
+Deno.test("rooms vector: the sender key content opens as bob's chain, whose room message opens to the content", async () => {
   const sk = v.sender_key;
-  const content = decodeContent(utf8(sk.content.json)) as SenderKeyContent;
+  const content = decodeContent(utf8(sk.content.text)) as SenderKeyContent;
   assert.deepEqual(content, sk.content.value);
   assert.equal(
     new TextDecoder().decode(encodeContent(content)),
-    sk.content.json,
+    sk.content.text,
   );
   const d = decodeSenderKeyDistribution(Uint8Array.fromBase64(content.key));
   assert.equal(Uint8Array.fromBase64(content.key).toHex(), sk.distribution_hex);
@@ -123,7 +123,7 @@ Deno.test("rooms vector: the sender key content opens as bob's chain, whose room
     messageKey,
     ROOM_KEYS_INFO,
     ad,
-    utf8(m.content.json),
+    utf8(m.content.text),
   );
   assert.equal(sealed.ciphertext.toHex(), m.ciphertext_hex);
   assert.equal(sealed.mac.toHex(), m.mac_hex);
@@ -135,12 +135,12 @@ Deno.test("rooms vector: the sender key content opens as bob's chain, whose room
     mac: send.mac,
     signature: send.sig,
   });
-  assert.equal(new TextDecoder().decode(plaintext), m.content.json);
+  assert.equal(new TextDecoder().decode(plaintext), m.content.text);
   const room = decodeRoomContent(plaintext);
   assert.deepEqual(room, m.content.value);
   assert.equal(
     new TextDecoder().decode(encodeRoomContent(room as RoomContent)),
-    m.content.json,
+    m.content.text,
   );
   assert.equal(content.head, v.changes[1]!.hash_hex);
   const msg = msgFrame(msgPrefix("bob"), payloadOf(m.room_send.frame_hex), 7);

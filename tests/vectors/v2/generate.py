@@ -147,13 +147,18 @@ def seal(mk, info, authenticated, plaintext):
 # change). A history of #team (create, add, remove, leave), each change
 # signed by its author's fixture key and chained by its SHA-256 hash; the
 # frames that carry the changes and a room message; and the contents of a
-# room message and of a sender key, each as compact JSON (JSON.stringify's
-# form: no spaces, members in the order given).
+# room message and of a sender key: a header line of compact JSON
+# (JSON.stringify's form: no spaces, members in the order given, no "text"),
+# a newline, then the text's UTF-8 bytes (nothing for a sender key).
 
 def rooms_vectors():
     b64 = lambda b: base64.b64encode(b).decode()
     compact = lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     framed = lambda v: {"value": v, "frame_hex": h(u32(len(compact(v))) + compact(v))}
+
+    def content_bytes(value):
+        head = {k: x for k, x in value.items() if k != "text"}
+        return compact(head) + b"\n" + value.get("text", "").encode("utf-8")
 
     def relayed(sender, payload, n):
         body = b'{"type":"msg","from":' + compact(sender) + b',"m":' + payload + b',"n":' + str(n).encode() + b"}"
@@ -197,7 +202,7 @@ def rooms_vectors():
     msg_id = "9a8b7c6d5e4f3a2b"
     _, mk = kdf_ck(ck)
     ad = (label("chat-room-v2") + u16str(room) + u16str("bob") + u16str(msg_id) + chain_id + u32(0))
-    sealed, ct, mac = seal(mk, label("chat-room-msgkeys-v2"), ad, compact(content))
+    sealed, ct, mac = seal(mk, label("chat-room-msgkeys-v2"), ad, content_bytes(content))
     sig = signer.sign(ad + ct + mac)
     send = {"type": "room_send", "id": msg_id, "room": room, "chain": b64(chain_id), "n": 0,
             "ct": b64(ct), "mac": b64(mac), "sig": b64(sig)}
@@ -211,8 +216,8 @@ def rooms_vectors():
         "changes": changes,
         "sender_key": {"chain_id_hex": h(chain_id), "created": created, "chain_key_hex": h(ck),
                        "ed25519_public_hex": h(signing_pub), "certificate_input_hex": h(cert_input),
-                       "distribution_hex": h(dist), "content": {"value": sender_key, "json": compact(sender_key).decode()}},
-        "message": {"id": msg_id, "content": {"value": content, "json": compact(content).decode()},
+                       "distribution_hex": h(dist), "content": {"value": sender_key, "text": content_bytes(sender_key).decode()}},
+        "message": {"id": msg_id, "content": {"value": content, "text": content_bytes(content).decode()},
                     "ad_hex": h(ad), **sealed, "signature_hex": h(sig),
                     "room_send": framed(send), "msg": relayed("bob", compact(send), 7)},
         "history_request": framed({"type": "room_history", "id": "h1", "room": room, "after": b64(bytes.fromhex(changes[0]["hash_hex"]))}),
