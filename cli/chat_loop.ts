@@ -15,6 +15,7 @@ import {
   type ClientEvent,
   type ConnectOptions,
   dialer,
+  type History,
   type PinStore,
   type StateDb,
 } from "../client/mod.ts";
@@ -39,6 +40,8 @@ export interface UserState {
   pins: PinStore;
   /** Sessions, prekeys, conversation numbers. */
   state: StateDb;
+  /** The message history, if one is kept. */
+  history?: History;
 }
 
 type Outcome = "quit" | "eof" | "interrupt" | ChatError;
@@ -58,8 +61,9 @@ export async function chatLoop(
     !opts.json && !opts.plain && Deno.stdin.isTerminal() &&
     Deno.stdout.isTerminal()
   ) {
-    return await runChatTui((onEvent) =>
-      ChatClient.connect(engineOptions(opts, state, onEvent))
+    return await runChatTui(
+      (onEvent) => ChatClient.connect(engineOptions(opts, state, onEvent)),
+      state.history,
     );
   }
   const terminal = Deno.stdin.isTerminal() && !opts.json;
@@ -138,6 +142,7 @@ function engineOptions(
     keepaliveMs: opts.keepaliveMs,
     pins: state.pins,
     state: state.state,
+    ...(state.history ? { history: state.history } : {}),
   };
 }
 
@@ -301,6 +306,11 @@ function run(
       return;
     case "fingerprint":
       return client.fingerprintOf(cmd.name).then(print, printError(print));
+    case "history":
+      return client.history(cmd.conversation, cmd.count).then(
+        print,
+        printError(print),
+      );
     case "trust":
     case "verify":
       return client.trust(cmd.name, cmd.kind === "verify", cmd.compared).then(

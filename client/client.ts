@@ -12,7 +12,7 @@ import {
   formatFingerprint,
   type Identity,
 } from "../crypto/mod.ts";
-import type { ChatError } from "../errors.ts";
+import { ChatError } from "../errors.ts";
 import {
   decodeError,
   encodeOneTimePrekey,
@@ -26,6 +26,8 @@ import {
 } from "../protocol/mod.ts";
 import { Conversations } from "./conversations.ts";
 import type { ClientEvent, EmitEvent } from "./events.ts";
+import type { History } from "./history.ts";
+import { historyEvent, recordEvent, recordOwn } from "./history_record.ts";
 import { Inbox } from "./inbox.ts";
 import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
 import { Outbox } from "./outbox.ts";
@@ -65,6 +67,11 @@ export interface ConnectOptions {
   pins?: PinStore;
   /** Sessions, prekeys and conversation state (`state.db`); default: in memory only. */
   state?: StateDb;
+  /**
+   * The message history (`history.db`): messages shown, one's own sent,
+   * gaps and warnings are recorded there. Default: none kept.
+   */
+  history?: History;
 }
 
 /** How often a logged-in client checks whether its signed prekey is due for rotation, in ms. */
@@ -89,6 +96,7 @@ interface Parts {
   prekeys: PrekeyStore;
   state: StateDb;
   rooms: Rooms;
+  history: History | undefined;
 }
 
 /** A logged-in client; see the module doc. */
@@ -131,7 +139,8 @@ export class ChatClient {
     );
     const pins = opts.pins ?? await PinStore.load();
     const state = opts.state ?? new StateDb(":memory:");
-    const emit = opts.onEvent;
+    const { history } = opts;
+    const emit = history ? withHistory(opts.onEvent, history) : opts.onEvent;
     const identity = opts.identity;
     // The parts are made before the link starts: frames may follow the
     // welcome at once.
@@ -197,7 +206,16 @@ export class ChatClient {
       emit,
       rooms,
     });
-    const parts = { link, peers, outbox, inbox, prekeys, state, rooms };
+    const parts = {
+      link,
+      peers,
+      outbox,
+      inbox,
+      prekeys,
+      state,
+      rooms,
+      history,
+    };
     const client = new ChatClient(parts, identity, emit, fp);
     await link.start();
     client.#upkeepTimer = setInterval(
@@ -344,8 +362,29 @@ export class ChatClient {
    */
   sendText(to: string, text: string, action = false): string {
     const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-    this.#parts.outbox.queue(id, to, text, action ? "action" : "text");
+    const { history, outbox } = this.#parts;
+    if (history) recordOwn(history, { id, from: this.name, to, text, action });
+    outbox.queue(id, to, text, action ? "action" : "text");
     return id;
+  }
+
+  /**
+   * The last `count` entries of the history, of one conversation (`@name`,
+   * `#room`) or of all, as a `history` event.
+   *
+   * @throws {ChatError} `no_history` when no history is kept
+   */
+  history(
+    conversation: string | undefined,
+    count: number,
+  ): Promise<ClientEvent> {
+    const { history } = this.#parts;
+    if (!history) {
+      return Promise.reject(
+        new ChatError("no_history", "This client keeps no history"),
+      );
+    }
+    return historyEvent(history, conversation, count);
   }
 
   /**
@@ -421,5 +460,20 @@ export class ChatClient {
     await link.bye();
     await inbox.settled();
     state.commit();
+    await this.#parts.history?.flush();
   }
+}
+
+/** Events shown, then recorded in the history; its write failures reported. */
+function withHistory(show: EmitEvent, history: History): EmitEvent {
+  history.onError = (err) =>
+    show({
+      type: "error",
+      code: "history_write_failed",
+      message: `Cannot write the history: ${err.message}`,
+    });
+  return (event) => {
+    show(event);
+    recordEvent(history, event);
+  };
 }

@@ -7,10 +7,16 @@
  */
 import { HELP, parseInput } from "./commands.ts";
 import { completer } from "./completion.ts";
+import { HISTORY_PAGE, type HistoryRequest } from "./history_view.ts";
 import type { KeyEvent } from "./keys.ts";
 import { type Frame, itemRows, layout } from "./layout.ts";
 import { LineEditor } from "./line_editor.ts";
-import { ChatModel, type ConversationId, type ViewEvent } from "./model.ts";
+import {
+  ChatModel,
+  type ConversationId,
+  type MessageItem,
+  type ViewEvent,
+} from "./model.ts";
 
 /** What the interface asks of the engine. */
 export interface ChatIntents {
@@ -20,6 +26,11 @@ export interface ChatIntents {
   command(line: string): void;
   /** The user opened a conversation (a chance to look the peer up, or load its history). */
   open(conversation: ConversationId): void;
+  /**
+   * Loads older entries of the history kept on disk; they come back as a
+   * `history` view event (also when there are none). Absent: none is kept.
+   */
+  history?(request: HistoryRequest): void;
   /** The user wants to leave. */
   quit(): void;
 }
@@ -129,6 +140,7 @@ export class TuiApp {
       // Keep the rows being read in place.
       this.#scroll += itemRows(e.item, this.#width, this.#now()).length;
     }
+    if (e.type === "history" && e.reveal) this.#reveal(e.items[0], e.view);
   }
 
   /** The screen changed size. */
@@ -155,8 +167,41 @@ export class TuiApp {
       scroll: this.#scroll,
       now: this.#now(),
     });
-    this.#scroll = f.scroll;
+    // At the top of the view: older history is loaded, and a scroll past
+    // the top is kept until it comes.
+    if (f.top) this.#loadOlder(HISTORY_PAGE, false);
+    if (!this.model.history?.loading) this.#scroll = f.scroll;
     return f;
+  }
+
+  /** Asks for older entries of the view on screen, unless there are none or a load is under way. */
+  #loadOlder(count: number, reveal: boolean): void {
+    const h = this.model.history;
+    const view = this.model.current;
+    if (!h || !this.#intents.history || h.loading) return;
+    if (h.done(view)) {
+      if (reveal) this.notice("No older history kept");
+      return;
+    }
+    h.loading = true;
+    const before = h.before(this.model.items, view);
+    this.#intents.history({ view, before, count, reveal });
+  }
+
+  /** Scrolls so that `item` (just loaded, in `view`) is at the top of the pane. */
+  #reveal(
+    item: MessageItem | undefined,
+    view: ConversationId | undefined,
+  ): void {
+    if (!item || view !== this.model.current) return;
+    const now = this.#now();
+    let rows = 0;
+    for (let i = this.model.items.length - 1; i >= 0; i--) {
+      const it = this.model.items[i]!;
+      if (this.model.shows(it)) rows += itemRows(it, this.#width, now).length;
+      if (it === item) break;
+    }
+    this.#scroll = Math.max(0, rows - (this.#height - 2));
   }
 
   #page(): number {
@@ -174,6 +219,11 @@ export class TuiApp {
         return;
       case "open":
         this.#open(action.conversation);
+        return;
+      case "history":
+        if (action.conversation) this.#open(action.conversation);
+        if (!this.#intents.history) this.notice("No history is kept");
+        else this.#loadOlder(action.count, true);
         return;
       case "command":
         this.#intents.command(action.line);

@@ -99,7 +99,9 @@ Deno.test("completer() completes commands first, @names and #rooms anywhere, nam
   });
   assert.deepEqual(complete("/q").candidates, ["/query", "/quit"]);
   assert.deepEqual(complete("/que").candidates, ["/query"]);
-  assert.deepEqual(complete("/").candidates.length, 9);
+  assert.deepEqual(complete("/").candidates.length, 10);
+  assert.deepEqual(complete("/hi").candidates, ["/history"]);
+  assert.deepEqual(complete("/history b").candidates, ["bob"]);
   assert.deepEqual(complete("hey @al").candidates, ["@Alice", "@ali"]);
   assert.deepEqual(complete("#t").candidates, ["#team"]);
   assert.deepEqual(complete("/query b").candidates, ["bob"]);

@@ -1,0 +1,102 @@
+/**
+ * What goes into the history: the engine's events as entries. A message
+ * from someone else is recorded once it was shown (the front end had the
+ * event); gaps and security warnings become entries of the conversation
+ * they concern; one's own messages are recorded when typed, and their
+ * status follows `sent`, `queued`, `delivered` and refusals.
+ *
+ * @module
+ */
+import { nameKey, validateName } from "../protocol/mod.ts";
+import type { ClientEvent } from "./events.ts";
+import type { History } from "./history.ts";
+
+/** The conversation of a person: `@name`, lower case; `""` for a malformed name. */
+export function personConversation(name: string): string {
+  try {
+    return `@${nameKey(validateName(name))}`;
+  } catch {
+    return "";
+  }
+}
+
+/** An id for an entry that is not a message. */
+function noticeId(): string {
+  return `h${crypto.getRandomValues(new Uint8Array(8)).toHex()}`;
+}
+
+/** Records one's own message `id` to `to`, as typed. */
+export function recordOwn(
+  history: History,
+  m: { id: string; from: string; to: string; text: string; action: boolean },
+): void {
+  history.add({
+    conversation: personConversation(m.to),
+    from: m.from,
+    own: true,
+    id: m.id,
+    time: Date.now(),
+    text: m.text,
+    kind: m.action ? "action" : "text",
+    status: "sending",
+  });
+}
+
+/** Records what an engine event adds to the history, if anything. */
+export function recordEvent(history: History, e: ClientEvent): void {
+  switch (e.type) {
+    case "message":
+      history.add({
+        conversation: personConversation(e.from),
+        from: e.from,
+        own: false,
+        id: e.id,
+        time: e.time,
+        text: e.text,
+        kind: e.action ? "action" : "text",
+      });
+      return;
+    case "gap":
+    case "security":
+      history.add({
+        conversation: personConversation(e.from),
+        from: e.from,
+        own: false,
+        id: noticeId(),
+        time: Date.now(),
+        text: e.message,
+        kind: e.type,
+      });
+      if (e.type === "security" && e.id !== undefined) {
+        history.setStatus(e.id, "failed", e.message);
+      }
+      return;
+    case "sent":
+    case "queued":
+    case "delivered":
+      history.setStatus(e.id, e.type);
+      return;
+    case "error":
+      if (e.id !== undefined) history.setStatus(e.id, "failed", e.message);
+      return;
+  }
+}
+
+/**
+ * The `history` event for `/history`: the last `count` entries of one
+ * conversation (`@name`, `#room`) or of all.
+ */
+export async function historyEvent(
+  history: History,
+  conversation: string | undefined,
+  count: number,
+): Promise<ClientEvent> {
+  const entries = (await history.recent(conversation, count)).map(
+    ({ n: _, ...item }) => item,
+  );
+  return {
+    type: "history",
+    ...(conversation === undefined ? {} : { conversation }),
+    entries,
+  };
+}
