@@ -7,7 +7,12 @@
  */
 import { HELP, parseInput } from "./commands.ts";
 import { completer } from "./completion.ts";
-import { HISTORY_PAGE, type HistoryRequest } from "./history_view.ts";
+import {
+  HISTORY_PAGE,
+  type HistoryRequest,
+  rowsFrom,
+  viewEntries,
+} from "./history_view.ts";
 import type { KeyEvent } from "./keys.ts";
 import { type Frame, itemRows, layout } from "./layout.ts";
 import { LineEditor } from "./line_editor.ts";
@@ -140,7 +145,9 @@ export class TuiApp {
       // Keep the rows being read in place.
       this.#scroll += itemRows(e.item, this.#width, this.#now()).length;
     }
-    if (e.type === "history" && e.reveal) this.#reveal(e.items[0], e.view);
+    if (e.type === "history" && e.reveal) {
+      this.#reveal(e.items[0] ?? viewEntries(this.model, e.view)[0], e.view);
+    }
   }
 
   /** The screen changed size. */
@@ -174,15 +181,27 @@ export class TuiApp {
     return f;
   }
 
+  /**
+   * `/history`: the last `count` entries of the view on screen brought into
+   * it, loading those not shown yet; the oldest goes to the top of the pane.
+   */
+  #showHistory(count: number): void {
+    const h = this.model.history;
+    if (!h || !this.#intents.history) return this.notice("No history is kept");
+    const view = this.model.current;
+    const entries = viewEntries(this.model, view);
+    if (entries.length < count && !h.done(view)) {
+      return this.#loadOlder(count - entries.length, true);
+    }
+    if (entries.length === 0) return this.notice("No history kept here");
+    this.#reveal(entries[Math.max(0, entries.length - count)], view);
+  }
+
   /** Asks for older entries of the view on screen, unless there are none or a load is under way. */
   #loadOlder(count: number, reveal: boolean): void {
     const h = this.model.history;
     const view = this.model.current;
-    if (!h || !this.#intents.history || h.loading) return;
-    if (h.done(view)) {
-      if (reveal) this.notice("No older history kept");
-      return;
-    }
+    if (!h || !this.#intents.history || h.loading || h.done(view)) return;
     h.loading = true;
     const before = h.before(this.model.items, view);
     this.#intents.history({ view, before, count, reveal });
@@ -194,13 +213,7 @@ export class TuiApp {
     view: ConversationId | undefined,
   ): void {
     if (!item || view !== this.model.current) return;
-    const now = this.#now();
-    let rows = 0;
-    for (let i = this.model.items.length - 1; i >= 0; i--) {
-      const it = this.model.items[i]!;
-      if (this.model.shows(it)) rows += itemRows(it, this.#width, now).length;
-      if (it === item) break;
-    }
+    const rows = rowsFrom(this.model, item, this.#width, this.#now());
     this.#scroll = Math.max(0, rows - (this.#height - 2));
   }
 
@@ -222,9 +235,7 @@ export class TuiApp {
         return;
       case "history":
         if (action.conversation) this.#open(action.conversation);
-        if (!this.#intents.history) this.notice("No history is kept");
-        else this.#loadOlder(action.count, true);
-        return;
+        return this.#showHistory(action.count);
       case "command":
         this.#intents.command(action.line);
         return;

@@ -65,7 +65,8 @@ export async function startHistory(history: History): Promise<ViewEvent> {
   const each = await history.lastOfEach(START_EACH, START_CONVERSATIONS);
   return {
     type: "history",
-    items: [...all, ...each].map(historyItem),
+    items: [...new Map([...all, ...each].map((e) => [e.n, e])).values()]
+      .map(historyItem),
     view: undefined,
     end: all.length < START_ALL,
     floor: all[0]?.n ?? history.liveFrom,

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import type { ConversationId, MessageItem } from "./model.ts";
+import { itemRows } from "./layout.ts";
+import type { ChatModel, ConversationId, MessageItem } from "./model.ts";
 
 /** A request for older entries of a view. */
 export interface HistoryRequest {
@@ -110,4 +111,30 @@ export function mergeHistory(
   );
   items.splice(0, end, ...merged);
   return fresh;
+}
+
+/** The items of `view` that are not notices: what the history holds. */
+export function viewEntries(
+  model: ChatModel,
+  view: ConversationId | undefined,
+): MessageItem[] {
+  return model.items.filter((i) =>
+    i.kind !== "notice" && (view === undefined || i.conversation === view)
+  );
+}
+
+/** The rows the view on screen has from `item` (the same, or the same entry) down. */
+export function rowsFrom(
+  model: ChatModel,
+  item: MessageItem,
+  width: number,
+  now: number,
+): number {
+  let rows = 0;
+  for (let i = model.items.length - 1; i >= 0; i--) {
+    const it = model.items[i]!;
+    if (model.shows(it)) rows += itemRows(it, width, now).length;
+    if (it === item || (it.seq !== undefined && it.seq === item.seq)) break;
+  }
+  return rows;
 }
