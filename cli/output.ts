@@ -222,7 +222,7 @@ function historyText(
     `history${of} (${n} entr${n === 1 ? "y" : "ies"}, oldest first):`,
     ...e.entries.map((h) => {
       const where = e.conversation === undefined && h.conversation !== ""
-        ? ` ${h.conversation}`
+        ? ` ${oneLine(h.conversation)}`
         : "";
       return `  [${stamp(h.time, now)}${where}] ${historyLine(h)}`;
     }),
