@@ -114,3 +114,18 @@ Deno.test("completer() completes commands first, @names and #rooms anywhere, nam
   ]);
   assert.deepEqual(complete("just words").candidates, []);
 });
+
+Deno.test("parseInput() /history names a conversation and a count, or gives the usage as a hint", () => {
+  assert.deepEqual(parseInput("/history Bob 5", undefined), {
+    type: "history",
+    conversation: "@bob",
+    count: 5,
+  });
+  assert.deepEqual(parseInput("/history", "@ali"), {
+    type: "history",
+    count: 20,
+  });
+  const bad = parseInput("/history bob 0", undefined);
+  assert.equal(bad.type, "hint");
+  assert.match((bad as { text: string }).text, /^Usage: \/history/);
+});
