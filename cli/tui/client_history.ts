@@ -18,8 +18,12 @@ import {
 /** At start: the newest entries of all conversations… */
 const START_ALL = 200;
 /** …and the newest of each conversation… */
-const START_EACH = 50;
-/** …of this many conversations, the most recently active. */
+const START_EACH = 30;
+/**
+ * …of this many conversations, the most recently active (at most 3,200
+ * items in all, under the pane's 5,000; an older conversation loads its
+ * entries when opened).
+ */
 const START_CONVERSATIONS = 100;
 
 /**
