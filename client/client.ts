@@ -27,7 +27,7 @@ import {
 import { Conversations } from "./conversations.ts";
 import type { ClientEvent, EmitEvent } from "./events.ts";
 import type { History } from "./history.ts";
-import { historyEvent, recordEvent, recordOwn } from "./history_record.ts";
+import { historyEvent, recordOwn, withHistory } from "./history_record.ts";
 import { Inbox } from "./inbox.ts";
 import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
 import { Outbox } from "./outbox.ts";
@@ -462,18 +462,4 @@ export class ChatClient {
     state.commit();
     await this.#parts.history?.flush();
   }
-}
-
-/** Events shown, then recorded in the history; its write failures reported. */
-function withHistory(show: EmitEvent, history: History): EmitEvent {
-  history.onError = (err) =>
-    show({
-      type: "error",
-      code: "history_write_failed",
-      message: `Cannot write the history: ${err.message}`,
-    });
-  return (event) => {
-    show(event);
-    recordEvent(history, event);
-  };
 }

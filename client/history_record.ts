@@ -8,7 +8,7 @@
  * @module
  */
 import { nameKey, validateName } from "../protocol/mod.ts";
-import type { ClientEvent } from "./events.ts";
+import type { ClientEvent, EmitEvent } from "./events.ts";
 import type { History } from "./history.ts";
 
 /** The conversation of a person: `@name`, lower case; `""` for a malformed name. */
@@ -98,5 +98,19 @@ export async function historyEvent(
     type: "history",
     ...(conversation === undefined ? {} : { conversation }),
     entries,
+  };
+}
+
+/** Events shown, then recorded in the history; its write failures reported. */
+export function withHistory(show: EmitEvent, history: History): EmitEvent {
+  history.onError = (err) =>
+    show({
+      type: "error",
+      code: "history_write_failed",
+      message: `Cannot write the history: ${err.message}`,
+    });
+  return (event) => {
+    show(event);
+    recordEvent(history, event);
   };
 }
