@@ -27,7 +27,12 @@ import {
 import { Conversations } from "./conversations.ts";
 import type { ClientEvent, EmitEvent } from "./events.ts";
 import type { History } from "./history.ts";
-import { historyEvent, recordOwn, withHistory } from "./history_record.ts";
+import {
+  historyEvent,
+  recordingRooms,
+  recordOwn,
+  withHistory,
+} from "./history_record.ts";
 import { Inbox } from "./inbox.ts";
 import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
 import { Outbox } from "./outbox.ts";
@@ -106,6 +111,7 @@ export class ChatClient {
   readonly #emit: EmitEvent;
   readonly #fingerprint: string;
   #logins = 0;
+  #roomCommands: RoomCommands | undefined;
   /** What the relay holds of one's prekeys, as last told (or as last uploaded). */
   #held: { spk: number | null; opks: number } = { spk: null, opks: 0 };
   /** Resolves the wait for the relay's answer to a prekey upload. */
@@ -402,7 +408,14 @@ export class ChatClient {
 
   /** Rooms: `/invite`, `#room text`, `/members`, `/rooms`, `/kick`, `/leave`. */
   get rooms(): RoomCommands {
-    return this.#parts.rooms;
+    const { rooms, history } = this.#parts;
+    if (!history) return rooms;
+    // One's own room messages go into the history as they are typed.
+    return this.#roomCommands ??= recordingRooms(
+      rooms,
+      history,
+      () => this.name,
+    );
   }
 
   /** Asks the relay who is online; a `who` event follows. */

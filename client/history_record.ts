@@ -7,14 +7,25 @@
  *
  * @module
  */
-import { nameKey, validateName } from "../protocol/mod.ts";
+import {
+  nameKey,
+  roomKey,
+  validateName,
+  validateRoomName,
+} from "../protocol/mod.ts";
 import type { ClientEvent, EmitEvent } from "./events.ts";
 import type { History } from "./history.ts";
+import type { RoomCommands } from "./rooms.ts";
 
-/** The conversation of a person: `@name`, lower case; `""` for a malformed name. */
-export function personConversation(name: string): string {
+/**
+ * The conversation of a person (`@name`) or a room (`#room`), lower case;
+ * `""` for a malformed name.
+ */
+export function conversationOf(target: string): string {
   try {
-    return `@${nameKey(validateName(name))}`;
+    return target.startsWith("#")
+      ? roomKey(validateRoomName(target))
+      : `@${nameKey(validateName(target))}`;
   } catch {
     return "";
   }
@@ -25,13 +36,13 @@ function noticeId(): string {
   return `h${crypto.getRandomValues(new Uint8Array(8)).toHex()}`;
 }
 
-/** Records one's own message `id` to `to`, as typed. */
+/** Records one's own message `id` to `to` (a name or a `#room`), as typed. */
 export function recordOwn(
   history: History,
   m: { id: string; from: string; to: string; text: string; action: boolean },
 ): void {
   history.add({
-    conversation: personConversation(m.to),
+    conversation: conversationOf(m.to),
     from: m.from,
     own: true,
     id: m.id,
@@ -47,7 +58,7 @@ export function recordEvent(history: History, e: ClientEvent): void {
   switch (e.type) {
     case "message":
       history.add({
-        conversation: personConversation(e.from),
+        conversation: conversationOf(e.room ?? e.from),
         from: e.from,
         own: false,
         id: e.id,
@@ -59,7 +70,7 @@ export function recordEvent(history: History, e: ClientEvent): void {
     case "gap":
     case "security":
       history.add({
-        conversation: personConversation(e.from),
+        conversation: conversationOf(e.room ?? e.from),
         from: e.from,
         own: false,
         id: noticeId(),
@@ -112,5 +123,25 @@ export function withHistory(show: EmitEvent, history: History): EmitEvent {
   return (event) => {
     show(event);
     recordEvent(history, event);
+  };
+}
+
+/** Room commands whose messages are recorded as they are typed. */
+export function recordingRooms(
+  rooms: RoomCommands,
+  history: History,
+  self: () => string,
+): RoomCommands {
+  return {
+    send(room, text, action = false): string {
+      const id = rooms.send(room, text, action);
+      recordOwn(history, { id, from: self(), to: room, text, action });
+      return id;
+    },
+    invite: (room, names) => rooms.invite(room, names),
+    kick: (room, name) => rooms.kick(room, name),
+    leave: (room) => rooms.leave(room),
+    members: (room) => rooms.members(room),
+    list: () => rooms.list(),
   };
 }

@@ -3,7 +3,13 @@ import { ChatError } from "../errors.ts";
 import { testHome } from "../testing/fixtures.ts";
 import type { HistoryItem } from "./events.ts";
 import { forgetHistory, History } from "./history.ts";
-import { historyEvent, recordEvent, recordOwn } from "./history_record.ts";
+import {
+  historyEvent,
+  recordEvent,
+  recordingRooms,
+  recordOwn,
+} from "./history_record.ts";
+import type { RoomCommands } from "./rooms.ts";
 import { openIdentity, protectKeyFile } from "./key_store.ts";
 
 async function rootOf(name: string, home?: string): Promise<CryptoKey> {
@@ -228,5 +234,54 @@ Deno.test("recordEvent() keeps messages, gaps and warnings; one's own messages f
   assert.equal(e.entries[1]!.time, 5);
   assert.ok(e.entries.every((x) => x.conversation === "@bob"));
   assert.ok(!("n" in e.entries[0]!));
+  await h.close();
+});
+
+Deno.test("recordEvent() files room messages and gaps under the room; recordingRooms() records one's own room messages as typed", async () => {
+  const h = await History.open(":memory:", await rootOf("alice"));
+  const sent: string[] = [];
+  const rooms = recordingRooms(
+    {
+      send: (
+        room: string,
+        text: string,
+      ) => (sent.push(`${room} ${text}`), "r1"),
+      list: () => ({ type: "rooms", rooms: [] }),
+    } as unknown as RoomCommands,
+    h,
+    () => "alice",
+  );
+  assert.equal(rooms.send("#Team", "selam herkes"), "r1");
+  recordEvent(h, { type: "sent", id: "r1", to: "#Team" });
+  recordEvent(h, {
+    type: "gap",
+    from: "bob",
+    count: 1,
+    message: "1 message from bob in #Team missing",
+    room: "#Team",
+  });
+  recordEvent(h, {
+    type: "message",
+    from: "bob",
+    to: "#Team",
+    text: "merhaba",
+    id: "b1",
+    time: 7,
+    room: "#Team",
+  });
+  assert.deepEqual(sent, ["#Team selam herkes"]);
+  const e = await historyEvent(h, "#team", 10);
+  if (e.type !== "history") throw new Error(e.type);
+  assert.deepEqual(
+    e.entries.map((x) =>
+      `${x.conversation} ${x.kind} ${x.from}: ${x.text} ${x.status ?? ""}`
+    ),
+    [
+      "#team text alice: selam herkes sent",
+      "#team gap bob: 1 message from bob in #Team missing ",
+      "#team text bob: merhaba ",
+    ],
+  );
+  assert.deepEqual((await h.recent("@bob", 10)).length, 0);
   await h.close();
 });
