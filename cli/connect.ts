@@ -1,7 +1,7 @@
 /**
  * `chat connect`: flags, then keys (made on first use), pins, the receive
- * log and the history from the user's folder, then the engine, driven by the chat
- * loop from the terminal or a script.
+ * log and the history from the user's folder, then the engine, driven by
+ * the chat loop from the terminal or a script.
  *
  * @module
  */
