@@ -15,7 +15,13 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { HistoryItem, HistoryStatus } from "./events.ts";
-import { decodeEntry, encodeEntry, openHistoryFile } from "./history_file.ts";
+import {
+  decodeEntry,
+  decodeStatus,
+  encodeEntry,
+  encodeStatus,
+  openHistoryFile,
+} from "./history_file.ts";
 import type { HistoryKeys } from "./history_key.ts";
 
 export { forgetHistory } from "./history_file.ts";
@@ -28,13 +34,18 @@ export interface HistoryEntry extends HistoryItem {
   n: number;
 }
 
-/** A stored row. */
+/** A stored row: the entry sealed, and the status of one's own message sealed apart. */
 interface Row {
   n: number;
   conv: Uint8Array<ArrayBuffer>;
   iv: Uint8Array<ArrayBuffer>;
   box: Uint8Array<ArrayBuffer>;
+  siv: Uint8Array<ArrayBuffer> | null;
+  sbox: Uint8Array<ArrayBuffer> | null;
 }
+
+/** The columns of a row. */
+const ROW = "n, conv, iv, box, siv, sbox";
 
 /** The history of one identity; see the module doc. */
 export class History {
@@ -95,10 +106,14 @@ export class History {
       const n = ++this.#last;
       const conv = await this.#keys.tag("conversation", item.conversation);
       const msg = await this.#keys.tag("id", item.id);
-      const { iv, box } = await this.#keys.seal(n, conv, encodeEntry(item));
+      const keys = this.#keys;
+      const { iv, box } = await keys.seal("entry", n, conv, encodeEntry(item));
+      const status = item.status === undefined
+        ? { iv: null, box: null }
+        : await keys.seal("status", n, conv, encodeStatus(item));
       this.#stmt(
-        "INSERT INTO entries (n, conv, msg, iv, box) VALUES (?, ?, ?, ?, ?)",
-      ).run(n, conv, msg, iv, box);
+        `INSERT INTO entries (${ROW}, msg) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(n, conv, iv, box, status.iv, status.box, msg);
       if (++this.#count > this.#limit) this.#trim();
     });
   }
@@ -108,24 +123,29 @@ export class History {
     this.#write(async () => {
       const msg = await this.#keys.tag("id", id);
       const row = this.#stmt(
-        "SELECT n, conv, iv, box FROM entries WHERE msg = ? ORDER BY n DESC LIMIT 1",
+        `SELECT ${ROW} FROM entries WHERE msg = ? ORDER BY n DESC LIMIT 1`,
       ).get(msg) as Row | undefined;
-      if (!row) return;
-      const entry = await this.#openRow(row);
-      if (!entry.own || entry.kind === "gap") return;
+      // Only one's own messages have a status; it alone is sealed again.
+      if (!row?.siv || !row.sbox) return;
+      const { n, conv } = row;
+      const was = decodeStatus(
+        await this.#keys.open("status", n, conv, {
+          iv: row.siv,
+          box: row.sbox,
+        }),
+      );
       // The last word counts (a refused message sent again is `sent`
       // anew), except after the end-to-end receipt.
-      if (entry.status === "delivered") return;
-      entry.status = status;
-      if (detail === undefined) delete entry.detail;
-      else entry.detail = detail;
+      if (was.status === "delivered") return;
+      const now = detail === undefined ? { status } : { status, detail };
       const { iv, box } = await this.#keys.seal(
-        row.n,
-        row.conv,
-        encodeEntry(entry),
+        "status",
+        n,
+        conv,
+        encodeStatus(now),
       );
-      this.#stmt("UPDATE entries SET iv = ?, box = ? WHERE n = ?")
-        .run(iv, box, row.n);
+      this.#stmt("UPDATE entries SET siv = ?, sbox = ? WHERE n = ?")
+        .run(iv, box, n);
     });
   }
 
@@ -142,10 +162,10 @@ export class History {
     const limit = Math.max(0, Math.floor(count));
     const rows = conversation === undefined
       ? this.#stmt(
-        "SELECT n, conv, iv, box FROM entries WHERE n < ? ORDER BY n DESC LIMIT ?",
+        `SELECT ${ROW} FROM entries WHERE n < ? ORDER BY n DESC LIMIT ?`,
       ).all(before, limit)
       : this.#stmt(
-        "SELECT n, conv, iv, box FROM entries WHERE conv = ? AND n < ? ORDER BY n DESC LIMIT ?",
+        `SELECT ${ROW} FROM entries WHERE conv = ? AND n < ? ORDER BY n DESC LIMIT ?`,
       ).all(
         await this.#keys.tag("conversation", conversation),
         before,
@@ -167,7 +187,7 @@ export class History {
       "SELECT conv, MAX(n) AS last FROM entries GROUP BY conv ORDER BY last DESC LIMIT ?",
     ).all(conversations) as unknown as { conv: Uint8Array }[];
     const each = this.#stmt(
-      "SELECT n, conv, iv, box FROM entries WHERE conv = ? ORDER BY n DESC LIMIT ?",
+      `SELECT ${ROW} FROM entries WHERE conv = ? ORDER BY n DESC LIMIT ?`,
     );
     const rows = convs.flatMap((c) =>
       each.all(c.conv, count) as unknown as Row[]
@@ -233,8 +253,12 @@ export class History {
   /** An entry; one that does not open is shown as damaged, not dropped unseen. */
   async #openRow(row: Row): Promise<HistoryEntry> {
     try {
-      const plain = await this.#keys.open(row.n, row.conv, row.iv, row.box);
-      return { ...decodeEntry(plain), n: row.n };
+      const { n, conv } = row;
+      const entry = decodeEntry(await this.#keys.open("entry", n, conv, row));
+      if (!row.siv || !row.sbox) return { ...entry, n };
+      const sealed = { iv: row.siv, box: row.sbox };
+      const status = await this.#keys.open("status", n, conv, sealed);
+      return { ...entry, ...decodeStatus(status), n };
     } catch {
       return {
         n: row.n,

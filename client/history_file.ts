@@ -1,13 +1,13 @@
 /**
  * The file of the history (`history.db`): made owner-only, opened with
  * zeroed deletes and no write-ahead log, its keys made or checked; the
- * plaintext form of an entry; and wiping it.
+ * plaintext forms of an entry and of a status; and wiping it.
  *
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
 import { ChatError } from "../errors.ts";
-import type { HistoryItem } from "./events.ts";
+import type { HistoryItem, HistoryStatus } from "./events.ts";
 import { HISTORY_SALT_BYTES, HistoryKeys } from "./history_key.ts";
 
 /** The format of the file, in its `meta` table. */
@@ -20,7 +20,9 @@ const SCHEMA = `
     conv BLOB NOT NULL,
     msg BLOB NOT NULL,
     iv BLOB NOT NULL,
-    box BLOB NOT NULL
+    box BLOB NOT NULL,
+    siv BLOB,
+    sbox BLOB
   ) STRICT;
   CREATE INDEX IF NOT EXISTS entries_conv ON entries (conv, n);
   CREATE INDEX IF NOT EXISTS entries_msg ON entries (msg);
@@ -114,22 +116,49 @@ async function keysOf(
   return keys;
 }
 
-/** The plaintext of an entry: its fields as JSON, UTF-8. */
+/** The status of one's own message, and why it failed. */
+export type EntryStatus = Pick<HistoryItem, "status" | "detail">;
+
+/** The plaintext of an entry but its status: its fields as JSON, UTF-8. */
 export function encodeEntry(item: HistoryItem): Uint8Array<ArrayBuffer> {
-  const { conversation, from, own, id, time, text, kind, status, detail } =
-    item;
+  const { conversation, from, own, id, time, text, kind } = item;
+  return encoder.encode(
+    JSON.stringify({ conversation, from, own, id, time, text, kind }),
+  );
+}
+
+/** The plaintext of a status, sealed apart: JSON, UTF-8. */
+export function encodeStatus(s: EntryStatus): Uint8Array<ArrayBuffer> {
   return encoder.encode(JSON.stringify({
-    conversation,
-    from,
-    own,
-    id,
-    time,
-    text,
-    kind,
-    ...(status === undefined ? {} : { status }),
-    ...(detail === undefined ? {} : { detail }),
+    status: s.status,
+    ...(s.detail === undefined ? {} : { detail: s.detail }),
   }));
 }
+
+/**
+ * A status from its plaintext.
+ *
+ * @throws {TypeError} when it is not one
+ */
+export function decodeStatus(plain: Uint8Array): EntryStatus {
+  const o = JSON.parse(decoder.decode(plain));
+  if (!STATUSES.has(o.status)) throw new TypeError("not a status");
+  if (o.detail !== undefined && typeof o.detail !== "string") {
+    throw new TypeError("not a status");
+  }
+  return {
+    status: o.status,
+    ...(o.detail === undefined ? {} : { detail: o.detail }),
+  };
+}
+
+const STATUSES: ReadonlySet<unknown> = new Set<HistoryStatus>([
+  "sending",
+  "sent",
+  "queued",
+  "delivered",
+  "failed",
+]);
 
 /**
  * An entry from its plaintext.
@@ -153,8 +182,6 @@ export function decodeEntry(plain: Uint8Array): HistoryItem {
     time: o.time,
     text: str(o.text),
     kind: str(o.kind) as HistoryItem["kind"],
-    ...(o.status === undefined ? {} : { status: o.status }),
-    ...(o.detail === undefined ? {} : { detail: str(o.detail) }),
   };
 }
 

@@ -13,8 +13,10 @@
  *   is opened, then wiped;
  * - `enc = HKDF-SHA256(salt, ikm, "chat-history-v1 enc")`: AES-256-GCM
  *   (NIST SP 800-38D), a random 12-byte IV per sealing, the additional data
- *   `"chat-history-v1\0" || u64(n) || conversation tag` binding an entry to
- *   its place and conversation;
+ *   `"chat-history-v1 " || part || "\0" || u64(n) || conversation tag`
+ *   binding what is sealed to its part (`entry`, or the `status` of one's
+ *   own message, sealed apart so that a status update re-seals a few bytes),
+ *   its place and its conversation;
  * - `tag = HKDF-SHA256(salt, ikm, "chat-history-v1 tag")`: HMAC-SHA256
  *   (RFC 2104) for the index columns (the first 16 bytes of
  *   `HMAC(tag, "conversation\0" || c)` and `HMAC(tag, "id\0" || id)`), so
@@ -36,7 +38,9 @@ const IV_BYTES = 12;
 
 const encoder = new TextEncoder();
 const LABEL = "chat-history-v1";
-const AAD_LABEL = encoder.encode(`${LABEL}\0`);
+
+/** What is sealed: an entry, or the status of one's own message. */
+export type SealedPart = "entry" | "status";
 
 /**
  * The history root of an identity: its private keys as a non-extractable
@@ -119,15 +123,16 @@ export class HistoryKeys {
     return new Uint8Array(mac, 0, TAG_BYTES).slice();
   }
 
-  /** Seals entry `n` of conversation `conv` (its tag) with a fresh IV. */
+  /** Seals a part of entry `n` of conversation `conv` (its tag) with a fresh IV. */
   async seal(
+    part: SealedPart,
     n: number,
     conv: Bytes,
     plaintext: Bytes,
   ): Promise<{ iv: Bytes; box: Bytes }> {
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const box = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: additionalData(n, conv) },
+      { name: "AES-GCM", iv, additionalData: additionalData(part, n, conv) },
       this.#enc,
       plaintext,
     );
@@ -135,16 +140,26 @@ export class HistoryKeys {
   }
 
   /**
-   * Opens entry `n` of conversation `conv`.
+   * Opens a part of entry `n` of conversation `conv`.
    *
    * @throws {SecurityError} `bad_mac` when it was altered, moved, or sealed
    * under other keys
    */
-  async open(n: number, conv: Bytes, iv: Bytes, box: Bytes): Promise<Bytes> {
+  async open(
+    part: SealedPart,
+    n: number,
+    conv: Bytes,
+    sealed: { iv: Bytes; box: Bytes },
+  ): Promise<Bytes> {
+    const { iv, box } = sealed;
     try {
       return new Uint8Array(
         await crypto.subtle.decrypt(
-          { name: "AES-GCM", iv, additionalData: additionalData(n, conv) },
+          {
+            name: "AES-GCM",
+            iv,
+            additionalData: additionalData(part, n, conv),
+          },
           this.#enc,
           box,
         ),
@@ -163,11 +178,12 @@ function checkInput(): Bytes {
   return encoder.encode(`${LABEL} check`);
 }
 
-/** `"chat-history-v1\0" || u64(n) || conv`. */
-function additionalData(n: number, conv: Bytes): Bytes {
-  const out = new Uint8Array(AAD_LABEL.length + 8 + conv.length);
-  out.set(AAD_LABEL);
-  new DataView(out.buffer).setBigUint64(AAD_LABEL.length, BigInt(n));
-  out.set(conv, AAD_LABEL.length + 8);
+/** `"chat-history-v1 " || part || "\0" || u64(n) || conv`. */
+function additionalData(part: SealedPart, n: number, conv: Bytes): Bytes {
+  const label = encoder.encode(`${LABEL} ${part}\0`);
+  const out = new Uint8Array(label.length + 8 + conv.length);
+  out.set(label);
+  new DataView(out.buffer).setBigUint64(label.length, BigInt(n));
+  out.set(conv, label.length + 8);
   return out;
 }

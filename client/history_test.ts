@@ -285,3 +285,33 @@ Deno.test("recordEvent() files room messages and gaps under the room; recordingR
   assert.deepEqual((await h.recent("@bob", 10)).length, 0);
   await h.close();
 });
+
+Deno.test("History seals one's own message's status apart: an update seals the status again, not the text", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/history.db`;
+  const h = await History.open(path, await rootOf("alice"));
+  h.add(message(1, { own: true, from: "alice", status: "sending" }));
+  h.add(message(2));
+  await h.flush();
+  const { DatabaseSync } = await import("node:sqlite");
+  const read = () => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    const rows = db.prepare("SELECT box, sbox FROM entries ORDER BY n").all();
+    db.close();
+    return rows;
+  };
+  const before = read();
+  assert.equal(before[1]!.sbox, null); // Not one's own: no status.
+  h.setStatus("m1", "delivered");
+  h.setStatus("m2", "sent"); // Not one's own: nothing to update.
+  await h.flush();
+  const after = read();
+  assert.deepEqual(after[0]!.box, before[0]!.box);
+  assert.notDeepEqual(after[0]!.sbox, before[0]!.sbox);
+  assert.deepEqual(after[1], before[1]);
+  const [mine, theirs] = await h.recent(undefined, 2);
+  assert.equal(mine!.status, "delivered");
+  assert.equal(theirs!.status, undefined);
+  await h.close();
+  await Deno.remove(dir, { recursive: true });
+});
