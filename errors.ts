@@ -85,7 +85,10 @@ export type SecurityCode =
   | "stale_session_start"
   | "too_many_skipped"
   | "bad_content"
-  | "out_of_order";
+  | "out_of_order"
+  | "not_member"
+  | "bad_change"
+  | "broken_chain";
 
 /**
  * A message or key failed a security check: the data is dropped, never shown.

@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { testHome } from "../testing/fixtures.ts";
 import { ClientProc, ServerProc } from "../testing/process.ts";
+import { percentile } from "../testing/stats.ts";
 
 /**
  * Times `runs` logins of the fixture user `alice`, in ms, in order.
@@ -51,10 +52,7 @@ if (import.meta.main) {
     },
   });
   const times = await connectTimes(Number(values.runs));
-  const sorted = times.toSorted((a, b) => a - b);
-  const median = sorted.length % 2
-    ? sorted[(sorted.length - 1) / 2]!
-    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const median = percentile(times.toSorted((a, b) => a - b), 0.5);
   const result = {
     "runs": times.length,
     "times_ms": times.map((t) => Math.round(t)),

@@ -9,6 +9,10 @@
  * bounded in-flight window per client allows) or `paced` mode (a fixed
  * total rate). With `--idle K` it first logs in K more clients that stay
  * idle, to measure memory per connection and the login rate at scale.
+ * With `--room` all active clients are members of one room and every one
+ * sends to it: the relay makes a copy per other member; the figures count
+ * delivered copies, and add the sender's cost of a room message against
+ * direct messages to every member (bench/room_cost.ts).
  *
  * It prints sent, delivered, lost, duplicated, corrupted, delivered
  * messages/s, latency from send to decrypted at the recipient, login time,
@@ -32,6 +36,7 @@ import {
   openFileLimit,
 } from "../testing/proc_stats.ts";
 import { percentiles } from "../testing/stats.ts";
+import { senderCost } from "./room_cost.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const WORKER = new URL("./loadtest_worker.ts", import.meta.url).pathname;
@@ -65,6 +70,8 @@ const USAGE = `deno task loadtest [options]
   --rate R           paced: total messages/s over all clients (default 500)
   --window W         burst: most undelivered messages per client (default 32)
   --peers P          random peers each client writes to (default ${DEFAULT_PEERS})
+  --room             one room of all active clients, every member sending to
+                     it (delivered counts each member's copy; --peers unused)
   --procs K          worker processes for the clients (default 1)
   --idle K           also hold K idle logged-in clients (scale test)
   --keys K           distinct identities, reused round-robin (default 50)
@@ -94,6 +101,8 @@ export interface LoadtestOptions {
   window: number;
   /** Peers per client. */
   peers: number;
+  /** Room mode: one room of all active clients. */
+  room: boolean;
   /** Worker processes. */
   procs: number;
   /** Idle clients. */
@@ -371,6 +380,7 @@ export async function runLoadtest(
         window: o.window,
         drainTimeoutMs: 10_000,
         loginConcurrency: 16,
+        ...(o.room ? { room: `#lt${run}` } : {}),
       };
       const worker = new WorkerProcess(o.cpuProf);
       workers.push(worker);
@@ -382,7 +392,9 @@ export async function runLoadtest(
       "messages_per_client": o.messages,
       "size_bytes": o.size,
       ...(o.mode === "burst" ? { "window": o.window } : { "rate": o.rate }),
-      "peers_per_client": peerCount,
+      ...(o.room ? { "room_members": o.clients } : {
+        "peers_per_client": peerCount,
+      }),
       "procs": o.procs,
       "server": pid ? "started" : `${hostname}:${port}`,
     };
@@ -447,13 +459,15 @@ export async function runLoadtest(
     for (const r of results) mergeCounts(errors, r.errors);
     const sent = sum((r) => r.sent);
     const delivered = sum((r) => r.received);
+    const expected = o.room ? sent * (o.clients - 1) : sent;
     const last = Math.max(...results.map((r) => r.lastReceivedAt));
     const durationS = ((delivered > 0 ? last : end) - start) / 1000;
     const wallS = (end - start) / 1000;
     Object.assign(result, {
       sent,
       delivered,
-      "lost": sent - delivered,
+      ...(o.room ? { "copies_expected": expected } : {}),
+      "lost": expected - delivered,
       "duplicated": sum((r) => r.duplicated),
       "corrupted": sum((r) => r.corrupted),
       errors,
@@ -482,6 +496,7 @@ export async function runLoadtest(
         "peak_rss_mb": round(serverMem.peak / 2 ** 20, 1),
         "rss_mb": round(serverMem.rss / 2 ** 20, 1),
         "cpu_s": round(serverCpu),
+        // Per delivered copy: in room mode, per member a message reached.
         "cpu_us_per_msg": round(serverCpu * 1e6 / Math.max(1, delivered), 1),
         "main_thread_busy": round(serverMain / wallS, 2),
       };
@@ -498,6 +513,7 @@ export async function runLoadtest(
       : pid && serverMain / wallS >= 0.9
       ? "server: its JavaScript thread was saturated"
       : "none seen";
+    if (o.room) result["sender_cost"] = await senderCost(o.clients, o.size);
     result["generator"] = {
       "cpu_s": round(genCpu),
       "main_thread_busy": round(mainBusy, 2),
@@ -569,6 +585,7 @@ async function main(args: string[]): Promise<number> {
         rate: { type: "string" },
         window: { type: "string" },
         peers: { type: "string" },
+        room: { type: "boolean", default: false },
         procs: { type: "string" },
         idle: { type: "string" },
         keys: { type: "string" },
@@ -607,6 +624,7 @@ async function main(args: string[]): Promise<number> {
       rate: whole("rate", values.rate, 500),
       window: whole("window", values.window, 32),
       peers: whole("peers", values.peers, DEFAULT_PEERS),
+      room: values.room,
       procs: whole("procs", values.procs, 1),
       idle: whole("idle", values.idle, 0, 0),
       keys: whole("keys", values.keys, 50),

@@ -7,6 +7,10 @@
  * generator adds only a check that every decrypted text is exactly the one
  * sent.
  *
+ * In room mode (`room` set) every active client is a member of one room
+ * and sends its texts there: the relay makes a copy for each other member,
+ * and each member counts what it opened.
+ *
  * The coordinator drives it over stdin with one JSON command a line
  * (`idle`, `login`, `warm`, `run`, `stop`); after each it prints one JSON
  * reply line on stdout.
@@ -48,6 +52,8 @@ export interface WorkerConfig {
   drainTimeoutMs: number;
   /** Logins under way at once in this worker. */
   loginConcurrency: number;
+  /** Room mode: the room every active client is in and sends to (client 0 makes it). */
+  room?: string;
 }
 
 /** A worker's reply to `login` and `idle`. */
@@ -159,6 +165,10 @@ export class LoadWorker {
   readonly #senders: Sender[] = [];
   readonly #idle: ChatClient[] = [];
   readonly #seen = new Set<number>();
+  /** Room mode: members of this worker who have joined the room. */
+  readonly #joined = new Set<number>();
+  /** Room mode: warm-up texts each member of this worker opened. */
+  readonly #warmed = new Map<number, number>();
   #identities: Identity[] = [];
   #result: WorkerResult = {
     sent: 0,
@@ -270,7 +280,16 @@ export class LoadWorker {
     const r = this.#result;
     switch (e.type) {
       case "message":
-        return this.#onMessage(e.from, e.text);
+        return this.#onMessage(e.from, e.text, sender.index);
+      case "room":
+        if (e.name === this.#config.names[sender.index]) {
+          this.#joined.add(sender.index);
+        }
+        return this.#progress(sender);
+      case "sent":
+        if (this.#config.room === undefined) return;
+        sender.inflight--;
+        return this.#progress(sender);
       case "delivered":
         sender.inflight--;
         if (this.#measuring) r.acked++;
@@ -290,7 +309,7 @@ export class LoadWorker {
     }
   }
 
-  #onMessage(from: string, text: string): void {
+  #onMessage(from: string, text: string, receiver: number): void {
     const r = this.#result;
     const t = now();
     const parts = this.#texts.check(text);
@@ -298,8 +317,15 @@ export class LoadWorker {
       r.corrupted++;
       return;
     }
-    if (parts.warm) return;
-    const key = parts.index * this.#config.messages + parts.seq;
+    if (parts.warm) {
+      this.#warmed.set(receiver, (this.#warmed.get(receiver) ?? 0) + 1);
+      this.#lastProgress = performance.now();
+      return this.#maybeSettled();
+    }
+    const { names, messages, room } = this.#config;
+    // In a room each member receives every text: counted per receiver.
+    const base = room === undefined ? 0 : receiver * names.length;
+    const key = (base + parts.index) * messages + parts.seq;
     if (this.#seen.has(key)) {
       r.duplicated++;
       return;
@@ -308,11 +334,18 @@ export class LoadWorker {
     r.received++;
     r.latencies.push(t - parts.time);
     r.lastReceivedAt = t;
+    if (room !== undefined) {
+      this.#lastProgress = performance.now();
+      const expected = this.#senders.length * (names.length - 1) * messages;
+      if (r.received >= expected) this.#maybeSettled();
+    }
   }
 
   #send(s: Sender, text: string, to: number): void {
     s.inflight++;
-    s.client.sendText(this.#config.names[to]!, text);
+    const room = this.#config.room;
+    if (room === undefined) s.client.sendText(this.#config.names[to]!, text);
+    else s.client.rooms.send(room, text);
   }
 
   #sendNext(s: Sender): void {
@@ -333,23 +366,35 @@ export class LoadWorker {
         this.#sendNext(s);
       }
     }
+    this.#maybeSettled();
+  }
+
+  #maybeSettled(): void {
     if (this.#settled && this.#senders.every((x) => this.#done(x))) {
       this.#settled();
     }
   }
 
   #done(s: Sender): boolean {
-    return s.inflight <= 0 &&
-      (!this.#measuring || s.seq >= this.#config.messages);
+    const { room, names, messages } = this.#config;
+    if (room !== undefined && !this.#measuring) {
+      // Warming up: every member has joined and opened the others' first text.
+      return this.#joined.has(s.index) && s.inflight <= 0 &&
+        this.#warmed.get(s.index) === names.length - 1;
+    }
+    const sent = s.inflight <= 0 && (!this.#measuring || s.seq >= messages);
+    if (room === undefined || !sent) return sent;
+    return this.#result.received >=
+      this.#senders.length * (names.length - 1) * messages;
   }
 
   /** Resolves when every sender is done, or nothing moved for the drain timeout. */
-  #untilSettled(): Promise<void> {
+  #untilSettled(timeoutMs = this.#config.drainTimeoutMs): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#lastProgress = performance.now();
     const timer = setInterval(() => {
       if (
-        performance.now() - this.#lastProgress > this.#config.drainTimeoutMs
+        performance.now() - this.#lastProgress > timeoutMs
       ) resolve();
     }, 100);
     this.#settled = resolve;
@@ -367,6 +412,7 @@ export class LoadWorker {
    * @returns the number of sessions set up
    */
   async warm(): Promise<{ sessions: number }> {
+    if (this.#config.room !== undefined) return await this.#warmRoom();
     let sessions = 0;
     for (const s of this.#senders) {
       for (const to of s.peers) {
@@ -376,6 +422,35 @@ export class LoadWorker {
     }
     await this.#untilSettled();
     return { sessions };
+  }
+
+  /**
+   * Room mode: client 0 makes the room with every active client in it;
+   * once each member of this worker has joined, it sends one text, so
+   * every member hands its sender key to every other (a session start per
+   * pair) before the measured run.
+   *
+   * @returns the pairwise sessions set up
+   */
+  async #warmRoom(): Promise<{ sessions: number }> {
+    const { names, room } = this.#config;
+    const first = this.#senders.find((s) => s.index === 0);
+    if (first) await first.client.rooms.invite(room!, names.slice(1));
+    // Each member starts a session with every other: slow, but moving.
+    const joined = this.#untilSettled(120_000);
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (this.#senders.every((s) => this.#joined.has(s.index))) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 50);
+    });
+    for (const s of this.#senders) {
+      this.#send(s, this.#texts.make(`w:${s.index}:0:0:`, 0), 0);
+    }
+    await joined;
+    return { sessions: this.#senders.length * (names.length - 1) };
   }
 
   /** The measured run, from `start` (ms since the epoch) until all is delivered. */

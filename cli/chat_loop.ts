@@ -15,6 +15,7 @@ import {
   type ClientEvent,
   type ConnectOptions,
   dialer,
+  type History,
   type PinStore,
   type StateDb,
 } from "../client/mod.ts";
@@ -25,6 +26,7 @@ import { jsonPrinter, oneLine, type Printer, textPrinter } from "./output.ts";
 import { pasteInput } from "./paste.ts";
 import { finishScript } from "./script_end.ts";
 import { onStopSignals } from "./signals.ts";
+import { runRoomCommand } from "./room_commands.ts";
 import { runChatTui } from "./tui/mod.ts";
 
 /** The user's state the engine runs with. */
@@ -35,6 +37,8 @@ export interface UserState {
   pins: PinStore;
   /** Sessions, prekeys, conversation numbers. */
   state: StateDb;
+  /** The message history, if one is kept. */
+  history?: History;
 }
 
 type Outcome = "quit" | "eof" | "interrupt" | ChatError;
@@ -54,8 +58,9 @@ export async function chatLoop(
     !opts.json && !opts.plain && Deno.stdin.isTerminal() &&
     Deno.stdout.isTerminal()
   ) {
-    return await runChatTui((onEvent) =>
-      ChatClient.connect(engineOptions(opts, state, onEvent))
+    return await runChatTui(
+      (onEvent) => ChatClient.connect(engineOptions(opts, state, onEvent)),
+      state.history,
     );
   }
   const terminal = Deno.stdin.isTerminal() && !opts.json;
@@ -91,7 +96,7 @@ export async function chatLoop(
     if (terminal && cmd?.kind !== "quit") rl.prompt();
   };
   const rl = lineReader(terminal, (e) => print(e), onLine);
-  if (terminal) print = textPrinter(rl);
+  if (!opts.json) print = textPrinter(terminal ? rl : undefined, c.name);
   rl.setPrompt(`${c.name}> `);
   if (terminal) rl.prompt();
   rl.on("SIGINT", () => quit.resolve("interrupt"));
@@ -134,6 +139,7 @@ function engineOptions(
     keepaliveMs: opts.keepaliveMs,
     pins: state.pins,
     state: state.state,
+    ...(state.history ? { history: state.history } : {}),
   };
 }
 
@@ -258,12 +264,19 @@ function run(
       return;
     case "fingerprint":
       return client.fingerprintOf(cmd.name).then(print, printError(print));
+    case "history":
+      return client.history(cmd.conversation, cmd.count).then(
+        print,
+        printError(print),
+      );
     case "trust":
     case "verify":
       return client.trust(cmd.name, cmd.kind === "verify", cmd.compared).then(
         print,
         printError(print),
       );
+    default:
+      return runRoomCommand(client.rooms, cmd, print);
   }
 }
 

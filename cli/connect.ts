@@ -1,14 +1,15 @@
 /**
- * `chat connect`: flags, then keys (made on first use), pins and the
- * receive log from the user's folder, then the engine, driven by the chat
- * loop from the terminal or a script.
+ * `chat connect`: flags, then keys (made on first use), pins, the receive
+ * log and the history from the user's folder, then the engine, driven by
+ * the chat loop from the terminal or a script.
  *
  * @module
  */
 import {
   type DialOptions,
+  History,
   KnownServers,
-  loadOrCreateIdentity,
+  openIdentity,
   openServerDir,
   PinStore,
   resolveHome,
@@ -170,7 +171,7 @@ async function start(opts: RunConnectOptions): Promise<number> {
   const home = resolveHome(opts.home);
   const protectNew = !!opts.passphrase ||
     Deno.env.get("CHAT_PASSPHRASE") !== undefined;
-  const identity = await loadOrCreateIdentity(
+  const { identity, historyRoot } = await openIdentity(
     home,
     opts.name,
     () => {
@@ -196,11 +197,17 @@ async function start(opts: RunConnectOptions): Promise<number> {
   );
   const state = new StateDb(`${dir}/state.db`);
   try {
-    return await chatLoop({ ...opts, ...(tls ? { tls } : {}) }, {
-      identity,
-      pins,
-      state,
-    });
+    const history = await History.open(`${dir}/history.db`, historyRoot);
+    try {
+      return await chatLoop({ ...opts, ...(tls ? { tls } : {}) }, {
+        identity,
+        pins,
+        state,
+        history,
+      });
+    } finally {
+      await history.close();
+    }
   } finally {
     state.close();
   }

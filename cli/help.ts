@@ -26,14 +26,15 @@ export const USAGE = `chat ${VERSION}: end-to-end encrypted terminal chat
 Usage:
   chat serve [--host HOST] [--port PORT] [--data DIR] [LIMITS] [TLS]
   chat connect --name NAME [--host HOST] [--port PORT] [--home DIR]
-  chat keys --name NAME [--home DIR] [--export | --protect]
+  chat keys --name NAME [--home DIR] [--export | --protect | --forget-history]
   chat --help | --version
 
 serve     run the relay; it forwards messages it cannot read, and keeps
           them for users who are offline
 connect   log in as NAME and chat; keys are made on first use
-keys      show NAME's fingerprint, --export the public keys as JSON, or
-          --protect keys kept in the clear with a passphrase
+keys      show NAME's fingerprint, --export the public keys as JSON,
+          --protect keys kept in the clear with a passphrase, or
+          --forget-history: wipe NAME's message history
 
 chat serve --help, chat connect --help and chat keys --help list each
 command's flags.
@@ -135,14 +136,16 @@ line that was not.`;
 
 /** `chat keys --help`. */
 export const KEYS_HELP =
-  `Usage: chat keys --name NAME [--home DIR] [--export | --protect]
+  `Usage: chat keys --name NAME [--home DIR] [--export | --protect | --forget-history]
 
 Shows NAME's fingerprint and whether the keys are protected.
 
   --name NAME            whose keys
   --home DIR             key folder (as for chat connect)
   --export               print {"name","sign","kx","fingerprint"} (base64 SPKI DER)
-  --protect              protect keys kept in the clear with a new passphrase`;
+  --protect              protect keys kept in the clear with a new passphrase
+  --forget-history       overwrite and remove history.db, the message history
+                         (quit chat connect for NAME first)`;
 
 /** The help of `command` (`serve`, `connect`, `keys`), or `chat --help`. */
 export function helpFor(command: string | undefined): string {

@@ -7,8 +7,9 @@
  */
 import readline from "node:readline";
 import process from "node:process";
-import type { ClientEvent } from "../client/mod.ts";
+import type { ClientEvent, HistoryItem } from "../client/mod.ts";
 import { escapeControls } from "../protocol/mod.ts";
+import { stamp } from "./tui/format.ts";
 
 /** Prints events. */
 export type Printer = (event: ClientEvent) => void;
@@ -53,20 +54,30 @@ export function oneLine(text: string): string {
 
 /** The event with every string that came from outside made safe to print. */
 function cleanEvent(e: ClientEvent): ClientEvent {
-  if (e.type === "info") return e; // Made locally (help text).
+  // Made locally (help text); history entries are made safe one by one.
+  if (e.type === "info" || e.type === "history") return e;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(e)) {
     out[k] = typeof v === "string" && k !== "text" ? oneLine(v) : v;
   }
-  if (e.type === "who") {
+  if (e.type === "who" || e.type === "members") {
     out.users = e.users.map((u) => ({ ...u, name: oneLine(u.name) }));
+  }
+  if (e.type === "room") out.members = e.members.map(oneLine);
+  if (e.type === "rooms") {
+    out.rooms = e.rooms.map((r) => ({ ...r, room: oneLine(r.room) }));
   }
   return out as ClientEvent;
 }
 
-/** The text form of an event: which stream, and the lines; nothing for quiet events. */
+/**
+ * The text form of an event: which stream, and the lines; nothing for
+ * quiet events. `me`, one's own name, makes room changes about oneself
+ * read "you".
+ */
 export function formatEvent(
   e: ClientEvent,
+  me?: string,
 ): { err: boolean; text: string } | undefined {
   e = cleanEvent(e);
   switch (e.type) {
@@ -76,13 +87,15 @@ export function formatEvent(
         text:
           `connected as ${e.name}; your fingerprint: ${e.fingerprint}\ntype /help for commands`,
       };
-    case "message":
-      return {
-        err: false,
-        text: e.action
-          ? `* ${e.from} ${visible(e.text)}`
-          : `${e.from}: ${visible(e.text)}`,
-      };
+    case "message": {
+      const said = e.action ? `* ${e.from} ` : `${e.from}: `;
+      const where = e.room === undefined ? "" : `${e.room} `;
+      return { err: false, text: `${where}${said}${visible(e.text)}` };
+    }
+    case "room":
+    case "members":
+    case "rooms":
+      return { err: false, text: formatRoomEvent(e, me?.toLowerCase()) };
     case "gap":
       return { err: true, text: `chat: warning: ${e.message}` };
     case "join":
@@ -142,19 +155,117 @@ export function formatEvent(
         err: true,
         text: `chat: SECURITY WARNING from ${e.from}: ${e.message}`,
       };
+    case "history":
+      return { err: false, text: historyText(e) };
     case "sent":
     case "delivered":
       return undefined;
   }
 }
 
+/** The text of a room event: a membership change, `/members`, `/rooms`. */
+function formatRoomEvent(
+  e: Extract<ClientEvent, { type: "room" | "members" | "rooms" }>,
+  me: string | undefined,
+): string {
+  if (e.type === "rooms") {
+    if (e.rooms.length === 0) {
+      return "you are in no rooms; /invite #room name makes one";
+    }
+    return [
+      `your rooms (${e.rooms.length}):`,
+      ...e.rooms.map((r) =>
+        `  ${r.room.padEnd(34)} ${r.members} member${
+          r.members === 1 ? "" : "s"
+        }`
+      ),
+    ].join("\n");
+  }
+  if (e.type === "members") {
+    return [
+      `members of ${e.room} (${e.users.length}):`,
+      ...e.users.map((u) =>
+        `  ${u.name.padEnd(16)} ${u.fingerprint}  ${
+          u.trust === "changed" ? "CHANGED" : u.trust
+        }`
+      ),
+    ].join("\n");
+  }
+  const members = `(members: ${e.members.join(", ")})`;
+  const you = e.name.toLowerCase() === me;
+  switch (e.event) {
+    case "created":
+      return you
+        ? `you created ${e.room}; you are its admin`
+        : `${e.room} created by ${e.by}`;
+    case "added":
+      return you
+        ? `${e.by} added you to ${e.room} ${members}`
+        : `${e.room}: ${e.by} added ${e.name} ${members}`;
+    case "removed":
+      return you
+        ? `${e.by} removed you from ${e.room}`
+        : `${e.room}: ${e.by} removed ${e.name} ${members}`;
+    case "left":
+      return you
+        ? `you left ${e.room}`
+        : `${e.room}: ${e.name} left ${members}`;
+  }
+}
+
+/**
+ * The text of a `/history` answer: a heading, then one line per entry,
+ * `[time] name: text`, indented (a live message never starts with a space
+ * or `[`).
+ */
+function historyText(
+  e: Extract<ClientEvent, { type: "history" }>,
+  now = Date.now(),
+): string {
+  const of = e.conversation === undefined ? "" : ` of ${e.conversation}`;
+  if (e.entries.length === 0) return `no history${of} kept`;
+  const n = e.entries.length;
+  return [
+    `history${of} (${n} entr${n === 1 ? "y" : "ies"}, oldest first):`,
+    ...e.entries.map((h) => {
+      const where = e.conversation === undefined && h.conversation !== ""
+        ? ` ${oneLine(h.conversation)}`
+        : "";
+      return `  [${stamp(h.time, now)}${where}] ${historyLine(h)}`;
+    }),
+  ].join("\n");
+}
+
+/** One history entry after its time. */
+function historyLine(h: HistoryItem): string {
+  const from = oneLine(h.from);
+  const text = visible(h.text);
+  switch (h.kind) {
+    case "gap":
+      return `~~ ${text}`;
+    case "security":
+      return `!! SECURITY WARNING from ${from}: ${text}`;
+    case "action":
+      return `* ${from} ${text}${ownStatus(h)}`;
+    default:
+      return `${from}: ${text}${ownStatus(h)}`;
+  }
+}
+
+/** ` (delivered)` and the like after one's own message. */
+function ownStatus(h: HistoryItem): string {
+  if (!h.own || h.status === undefined) return "";
+  if (h.status !== "failed") return ` (${h.status})`;
+  return ` (not sent${h.detail ? `: ${oneLine(h.detail)}` : ""})`;
+}
+
 /**
  * A text printer. With a terminal `rl`, each line is printed above the prompt
  * and the half-typed input is redrawn; security warnings are bold red.
  */
-export function textPrinter(rl?: readline.Interface): Printer {
+export function textPrinter(rl?: readline.Interface, me?: string): Printer {
   return (event) => {
-    const out = formatEvent(event);
+    const out = formatEvent(event, me);
     if (!out) return;
     let text = out.text;
     if (rl && event.type === "security" && !Deno.noColor) {

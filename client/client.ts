@@ -12,7 +12,7 @@ import {
   formatFingerprint,
   type Identity,
 } from "../crypto/mod.ts";
-import type { ChatError } from "../errors.ts";
+import { ChatError } from "../errors.ts";
 import {
   decodeError,
   encodeOneTimePrekey,
@@ -26,6 +26,13 @@ import {
 } from "../protocol/mod.ts";
 import { Conversations } from "./conversations.ts";
 import type { ClientEvent, EmitEvent } from "./events.ts";
+import type { History } from "./history.ts";
+import {
+  historyEvent,
+  recordingRooms,
+  recordOwn,
+  withHistory,
+} from "./history_record.ts";
 import { Inbox } from "./inbox.ts";
 import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
 import { Outbox } from "./outbox.ts";
@@ -33,6 +40,7 @@ import type { Unsettled } from "./outcomes.ts";
 import { Peers } from "./peers.ts";
 import { PinStore, type Trust } from "./pins.ts";
 import { PrekeyStore } from "./prekey_store.ts";
+import { type RoomCommands, Rooms } from "./rooms.ts";
 import { SeenLog } from "./seen_log.ts";
 import { Sessions } from "./sessions.ts";
 import { SessionStore } from "./session_store.ts";
@@ -65,6 +73,11 @@ export interface ConnectOptions {
   pins?: PinStore;
   /** Sessions, prekeys and conversation state (`state.db`); default: in memory only. */
   state?: StateDb;
+  /**
+   * The message history (`history.db`): messages shown, one's own sent,
+   * gaps and warnings are recorded there. Default: none kept.
+   */
+  history?: History;
 }
 
 /** How often a logged-in client checks whether its signed prekey is due for rotation, in ms. */
@@ -88,6 +101,8 @@ interface Parts {
   inbox: Inbox;
   prekeys: PrekeyStore;
   state: StateDb;
+  rooms: Rooms;
+  history: History | undefined;
 }
 
 /** A logged-in client; see the module doc. */
@@ -97,6 +112,7 @@ export class ChatClient {
   readonly #emit: EmitEvent;
   readonly #fingerprint: string;
   #logins = 0;
+  #roomCommands: RoomCommands | undefined;
   /** What the relay holds of one's prekeys, as last told (or as last uploaded). */
   #held: { spk: number | null; opks: number } = { spk: null, opks: 0 };
   /** Resolves the wait for the relay's answer to a prekey upload. */
@@ -132,7 +148,8 @@ export class ChatClient {
     );
     const pins = opts.pins ?? await PinStore.load();
     const state = opts.state ?? new StateDb(":memory:");
-    const emit = opts.onEvent;
+    const { history } = opts;
+    const emit = history ? withHistory(opts.onEvent, history) : opts.onEvent;
     const identity = opts.identity;
     // The parts are made before the link starts: frames may follow the
     // welcome at once.
@@ -145,7 +162,10 @@ export class ChatClient {
       emit,
       onReady: (bound, welcome) => client.#onReady(bound, welcome),
       onFrame: (frame) => client.#onFrame(frame),
-      onLost: () => peers.connectionLost(),
+      onLost: () => {
+        peers.connectionLost();
+        rooms.connectionLost();
+      },
     });
     const peers: Peers = new Peers({
       identity,
@@ -173,17 +193,38 @@ export class ChatClient {
       state,
       emit,
     });
+    const seen = new SeenLog(state);
+    const rooms: Rooms = new Rooms({
+      identity,
+      link,
+      peers,
+      outbox,
+      conversations,
+      seen,
+      state,
+      emit,
+    });
     const inbox = new Inbox({
       link,
       peers,
       sessions,
       conversations,
-      seen: new SeenLog(state),
+      seen,
       outbox,
       state,
       emit,
+      rooms,
     });
-    const parts = { link, peers, outbox, inbox, prekeys, state };
+    const parts = {
+      link,
+      peers,
+      outbox,
+      inbox,
+      prekeys,
+      state,
+      rooms,
+      history,
+    };
     const client = new ChatClient(parts, identity, emit, fp);
     await link.start();
     client.#upkeepTimer = setInterval(
@@ -245,11 +286,13 @@ export class ChatClient {
         if (!up.spk && !up.opks) return;
         state.commit();
         if (up.spk) this.#held.spk = up.spk.id;
-        this.#held.opks += up.opks?.length ?? 0;
+        this.#held.opks = (up.replace ? 0 : this.#held.opks) +
+          (up.opks?.length ?? 0);
         const answered = Promise.withResolvers<void>();
         this.#uploaded = answered.resolve;
         const sent = link.send({
           type: "prekeys",
+          ...(up.replace ? { replace: true } : {}),
           ...(up.spk ? { spk: encodeSignedPrekey(up.spk) } : {}),
           ...(up.opks ? { opks: up.opks.map(encodeOneTimePrekey) } : {}),
         });
@@ -262,7 +305,7 @@ export class ChatClient {
   }
 
   #onFrame(frame: Frame): void {
-    const { inbox, outbox, peers } = this.#parts;
+    const { inbox, outbox, peers, rooms } = this.#parts;
     switch (frame.type) {
       case "msg":
         inbox.receive(frame);
@@ -271,7 +314,13 @@ export class ChatClient {
         outbox.queued(idOf(frame));
         return;
       case "nack":
-        outbox.nack(frame);
+        if (!rooms.nack(frame)) outbox.nack(frame);
+        return;
+      case "room_history":
+        rooms.answer(
+          typeof frame.id === "string" ? frame.id : undefined,
+          frame,
+        );
         return;
       case "prekey_count":
         // The answer to an upload, or the relay's word that few are left.
@@ -288,12 +337,15 @@ export class ChatClient {
           code === "rate_limited" && id !== undefined &&
           outbox.rateLimited(id, retryMs ?? 1000)
         ) return;
+        if (rooms.answer(id, frame)) return;
         if (id !== undefined) outbox.refused(id, code, message);
+        const room = typeof frame.room === "string" ? frame.room : undefined;
         this.#emit({
           type: "error",
           code,
           message,
           ...(id === undefined ? {} : { id }),
+          ...(room === undefined ? {} : { room }),
         });
         return;
       }
@@ -324,8 +376,29 @@ export class ChatClient {
    */
   sendText(to: string, text: string, action = false): string {
     const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-    this.#parts.outbox.queue(id, to, text, action ? "action" : "text");
+    const { history, outbox } = this.#parts;
+    if (history) recordOwn(history, { id, from: this.name, to, text, action });
+    outbox.queue(id, to, text, action ? "action" : "text");
     return id;
+  }
+
+  /**
+   * The last `count` entries of the history, of one conversation (`@name`,
+   * `#room`) or of all, as a `history` event.
+   *
+   * @throws {ChatError} `no_history` when no history is kept
+   */
+  history(
+    conversation: string | undefined,
+    count: number,
+  ): Promise<ClientEvent> {
+    const { history } = this.#parts;
+    if (!history) {
+      return Promise.reject(
+        new ChatError("no_history", "This client keeps no history"),
+      );
+    }
+    return historyEvent(history, conversation, count);
   }
 
   /**
@@ -339,6 +412,18 @@ export class ChatClient {
   ): Promise<{ name: string; fingerprint: string; trust: Trust }> {
     const p = await this.#parts.peers.get(name);
     return { name: p.name, fingerprint: p.fingerprint, trust: p.trust };
+  }
+
+  /** Rooms: `/invite`, `#room text`, `/members`, `/rooms`, `/kick`, `/leave`. */
+  get rooms(): RoomCommands {
+    const { rooms, history } = this.#parts;
+    if (!history) return rooms;
+    // One's own room messages go into the history as they are typed.
+    return this.#roomCommands ??= recordingRooms(
+      rooms,
+      history,
+      () => this.name,
+    );
   }
 
   /** Asks the relay who is online; a `who` event follows. */
@@ -385,8 +470,9 @@ export class ChatClient {
   }
 
   /** Resolves once queued sends have been handed to the socket. */
-  flush(): Promise<void> {
-    return this.#parts.outbox.flush();
+  async flush(): Promise<void> {
+    await this.#parts.rooms.settled();
+    await this.#parts.outbox.flush();
   }
 
   /**
@@ -404,5 +490,6 @@ export class ChatClient {
     await link.bye();
     await inbox.settled();
     state.commit();
+    await this.#parts.history?.flush();
   }
 }

@@ -6,7 +6,8 @@
  * so a text costs its own length whatever characters it holds. A text
  * carries its sender's sequence number in the conversation (with the epoch
  * it counts in) and the time it was written; a receipt says which of the
- * peer's messages were shown.
+ * peer's messages were shown; a sender key hands one's sending chain in a
+ * room to another member.
  *
  * @module
  */
@@ -41,18 +42,34 @@ export interface ReceiptContent {
   missing: [number, number][];
 }
 
+/**
+ * One's sending chain in a room, for another member (docs/PROTOCOL.md,
+ * Rooms): accepted only from the chain's owner, over this pairwise session.
+ */
+export interface SenderKeyContent {
+  /** `sender_key`. */
+  t: "sender_key";
+  /** The room, as its creator spelled it. */
+  room: string;
+  /** The hash of the last membership change the sender knows, hex. */
+  head: string;
+  /** The distribution's bytes (docs/CRYPTO_V2.md §6), base64. */
+  key: string;
+}
+
 /** Any content. */
-export type Content = TextContent | ReceiptContent;
+export type Content = TextContent | ReceiptContent | SenderKeyContent;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const EPOCH = /^[0-9a-f]{16}$/;
+const HEAD = /^[0-9a-f]{64}$/;
 
 const NEWLINE = 0x0a;
 
 /** Encodes content: the header line, a newline, the text (see the module doc). */
 export function encodeContent(content: Content): Uint8Array<ArrayBuffer> {
-  if (content.t === "receipt") {
+  if (content.t === "receipt" || content.t === "sender_key") {
     return encoder.encode(`${JSON.stringify(content)}\n`);
   }
   const { text, ...head } = content;
@@ -85,10 +102,18 @@ export function decodeContent(plaintext: Uint8Array): Content {
   } catch {
     throw bad();
   }
-  if (typeof o !== "object" || o === null || typeof o.e !== "string") {
-    throw bad();
+  if (typeof o !== "object" || o === null) throw bad();
+  if (o.t === "sender_key") {
+    const { room, head, key } = o;
+    if (
+      body !== "" ||
+      typeof room !== "string" || room.length > 64 ||
+      typeof head !== "string" || !HEAD.test(head) ||
+      typeof key !== "string" || key.length > 4096
+    ) throw bad();
+    return { t: "sender_key", room, head, key };
   }
-  if (!EPOCH.test(o.e)) throw bad();
+  if (typeof o.e !== "string" || !EPOCH.test(o.e)) throw bad();
   if (o.t === "text" || o.t === "action") {
     if (!isSeq(o.s) || !Number.isSafeInteger(o.ts)) throw bad();
     return { t: o.t, e: o.e, s: o.s, ts: o.ts as number, text: body };

@@ -17,6 +17,58 @@ export interface WhoUser {
   trust: Trust;
 }
 
+/** What happened in a room: who was added, removed or left, or that it was made. */
+export type RoomEventKind = "created" | "added" | "removed" | "left";
+
+/** A room and its member count, as `/rooms` lists them. */
+export interface RoomEntry {
+  /** The room's name, as its creator spelled it. */
+  room: string;
+  /** How many members it has. */
+  members: number;
+}
+
+/** What a history entry is. */
+export type HistoryKind =
+  /** A message. */
+  | "text"
+  /** A `/me` action. */
+  | "action"
+  /** Messages that never arrived (a `gap` event). */
+  | "gap"
+  /** A security warning (a `security` event). */
+  | "security";
+
+/** Where one's own message was when last heard of. */
+export type HistoryStatus =
+  | "sending"
+  | "sent"
+  | "queued"
+  | "delivered"
+  | "failed";
+
+/** One entry of the history kept by the client, as `/history` reports it. */
+export interface HistoryItem {
+  /** `@name` (lower case) for a person, `#room` for a room; `""` for none. */
+  conversation: string;
+  /** Who wrote it (the name as bound); one's own name for one's own messages. */
+  from: string;
+  /** One's own message. */
+  own: boolean;
+  /** The message id (for gaps and warnings, an id of the history's own). */
+  id: string;
+  /** When it was written (the sender's clock), ms since the Unix epoch. */
+  time: number;
+  /** The text as received (a gap's or warning's: what was reported). */
+  text: string;
+  /** What it is. */
+  kind: HistoryKind;
+  /** For one's own messages: where it was when last heard of. */
+  status?: HistoryStatus;
+  /** Why it failed, for `failed`. */
+  detail?: string;
+}
+
 /** What the client reports; `--json` prints these one per line. */
 export type ClientEvent =
   /** Logged in (again, after a reconnect); one's own fingerprint. */
@@ -24,7 +76,7 @@ export type ClientEvent =
   /**
    * A message from someone else, verified, decrypted and in order; `time`:
    * when the sender wrote it (ms since the Unix epoch, the sender's clock);
-   * `action`: a `/me` action.
+   * `action`: a `/me` action; `room` (and `to`): the room it was sent to.
    */
   | {
     type: "message";
@@ -34,9 +86,32 @@ export type ClientEvent =
     id: string;
     time: number;
     action?: boolean;
+    room?: string;
   }
-  /** Messages from `from` never arrived (the next one shows their numbers were skipped). */
-  | { type: "gap"; from: string; count: number; message: string }
+  /** Messages from `from` (in `room`) never arrived (the next one shows their numbers were skipped). */
+  | {
+    type: "gap";
+    from: string;
+    count: number;
+    message: string;
+    room?: string;
+  }
+  /**
+   * A membership change of a room one is in, checked: `name` was added,
+   * removed or left (or made the room) by `by`; `members` after it.
+   */
+  | {
+    type: "room";
+    room: string;
+    event: RoomEventKind;
+    name: string;
+    by: string;
+    members: string[];
+  }
+  /** The answer to `/members`: each member with fingerprint and trust. */
+  | { type: "members"; room: string; users: WhoUser[] }
+  /** The answer to `/rooms`: the rooms one is in. */
+  | { type: "rooms"; rooms: RoomEntry[] }
   /** One's own message left for the relay. */
   | { type: "sent"; id: string; to: string }
   /** The relay stored one's message (on disk) for a recipient who is offline or behind. */
@@ -64,11 +139,11 @@ export type ClientEvent =
     trust: Trust;
     safety_number: string;
   }
-  /** Something failed; `id` names one's message if it was one. */
-  | { type: "error"; code: string; message: string; id?: string }
+  /** Something failed; `id` names one's message if it was one, `room` its room. */
+  | { type: "error"; code: string; message: string; id?: string; room?: string }
   /**
    * A message or key was rejected and dropped (`id` when it was one's own,
-   * refused before sending).
+   * refused before sending; `room` when it was about a room).
    */
   | {
     type: "security";
@@ -76,6 +151,7 @@ export type ClientEvent =
     from: string;
     message: string;
     id?: string;
+    room?: string;
   }
   /** Help text and notices. */
   | { type: "info"; message: string }
@@ -92,7 +168,12 @@ export type ClientEvent =
     text: string;
     code: string;
     message: string;
-  };
+  }
+  /**
+   * The answer to `/history`: the entries asked for, oldest first;
+   * `conversation` when one was named (else entries of all of them).
+   */
+  | { type: "history"; conversation?: string; entries: HistoryItem[] };
 
 /** Where the engine sends its events. */
 export type EmitEvent = (event: ClientEvent) => void;

@@ -21,13 +21,14 @@ import {
 import {
   decodeContent,
   MAX_MISSING_RANGES,
+  type SenderKeyContent,
   type TextContent,
 } from "./content.ts";
 import type { Conversations } from "./conversations.ts";
 import type { EmitEvent } from "./events.ts";
 import type { Link } from "./link.ts";
 import type { Outbox } from "./outbox.ts";
-import { keyChanged, type Peers } from "./peers.ts";
+import { keyChanged, type Peer, type Peers } from "./peers.ts";
 import type { SeenLog } from "./seen_log.ts";
 import type { Sessions } from "./sessions.ts";
 import type { StateDb } from "./state_db.ts";
@@ -50,6 +51,16 @@ export interface InboxContext {
   state: StateDb;
   /** Events. */
   emit: EmitEvent;
+  /** Rooms (client/rooms.ts). */
+  rooms: RoomInbox;
+}
+
+/** What the inbox hands to the rooms; they report their own failures. */
+export interface RoomInbox {
+  /** A relayed `room_send` or `room_change` (`kind`) from `from`. */
+  receive(from: string, kind: string, m: Frame): Promise<void>;
+  /** A sender key from `sender`, opened in its pairwise session. */
+  senderKey(sender: Peer, content: SenderKeyContent): Promise<void>;
 }
 
 /** The inbox; see the module doc. */
@@ -159,6 +170,10 @@ export class Inbox {
     try {
       validateName(from);
       const { m } = decodeMsg(outer);
+      const kind = (outer.m as Frame).type;
+      if (kind === "room_send" || kind === "room_change") {
+        return await this.#ctx.rooms.receive(from, kind, m);
+      }
       const address = decodeAddress(m);
       id = address.id;
       if (nameKey(address.to) !== nameKey(link.name)) {
@@ -177,6 +192,11 @@ export class Inbox {
       );
       if (content.t === "receipt") {
         this.#ctx.outbox.receipted(sender.name, content);
+        this.#ctx.seen.add(from, id);
+        return;
+      }
+      if (content.t === "sender_key") {
+        await this.#ctx.rooms.senderKey(sender, content);
         this.#ctx.seen.add(from, id);
         return;
       }

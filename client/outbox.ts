@@ -7,7 +7,8 @@
  * it, in order, after the wait it gave (`resender.ts`). What
  * happens next is in `pending.ts`: `queued`, `delivered`, or a `nack`, after
  * which the message goes once more, with its number, in a new session.
- * Receipts for the peer's messages leave through here too.
+ * Receipts for the peer's messages, sender keys and room messages sealed in
+ * `rooms_send.ts` leave through here too, in the same order and pacing.
  *
  * @module
  */
@@ -21,7 +22,7 @@ import { Outcomes } from "./outcomes.ts";
 import { keyChanged, type Peer, type Peers } from "./peers.ts";
 import { type Pending, PendingMessages } from "./pending.ts";
 import { Resender } from "./resender.ts";
-import type { SealedFields, Sessions } from "./sessions.ts";
+import type { Sessions } from "./sessions.ts";
 import type { StateDb } from "./state_db.ts";
 
 /** Unsent bytes after which sending waits for the socket to drain (1 MiB). */
@@ -34,11 +35,13 @@ const MAX_SEALED_AHEAD = { messages: 256, bytes: 8 * 1024 * 1024 };
 
 const encoder = new TextEncoder();
 
-/** What to send: a new text, a resend, or a receipt. */
+const newId = () => crypto.getRandomValues(new Uint8Array(8)).toHex();
+
+/** What to send: a new text, a resend, or other content (a receipt, a sender key). */
 type Item =
   | { kind: "text" | "action"; id: string; to: string; text: string }
   | { kind: "resend"; id: string; pending: Pending }
-  | { kind: "receipt"; id: string; to: string; receipt: ReceiptContent };
+  | { kind: "content"; id: string; to: string; content: Content };
 
 /** What the outbox works with. */
 export interface OutboxContext {
@@ -101,11 +104,37 @@ export class Outbox {
 
   /** Queues an end-to-end receipt for `to`. */
   receipt(to: string, receipt: ReceiptContent): void {
-    const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-    this.#enqueue({ kind: "receipt", id, to, receipt });
+    this.#enqueue({ kind: "content", id: newId(), to, content: receipt });
+  }
+
+  /**
+   * Queues other content for `to` (a room's sender key), sealed in its turn.
+   *
+   * @returns resolves once handed to sealing, with the error (not reported:
+   * the caller does) when it could not be
+   */
+  content(to: string, content: Content): Promise<unknown> {
+    const sent = Promise.withResolvers<unknown>();
+    const item: Item = { kind: "content", id: newId(), to, content };
+    this.#run(async () => sent.resolve(await this.#send(item, false)));
+    return sent.promise;
+  }
+
+  /**
+   * Queues a frame sealed elsewhere (a room message): it leaves after what
+   * was queued before it, through the same pacing and resending as a
+   * `send`, then `sent`.
+   */
+  frame(frame: { id: string } & Record<string, unknown>, to: string): void {
+    const framing = Promise.resolve(frame);
+    this.#run(() => this.#leave(frame.id, to, framing, true, 0));
   }
 
   #enqueue(item: Item): void {
+    this.#run(() => this.#send(item));
+  }
+
+  #run(step: () => unknown): void {
     // While the connection is down, messages wait here, in order.
     this.#sendChain = this.#sendChain.then(async () => {
       while (
@@ -115,11 +144,34 @@ export class Outbox {
         await new Promise<void>((resolve) => this.#room.push(resolve));
       }
       await this.#ctx.link.ready();
-      await this.#send(item);
+      await step(); // Never throws: failures are reported.
     });
   }
 
-  async #send(item: Item): Promise<void> {
+  /**
+   * Puts a frame on the out chain, counted as sealed ahead (`bytes` of
+   * text) until it leaves.
+   */
+  #leave(
+    id: string,
+    to: string,
+    framing: Promise<Record<string, unknown>>,
+    shown: boolean,
+    bytes: number,
+  ): void {
+    this.#ahead.messages++;
+    this.#ahead.bytes += bytes;
+    this.#outChain = this.#outChain.then(() =>
+      this.#transmit(id, to, framing, shown).finally(() => {
+        this.#ahead.messages--;
+        this.#ahead.bytes -= bytes;
+        this.#room.shift()?.();
+      })
+    );
+  }
+
+  /** Seals an item in its turn; returns the error when it could not be (reported if `report`). */
+  async #send(item: Item, report = true): Promise<unknown> {
     const to = item.kind === "resend" ? item.pending.to : item.to;
     try {
       const peer = await this.#peer(to);
@@ -132,9 +184,9 @@ export class Outbox {
       const session = await this.#ctx.sessions.forSending(peer);
       const content = this.#content(item, peer);
       const sessionId = session.id.toHex();
-      if (content.t === "receipt") {
+      if (content.t === "receipt" || content.t === "sender_key") {
         this.#pending.addReceipt(item.id, peer.name, sessionId);
-      } else {
+      } else if (content.t === "text" || content.t === "action") {
         this.#pending.add(item.id, {
           to: peer.name,
           kind: content.t,
@@ -156,24 +208,26 @@ export class Outbox {
         encodeContent(content),
       );
       sealing.catch(() => {}); // Reported by #transmit, in its turn.
-      const bytes = content.t === "receipt" ? 0 : content.text.length;
-      this.#ahead.messages++;
-      this.#ahead.bytes += bytes;
-      this.#outChain = this.#outChain.then(() =>
-        this.#transmit(item, peer.name, sealing).finally(() => {
-          this.#ahead.messages--;
-          this.#ahead.bytes -= bytes;
-          this.#room.shift()?.();
-        })
+      const head = { type: "send", id: item.id, to: peer.name };
+      const framing = sealing.then((fields) => ({ ...head, ...fields }));
+      const shown = content.t === "text" || content.t === "action";
+      this.#leave(
+        item.id,
+        peer.name,
+        framing,
+        shown,
+        shown ? content.text.length : 0,
       );
+      return undefined;
     } catch (err) {
-      this.#failed(item.id, to, err);
+      if (report) this.#failed(item.id, to, err);
+      return err ?? new Error("Not sent");
     }
   }
 
   /** The content of an item, numbered (a resend keeps its number). */
   #content(item: Item, peer: Peer): Content {
-    if (item.kind === "receipt") return item.receipt;
+    if (item.kind === "content") return item.content;
     if (item.kind === "resend") {
       const p = item.pending;
       return { t: p.kind, e: p.epoch, s: p.seq, ts: Date.now(), text: p.text };
@@ -204,32 +258,31 @@ export class Outbox {
     }
   }
 
+  /** Sends a sealed frame in its turn; `shown`: the user hears `sent`. */
   async #transmit(
-    item: Item,
+    id: string,
     to: string,
-    sealing: Promise<SealedFields>,
+    framing: Promise<Record<string, unknown>>,
+    shown: boolean,
   ): Promise<void> {
     const link = this.#ctx.link;
     try {
-      const fields = await sealing;
+      const frame = await framing;
       // The ratchet's new state is on disk before its message leaves: a
       // crash never makes a key be used twice.
       this.#ctx.state.commit();
       await this.#gate.turn();
-      const frame = { type: "send", id: item.id, to, ...fields };
-      if (!this.#gate.send(item.id, frame)) {
+      if (!this.#gate.send(id, frame)) {
         throw new ChatError(
           "connection_lost",
           "Not connected; message not sent",
         );
       }
-      if (item.kind !== "receipt") {
-        this.#ctx.emit({ type: "sent", id: item.id, to });
-      }
+      if (shown) this.#ctx.emit({ type: "sent", id, to });
       // A long paste waits for the socket instead of piling up in memory.
       if (link.queuedBytes > SEND_BACKLOG_BYTES) await link.drained();
     } catch (err) {
-      this.#failed(item.id, to, err);
+      this.#failed(id, to, err);
     }
   }
 

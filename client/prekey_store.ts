@@ -30,6 +30,11 @@ const OPK_KEPT = 2 * OPK_TARGET;
 
 /** What to publish to the relay. */
 export interface PrekeyUpload {
+  /**
+   * The relay holds a signed prekey this device never made (another device,
+   * or a state since lost): its one-time prekeys are just as foreign, and go.
+   */
+  replace?: boolean;
   /** The signed prekey, when the relay does not hold the current one. */
   spk?: SignedPrekey;
   /** One-time prekeys to add. */
@@ -70,7 +75,8 @@ export class PrekeyStore {
    * What to publish, given what the relay holds (from `welcome` or
    * `prekey_count`): a new signed prekey when there is none, it is due for
    * rotation, or the relay holds another; one-time prekeys when the relay
-   * holds fewer than {@linkcode OPK_LOW}. New keys are stored before this
+   * holds fewer than {@linkcode OPK_LOW}, or a whole new set in place of
+   * the relay's when its signed prekey is not one this device made. New keys are stored before this
    * returns (committed with the next commit).
    *
    * @param signPrivate one's RSA-PSS key, to sign a new signed prekey
@@ -97,9 +103,13 @@ export class PrekeyStore {
       current = made.prekey;
     }
     if (held.spk !== current.id) upload.spk = current;
-    if (held.opks < OPK_LOW) {
+    const foreign = held.spk !== null &&
+      this.find("spk", held.spk) === undefined;
+    if (foreign) upload.replace = true;
+    const left = foreign ? 0 : held.opks;
+    if (left < OPK_LOW) {
       const made = await createOneTimePrekeys(
-        OPK_TARGET - held.opks,
+        OPK_TARGET - left,
         this.#opkIds(),
       );
       this.#state.write(() => {

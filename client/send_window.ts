@@ -1,7 +1,7 @@
 /**
- * The `send` frames that left lately, in the order they left, kept so that
- * the ones the relay refuses for its rate limit can go again, the same
- * bytes, in the same order. The relay refuses every `send` after a refused
+ * The `send` and `room_send` frames that left lately, in the order they
+ * left, kept so that the ones the relay refuses for its rate limit can go
+ * again, the same bytes, in the same order. The relay refuses every `send` after a refused
  * one until that one comes again (docs/PROTOCOL.md §6.5), so when a refusal
  * comes for the latest sending of a frame, that frame and every one sent
  * after it are held, to be sent again in order after the wait the relay

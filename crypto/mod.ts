@@ -20,7 +20,8 @@
  * - Direct messages: Signal's Double Ratchet, AES-256-CBC + HMAC-SHA256 with
  *   a new key per message: {@linkcode Ratchet}.
  * - Rooms: sender keys with Ed25519 signatures (RFC 8032):
- *   {@linkcode SenderChain}, {@linkcode ReceiverChain}.
+ *   {@linkcode SenderChain}, {@linkcode ReceiverChain}; membership changes
+ *   signed with RSA-PSS and hash-chained: {@linkcode signRoomChange}.
  *
  * @example Usage
  * ```ts
@@ -61,3 +62,4 @@ export * from "./sender_key_distribution.ts";
 export * from "./room_message.ts";
 export * from "./sender_key.ts";
 export * from "./sender_key_receiver.ts";
+export * from "./room_change.ts";

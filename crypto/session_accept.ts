@@ -66,7 +66,50 @@ export async function acceptSessionStart(
   lookup: PrekeyLookup,
   now: number = Date.now(),
 ): Promise<{ sk: Bytes; spk: OwnPrekey; opkId?: number }> {
-  const from = parties.from;
+  checkShape(parties.from, start, now);
+  await checkSignature(parties, sender, start);
+  const spk = await lookup("spk", start.spkId);
+  const opk = start.opkId === undefined
+    ? undefined
+    : await lookup("opk", start.opkId);
+  if (
+    !spk || spk.id !== start.spkId ||
+    (start.opkId !== undefined && opk?.id !== start.opkId)
+  ) {
+    throw new SecurityError(
+      "unknown_prekey",
+      `Session start from "${parties.from}" names a prekey this device does not have`,
+    );
+  }
+  const secret = await unwrapSecret(parties.from, self, start);
+  const dh1 = await x25519(
+    await importX25519PrivateKey(spk.privateKey),
+    start.ek,
+  );
+  const dh2 = opk
+    ? await x25519(await importX25519PrivateKey(opk.privateKey), start.ek)
+    : undefined;
+  const sk = await deriveSessionStartKey(
+    parties,
+    start.sessionId,
+    dh1,
+    dh2,
+    secret,
+  );
+  for (const b of [dh1, dh2, secret]) b?.fill(0);
+  return {
+    sk,
+    spk,
+    ...(start.opkId !== undefined ? { opkId: start.opkId } : {}),
+  };
+}
+
+/**
+ * The fields' shapes and the time window.
+ *
+ * @throws {SecurityError} `bad_key_transport`, `bad_key`, `stale_session_start`
+ */
+function checkShape(from: string, start: SessionStart, now: number): void {
   if (
     start.sessionId.length !== SESSION_ID_BYTES ||
     !Number.isSafeInteger(start.ts) || start.ts < 0 ||
@@ -91,6 +134,19 @@ export async function acceptSessionStart(
       `Session start from "${from}" is dated outside the accepted window`,
     );
   }
+}
+
+/**
+ * The initiator's RSA-PSS signature over the start, checked before any RSA
+ * decryption.
+ *
+ * @throws {SecurityError} `bad_signature`
+ */
+async function checkSignature(
+  parties: StartParties,
+  sender: Pick<PeerKeys, "sign">,
+  start: SessionStart,
+): Promise<void> {
   let ok = false;
   try {
     ok = await crypto.subtle.verify(
@@ -105,22 +161,21 @@ export async function acceptSessionStart(
   if (!ok) {
     throw new SecurityError(
       "bad_signature",
-      `Session start from "${from}" has a bad signature`,
+      `Session start from "${parties.from}" has a bad signature`,
     );
   }
-  const spk = await lookup("spk", start.spkId);
-  const opk = start.opkId === undefined
-    ? undefined
-    : await lookup("opk", start.opkId);
-  if (
-    !spk || spk.id !== start.spkId ||
-    (start.opkId !== undefined && opk?.id !== start.opkId)
-  ) {
-    throw new SecurityError(
-      "unknown_prekey",
-      `Session start from "${from}" names a prekey this device does not have`,
-    );
-  }
+}
+
+/**
+ * The start secret, unwrapped with one's RSA-OAEP key.
+ *
+ * @throws {SecurityError} `bad_key_transport` when it does not decrypt to 32 bytes
+ */
+async function unwrapSecret(
+  from: string,
+  self: Pick<Identity, "kxPrivate">,
+  start: SessionStart,
+): Promise<Bytes> {
   let secret: Bytes;
   try {
     secret = new Uint8Array(
@@ -144,24 +199,5 @@ export async function acceptSessionStart(
       `Session start from "${from}" wraps a secret of the wrong length`,
     );
   }
-  const dh1 = await x25519(
-    await importX25519PrivateKey(spk.privateKey),
-    start.ek,
-  );
-  const dh2 = opk
-    ? await x25519(await importX25519PrivateKey(opk.privateKey), start.ek)
-    : undefined;
-  const sk = await deriveSessionStartKey(
-    parties,
-    start.sessionId,
-    dh1,
-    dh2,
-    secret,
-  );
-  for (const b of [dh1, dh2, secret]) b?.fill(0);
-  return {
-    sk,
-    spk,
-    ...(start.opkId !== undefined ? { opkId: start.opkId } : {}),
-  };
+  return secret;
 }

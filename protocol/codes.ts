@@ -33,7 +33,21 @@ export type ErrorCode =
   | "no_prekeys"
   | "too_many_logins"
   | "too_many_names"
-  | "server_full";
+  | "server_full"
+  | RoomErrorCode;
+
+/** Codes of the relay's `error` frames about rooms (docs/PROTOCOL.md, Rooms). */
+export type RoomErrorCode =
+  | "bad_room_name"
+  | "no_such_room"
+  | "room_taken"
+  | "not_member"
+  | "not_admin"
+  | "already_member"
+  | "room_full"
+  | "too_many_rooms"
+  | "room_stale"
+  | "bad_change";
 
 /** Longest code on the wire, in characters. */
 export const MAX_CODE_CHARS = 32;

@@ -33,6 +33,12 @@ export interface OneTimePrekeyRecord {
 
 /** A `prekeys` frame: what a client publishes (either part may be absent). */
 export interface PrekeysUpload {
+  /**
+   * The relay's one-time prekeys of this user are dropped first: they were
+   * published by another device, or by a state since lost, and no private
+   * half of them is left.
+   */
+  replace?: boolean;
   /** The signed prekey that replaces the stored one. */
   spk?: SignedPrekeyRecord;
   /** One-time prekeys for the pool, at most {@linkcode BOUNDS.opksPerFrame}. */
@@ -121,6 +127,10 @@ export function decodeOneTimePrekey(record: Frame): OneTimePrekeyRecord {
  */
 export function decodePrekeys(frame: Frame): PrekeysUpload {
   const upload: PrekeysUpload = {};
+  if (frame.replace !== undefined) {
+    if (frame.replace !== true) bad(frame, "replace", "is not true");
+    upload.replace = true;
+  }
   const spk = objectField(frame, "spk");
   if (spk) upload.spk = decodeSignedPrekey(spk);
   const opks = frame.opks;

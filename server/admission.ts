@@ -10,6 +10,9 @@ import { type Frame, optionalId } from "../protocol/mod.ts";
 import { TokenBucket } from "../protocol/mod.ts";
 import type { Session } from "./session.ts";
 
+/** The frames held in order after a refusal: one's messages. */
+const MESSAGE_FRAMES: ReadonlySet<string> = new Set(["send", "room_send"]);
+
 /** Open connections, in total and per IP address, against their limits. */
 export class ConnectionLimits {
   readonly #max: number;
@@ -65,10 +68,13 @@ export class ConnectionLimits {
  * `burst` at once, per name. Answers (`ack`, `nack`) to messages relayed to
  * the connection are free. Over the limit a frame is refused with
  * `rate_limited` and the time until the next token (`retry_ms`); once a
- * `send` is refused, every later `send` of the connection is refused too
- * until that one comes again (same `id`), so a client that sends again what
- * was refused, in order, never has a later message arrive before an
- * earlier one. After `burst` refusals in a row the connection is closed.
+ * message (`send` or `room_send`) is refused, every later message of the
+ * connection is refused too until that one comes again (same `id`), so a
+ * client that sends again what was refused, in order, never has a later
+ * message arrive before an earlier one. A `room_send` takes one token,
+ * like a `send`, whatever the room's size: the fan-out is bounded by the
+ * room's member limit and each copy by the recipient's queue bounds. After
+ * `burst` refusals in a row the connection is closed.
  */
 export class RateLimit {
   readonly #rate: number;
@@ -128,10 +134,11 @@ export class RateLimit {
       return true;
     }
     const id = optionalId(frame);
-    const held = frame.type === "send" && session.refusedSend !== undefined &&
+    const message = MESSAGE_FRAMES.has(frame.type);
+    const held = message && session.refusedSend !== undefined &&
       session.refusedSend !== id;
     if (!held && bucket.take()) {
-      if (frame.type === "send") session.refusedSend = undefined;
+      if (message) session.refusedSend = undefined;
       session.strikes = 0;
       return true;
     }
@@ -141,7 +148,7 @@ export class RateLimit {
         `Kept sending over the limit of ${this.#rate} messages a second; disconnected`,
       );
     }
-    if (frame.type === "send" && session.refusedSend === undefined) {
+    if (message && session.refusedSend === undefined) {
       session.refusedSend = id;
     }
     session.out.send({

@@ -54,27 +54,8 @@ export class Delivery {
   relay(sender: Session, payload: Uint8Array, route: SendRoute): void {
     const { presence, store } = this.#ctx;
     const { id, to } = route;
-    const targetKey = nameKey(to);
-    const target = presence.get(targetKey);
-    // A recipient that reads slower than it is sent to gets the overflow
-    // from the store, in order, as its socket drains: neither it nor its
-    // senders are cut off, and memory stays bounded. So does one with as
-    // many live messages unacknowledged as the relay keeps: a live message
-    // is sent only if it can be kept until acknowledged, so that none is
-    // lost when the connection ends (bytes in socket buffers never arrive).
-    const behind = target !== undefined && this.#behind(target, payload);
-    if (target && !target.draining && !behind) {
-      // Made at the first message: idle connections do without.
-      sender.relayPrefix ??= msgPrefix(sender.name);
-      if (this.#sendLive(target, sender, id, payload)) {
-        presence.watch(sender, targetKey);
-        presence.watch(target, sender.key);
-        return;
-      }
-      // Its connection just closed: what it never acknowledged goes first.
-      this.retire(target);
-    }
-    const recipient = store.binding(to);
+    const recipient = presence.get(nameKey(to))?.name ??
+      store.binding(to)?.name;
     if (!recipient) {
       sender.out.send({
         type: "error",
@@ -85,8 +66,50 @@ export class Delivery {
       });
       return;
     }
-    this.keep(recipient.name, sender.name, id, payload);
+    // Made at the first message: idle connections do without.
+    sender.relayPrefix ??= msgPrefix(sender.name);
+    const live = this.copy(sender.name, sender.relayPrefix, id, payload, {
+      recipient,
+      notify: true,
+    });
+    if (live) {
+      presence.watch(sender, live.key);
+      presence.watch(live, sender.key);
+    }
+  }
+
+  /**
+   * Sends one copy of a payload of `sender` (a `send`, or a room frame to
+   * one member) to `to.recipient`, a bound name: live when the recipient
+   * is online and keeps up, else through the store.
+   *
+   * @param prefix the sender's {@linkcode msgPrefix}
+   * @param to `notify`: tell the sender `queued` once stored
+   * @returns the recipient's session when it went live
+   */
+  copy(
+    sender: string,
+    prefix: Uint8Array,
+    id: string,
+    payload: Uint8Array,
+    to: { recipient: string; notify: boolean },
+  ): Session | undefined {
+    const target = this.#ctx.presence.get(nameKey(to.recipient));
+    // A recipient that reads slower than it is sent to gets the overflow
+    // from the store, in order, as its socket drains: neither it nor its
+    // senders are cut off, and memory stays bounded. So does one with as
+    // many live messages unacknowledged as the relay keeps: a live message
+    // is sent only if it can be kept until acknowledged, so that none is
+    // lost when the connection ends (bytes in socket buffers never arrive).
+    const behind = target !== undefined && this.#behind(target, payload);
+    if (target && !target.draining && !behind) {
+      if (this.#sendLive(target, sender, prefix, id, payload)) return target;
+      // Its connection just closed: what it never acknowledged goes first.
+      this.retire(target);
+    }
+    this.keep(to.recipient, sender, id, payload, undefined, to.notify);
     if (target && behind) this.drain(target);
+    return undefined;
   }
 
   #behind(target: Session, payload: Uint8Array): boolean {
@@ -104,14 +127,15 @@ export class Delivery {
    */
   #sendLive(
     target: Session,
-    sender: Session,
+    sender: string,
+    prefix: Uint8Array,
     id: string,
     payload: Uint8Array,
   ): boolean {
     const ledger = target.inFlight;
-    const frame = msgFrame(sender.relayPrefix!, payload, ledger.next);
+    const frame = msgFrame(prefix, payload, ledger.next);
     if (!target.out.sendBytes(frame)) return false;
-    ledger.pushLive(this.#ctx.queue.reserve(), sender.name, id, payload);
+    ledger.pushLive(this.#ctx.queue.reserve(), sender, id, payload);
     target.owed++;
     return true;
   }
@@ -160,6 +184,7 @@ export class Delivery {
    * `queued` once it is on disk, or `error` `queue_full` / `store_failed`.
    *
    * @param seq its place in arrival order when it was sent live before
+   * @param notify false: no `queued` (a room message's copy)
    */
   keep(
     recipient: string,
@@ -167,6 +192,7 @@ export class Delivery {
     id: string,
     payload: Uint8Array,
     seq?: number,
+    notify = true,
   ): void {
     const { presence, queue } = this.#ctx;
     const senderOut = () => presence.get(nameKey(sender))?.out;
@@ -187,7 +213,7 @@ export class Delivery {
       now.rewound = true;
     }
     stored.then(() => {
-      senderOut()?.send({ type: "queued", id, to: recipient });
+      if (notify) senderOut()?.send({ type: "queued", id, to: recipient });
       const target = presence.get(nameKey(recipient));
       if (target) this.drain(target);
     }, (err) => {

@@ -15,12 +15,15 @@ import {
 import type { Delivery } from "./delivery.ts";
 import { type KeysContext, lookup, publishPrekeys } from "./keys.ts";
 import { MAX_WHO_USERS } from "./presence.ts";
+import type { RoomService } from "./rooms.ts";
 import type { Session } from "./session.ts";
 
 /** What the dispatcher works with. */
 export interface DispatchContext extends KeysContext {
   /** Delivery of messages. */
   delivery: Delivery;
+  /** Rooms (absent: room frames are unknown). */
+  rooms?: RoomService;
 }
 
 /**
@@ -54,6 +57,15 @@ export function dispatch(
       session.out.send({ type: "who", users, total: ctx.presence.size });
       return;
     }
+    case "room_send":
+      if (!ctx.rooms) break;
+      return ctx.rooms.send(session, payload, frame);
+    case "room_change":
+      if (!ctx.rooms) break;
+      return ctx.rooms.change(session, payload, frame);
+    case "room_history":
+      if (!ctx.rooms) break;
+      return ctx.rooms.history(session, frame);
     case "ping":
       session.out.send({ type: "pong" });
       return;
@@ -62,14 +74,12 @@ export function dispatch(
     case "bye":
       session.out.close();
       return;
-    default: {
-      const err = new ChatError(
-        "unknown_type",
-        `Unknown frame type ${JSON.stringify(frame.type.slice(0, 32))}`,
-      );
-      session.out.send({ type: "error", code: err.code, message: err.message });
-    }
   }
+  const err = new ChatError(
+    "unknown_type",
+    `Unknown frame type ${JSON.stringify(frame.type.slice(0, 32))}`,
+  );
+  session.out.send({ type: "error", code: err.code, message: err.message });
 }
 
 /**

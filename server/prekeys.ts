@@ -44,6 +44,7 @@ export class PrekeyStore {
   readonly #putSpk: StatementSync;
   readonly #count: StatementSync;
   readonly #replaceOpk: StatementSync;
+  readonly #dropOpks: StatementSync;
   readonly #addOpk: StatementSync;
   readonly #takeOpk: StatementSync;
 
@@ -81,6 +82,9 @@ export class PrekeyStore {
     this.#replaceOpk = db.prepare(
       "UPDATE one_time_prekeys SET pub = ? WHERE owner = ? AND id = ?",
     );
+    this.#dropOpks = db.prepare(
+      "DELETE FROM one_time_prekeys WHERE owner = ?",
+    );
     this.#addOpk = db.prepare(
       "INSERT INTO one_time_prekeys (owner, id, pub) VALUES (?, ?, ?)",
     );
@@ -105,7 +109,8 @@ export class PrekeyStore {
 
   /**
    * Stores an upload of `owner`, durably, in one transaction: the signed
-   * prekey replaces the stored one; each one-time prekey replaces the one
+   * prekey replaces the stored one; with `replace`, the pool is emptied
+   * first (they were another device's); each one-time prekey replaces the one
    * with its id in the pool, or joins the pool while it holds fewer than
    * {@linkcode MAX_ONE_TIME_PREKEYS} (the others are dropped).
    *
@@ -116,6 +121,7 @@ export class PrekeyStore {
     const key = nameKey(owner);
     try {
       this.#db.exec("BEGIN");
+      if (upload.replace) this.#dropOpks.run(key);
       if (upload.spk) this.#storeSpk(key, upload.spk);
       if (upload.opks) this.#storeOpks(key, upload.opks);
       this.#db.exec("COMMIT");

@@ -99,3 +99,14 @@ Deno.test("PrekeyStore.publish() stores nothing and throws store_failed when SQL
   );
   db.close();
 });
+
+Deno.test("PrekeyStore.publish() with replace drops the pool another device left before adding", () => {
+  const { prekeys, close } = memoryStore();
+  prekeys.publish("bob", { spk: spk(7), opks: opks(1, 80) });
+  assert.deepEqual(
+    prekeys.publish("bob", { replace: true, spk: spk(9), opks: opks(500, 3) }),
+    { spk: 9, opks: 3 },
+  );
+  assert.equal(prekeys.take("bob")!.bundle.opk!.id, 500);
+  close();
+});

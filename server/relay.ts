@@ -30,6 +30,8 @@ import type { PrekeyStore } from "./prekeys.ts";
 import { Presence } from "./presence.ts";
 import type { MessageQueue } from "./queue.ts";
 import { Registrations } from "./registration.ts";
+import { RoomService } from "./rooms.ts";
+import type { RoomStore } from "./rooms_store.ts";
 import { Session } from "./session.ts";
 import type { Store } from "./store.ts";
 
@@ -53,6 +55,8 @@ export interface RelayStorage {
    * 32 zero bytes over plain TCP.
    */
   binding: Promise<Uint8Array>;
+  /** Rooms, their members and signed changes. */
+  rooms: RoomStore;
 }
 
 /** The relay's connections and state; see the module doc. */
@@ -62,6 +66,7 @@ export class Relay {
   readonly #storage: RelayStorage;
   readonly #presence: Presence;
   readonly #ctx: DispatchContext;
+  readonly #rooms: RoomService;
   readonly #gate: Gate;
   readonly #rateLimit: RateLimit;
   readonly #loginCtx: LoginContext;
@@ -85,11 +90,18 @@ export class Relay {
       maxBacklogBytes: limits.maxBacklogBytes,
       log,
     });
+    this.#rooms = new RoomService({
+      store: storage.store,
+      rooms: storage.rooms,
+      delivery,
+      log,
+    });
     this.#ctx = {
       presence: this.#presence,
       store: storage.store,
       prekeys: storage.prekeys,
       delivery,
+      rooms: this.#rooms,
     };
     this.#gate = new Gate(limits, log);
     this.#rateLimit = new RateLimit(limits.messageRate, limits.messageBurst);
@@ -284,6 +296,7 @@ export class Relay {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const c of this.#all) c.fc.close();
+    await this.#rooms.settled();
     const { queue, store, db } = this.#storage;
     queue.commit();
     store.close();

@@ -4,7 +4,7 @@
  * logs connections and errors only. This file opens the port and the
  * storage and runs the accept loop; `relay.ts` holds the life of a
  * connection, and the rules live beside it (login, online, dispatch, keys,
- * delivery, in-flight ledger, presence, admission, keepalive).
+ * delivery, in-flight ledger, presence, admission, keepalive, rooms).
  *
  * @module
  */
@@ -21,6 +21,7 @@ import { PrekeyStore } from "./prekeys.ts";
 import { MessageQueue } from "./queue.ts";
 import { Store } from "./store.ts";
 import { Relay } from "./relay.ts";
+import { RoomStore } from "./rooms_store.ts";
 
 /** A running relay. */
 export interface Server {
@@ -60,6 +61,7 @@ export function startServer(options: ServerOptions = {}): Server {
     binding: options.tls
       ? certificateBinding(certificateDer(options.tls.cert))
       : Promise.resolve(NO_BINDING),
+    rooms: new RoomStore(db),
   };
   const { store, queue } = storage;
   log(

@@ -26,8 +26,9 @@ export class Session {
   /** Frames refused in a row for the rate limit. */
   strikes = 0;
   /**
-   * The `id` of the `send` refused for the rate limit, while later sends
-   * are held back until it comes again (see `RateLimit`).
+   * The `id` of the message (`send`, `room_send`) refused for the rate
+   * limit, while later ones are held back until it comes again (see
+   * `RateLimit`).
    */
   refusedSend: string | undefined;
   /** Messages relayed to this connection and not yet answered: that many `ack` or `nack` are free. */

@@ -249,6 +249,14 @@ export class MaliciousRelay {
       this.#armed = undefined;
       armed.done();
     }
+    this.#strike(pair, frame, attack);
+  }
+
+  /** Carries out `attack` on `frame`, a message relayed to `pair`'s client. */
+  #strike(pair: Pair, frame: Frame, attack: Attack): void {
+    const name = pair.name!;
+    const m = frame.m as Frame;
+    const id = typeof m?.id === "string" ? m.id : undefined;
     switch (attack.kind) {
       case "drop":
         return;
@@ -299,11 +307,11 @@ export class MaliciousRelay {
 
   /**
    * Sends `name` a `msg` frame of the relay's choosing (a recorded one,
-   * replayed), numbered 1 so the client's `ack` stays within what the
-   * server sent.
+   * replayed), numbered 0: the client's `ack` never names it, so the server
+   * behind sees nothing amiss.
    */
   inject(name: string, frame: Frame): void {
-    this.#toSender(name, { ...frame, n: 1 });
+    this.#toSender(name, { ...frame, n: 0 });
   }
 
   /** Sends a frame of the relay's making to the client logged in as `name`. */

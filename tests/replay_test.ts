@@ -55,6 +55,10 @@ Deno.test("recorded messages replayed after the shown-message log is trimmed, an
     fresh.ofType("security").some((e) => e.code === "unknown_prekey"),
     JSON.stringify(fresh.ofType("security")),
   );
+  // The new device replaced the old one's prekeys at the relay: a new
+  // message reaches it (once alice's old session is refused, in a new one).
+  await alice.write("@bob hello new device");
+  await fresh.waitFor({ type: "message", text: "hello new device" });
   assert.equal(await fresh.quit(), 0);
   assert.equal(await alice.quit(), 0);
   await relay.close();

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import struct
+import sys
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives import padding as sym_padding
@@ -137,6 +138,105 @@ def seal(mk, info, authenticated, plaintext):
         "mac_input_hex": h(authenticated + ct),
         "mac_hex": h(mac),
     }, ct, mac
+
+
+# ---- rooms (docs/PROTOCOL.md, section Rooms) ----
+#
+# Written to rooms.json. `python3 tests/vectors/v2/generate.py rooms` writes
+# that file only (the other files hold randomized RSA fields that need not
+# change). A history of #team (create, add, remove, leave), each change
+# signed by its author's fixture key and chained by its SHA-256 hash; the
+# frames that carry the changes and a room message; and the contents of a
+# room message and of a sender key: a header line of compact JSON
+# (JSON.stringify's form: no spaces, members in the order given, no "text"),
+# a newline, then the text's UTF-8 bytes (nothing for a sender key).
+
+def rooms_vectors():
+    b64 = lambda b: base64.b64encode(b).decode()
+    compact = lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    framed = lambda v: {"value": v, "frame_hex": h(u32(len(compact(v))) + compact(v))}
+
+    def content_bytes(value):
+        head = {k: x for k, x in value.items() if k != "text"}
+        return compact(head) + b"\n" + value.get("text", "").encode("utf-8")
+
+    def relayed(sender, payload, n):
+        body = b'{"type":"msg","from":' + compact(sender) + b',"m":' + payload + b',"n":' + str(n).encode() + b"}"
+        return {"n": n, "frame_hex": h(u32(len(body)) + body)}
+
+    TS = 1767225600000
+    signers = {name: fixture(name)[0] for name in ("alice", "bob", "carol")}
+    room, kinds = "#team", {"create": 1, "add": 2, "remove": 3, "leave": 4}
+    names = [("#team", "#team"), ("#Team.2-x_y", "#team.2-x_y"), ("#" + "A" * 32, "#" + "a" * 32), ("#-", "#-")]
+    refused = ["team", "#", "#" + "a" * 33, "#te am", "#t\u00ebam", "#te\u212aam", "##team", "#team\n"]
+    steps = [("create", "alice", ["alice", "bob"]), ("add", "alice", ["carol"]),
+             ("remove", "alice", ["bob"]), ("leave", "carol", ["carol"])]
+    prev, changes = b"\0" * 32, []
+    for i, (kind, author, members) in enumerate(steps):
+        ts = TS + 60_000 * i
+        named = [('label "chat-room-change-v2\\0"', label("chat-room-change-v2")), ("u16str(room)", u16str(room)),
+                 ("u8(kind)", u8(kinds[kind])), ("u16str(author)", u16str(author)), ("u16(count)", u16(len(members)))]
+        named += [(f"u16str(names[{j}])", u16str(n)) for j, n in enumerate(members)]
+        named += [("u64(ts)", u64(ts)), ("prev", prev)]
+        input_parts, signed_input = parts(named)
+        digest = hashlib.sha256(signed_input).digest()
+        wire = {"kind": kind, "author": author, "names": members, "ts": ts, "prev": b64(prev),
+                "signature": b64(pss_sign(signers[author], signed_input))}
+        frame = {"type": "room_change", "id": f"c{i}", "room": room, "change": wire}
+        changes.append({"input_parts": input_parts, "input_hex": h(signed_input), "hash_hex": h(digest),
+                        "room_change": framed(frame), "msg": relayed(author, compact(frame), i + 1)})
+        prev = digest
+    head = bytes.fromhex(changes[1]["hash_hex"])  # after the add: alice, bob, carol
+
+    # bob's sending chain: a distribution for alice, then a room message.
+    chain_id, created = bytes(range(0xE0, 0xF0)), TS + 90_000
+    ck = hashlib.sha256(b"chat-v2-vector room ck").digest()
+    signer = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"chat-v2-vector bob ed25519").digest())
+    signing_pub = signer.public_key().public_bytes_raw()
+    cert_input = (label("chat-senderkey-v2") + u16str(room) + u16str("bob") + chain_id + u64(created) + signing_pub)
+    certificate = pss_sign(signers["bob"], cert_input)
+    dist = (label("chat-senderkey-dist-v2") + u16str(room) + u16str("bob") + chain_id + u64(created) + u32(0)
+            + ck + signing_pub + u16(len(certificate)) + certificate)
+    sender_key = {"t": "sender_key", "room": room, "head": h(head), "key": b64(dist)}
+    content = {"t": "text", "e": "5e6f7a8b9cadbecf", "s": 1, "ts": created + 1000, "head": h(head), "text": "selam herkes \U0001F44B"}
+    msg_id = "9a8b7c6d5e4f3a2b"
+    _, mk = kdf_ck(ck)
+    ad = (label("chat-room-v2") + u16str(room) + u16str("bob") + u16str(msg_id) + chain_id + u32(0))
+    sealed, ct, mac = seal(mk, label("chat-room-msgkeys-v2"), ad, content_bytes(content))
+    sig = signer.sign(ad + ct + mac)
+    send = {"type": "room_send", "id": msg_id, "room": room, "chain": b64(chain_id), "n": 0,
+            "ct": b64(ct), "mac": b64(mac), "sig": b64(sig)}
+    history = {"type": "room_history", "id": "h1", "room": room,
+               "changes": [c["room_change"]["value"]["change"] for c in changes[1:3]], "more": False}
+    return {
+        "description": "Rooms (docs/PROTOCOL.md, section Rooms). Room names and their keys (ASCII letters folded); names refused. A history of #team: each change's signed input (by part), its SHA-256 hash (the next change's prev), the room_change frame with an RSA-PSS-SHA256 signature by the author's fixture key (randomized: check that it verifies) and the relay's msg for it. bob's sender key (the distribution of docs/CRYPTO_V2.md section 6; its certificate is RSA-PSS, randomized) as pairwise content, and a room message sealed with that chain (deterministic: Ed25519 seed SHA-256(\"chat-v2-vector bob ed25519\")), its content JSON, the room_send frame and the relay's msg. room_history request and answer frames.",
+        "room": room,
+        "names": [{"name": n, "key": k} for n, k in names],
+        "refused_names": refused,
+        "changes": changes,
+        "sender_key": {"chain_id_hex": h(chain_id), "created": created, "chain_key_hex": h(ck),
+                       "ed25519_public_hex": h(signing_pub), "certificate_input_hex": h(cert_input),
+                       "distribution_hex": h(dist), "content": {"value": sender_key, "text": content_bytes(sender_key).decode()}},
+        "message": {"id": msg_id, "content": {"value": content, "text": content_bytes(content).decode()},
+                    "ad_hex": h(ad), **sealed, "signature_hex": h(sig),
+                    "room_send": framed(send), "msg": relayed("bob", compact(send), 7)},
+        "history_request": framed({"type": "room_history", "id": "h1", "room": room, "after": b64(bytes.fromhex(changes[0]["hash_hex"]))}),
+        "history": framed(history),
+        "error": framed({"type": "error", "code": "not_admin", "message": "Only the room's admin adds and removes members", "id": "c9", "room": room}),
+    }
+
+
+def write_rooms():
+    with open(os.path.join(HERE, "rooms.json"), "w") as f:
+        json.dump(rooms_vectors(), f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["rooms"]:
+    write_rooms()
+    print("wrote rooms.json")
+    sys.exit(0)
+write_rooms()
 
 
 # ---- session start ----
