@@ -21,7 +21,8 @@ import {
   PROTOCOL_VERSION,
   validateName,
 } from "../protocol/mod.ts";
-import type { Binding, Store } from "./store.ts";
+import type { Bindings } from "./storage.ts";
+import type { Binding } from "./store.ts";
 
 /** A claim under way: made by `hello`, checked by `auth`. */
 export interface PendingLogin {
@@ -39,9 +40,12 @@ export interface PendingLogin {
  * @throws {ProtocolError} `bad_frame`, `bad_field`
  * @throws {ChatError} `version_mismatch`, `bad_name`, `bad_key` (a key that
  * is not RSA of 2048 to 4096 bits with exponent 65537, refused before any
- * import), `name_taken`
+ * import), `name_taken`, `store_unavailable`
  */
-export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
+export async function hello(
+  store: Bindings,
+  frame: Frame,
+): Promise<PendingLogin> {
   expect(frame, "hello");
   const h = decodeHello(frame);
   if (h.version !== PROTOCOL_VERSION) throw versionMismatch(h.version);
@@ -52,7 +56,7 @@ export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
   checkRsaPublicKey(der.sign);
   checkRsaPublicKey(der.kx);
   const keys = await importPeerKeys(der);
-  checkFree(store, claim);
+  checkFree(await store.find(claim.name), claim);
   const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
   return { claim, signKey: keys.sign, challenge };
 }
@@ -63,10 +67,11 @@ export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
  *
  * @returns the binding the user is logged in with
  * @throws {ProtocolError} `bad_frame`, `bad_field`
- * @throws {ChatError} `bad_login`, `name_taken`
+ * @throws {ChatError} `bad_login`, `name_taken`, `store_failed`,
+ * `store_unavailable`
  */
 export async function auth(
-  store: Store,
+  store: Bindings,
   pending: PendingLogin,
   frame: Frame,
 ): Promise<Binding> {
@@ -79,12 +84,11 @@ export async function auth(
       `Login signature for "${claim.name}" does not verify`,
     );
   }
-  // Another claim may have bound the name while we verified.
-  checkFree(store, claim);
-  const bound = store.binding(claim.name);
-  if (bound) return bound;
-  store.bind(claim);
-  return claim;
+  // Another claim may have bound the name while we verified, here or at
+  // another relay of a cluster: the first claim wins.
+  const bound = await store.claim(claim);
+  checkFree(bound, claim);
+  return bound;
 }
 
 /** `version_mismatch`, telling an older client to upgrade. */
@@ -108,8 +112,7 @@ function expect(frame: Frame, type: string): void {
 }
 
 /** @throws {ChatError} `name_taken` when the name is bound to other keys */
-function checkFree(store: Store, claim: Binding): void {
-  const bound = store.binding(claim.name);
+function checkFree(bound: Binding | undefined, claim: Binding): void {
   if (bound && (bound.sign !== claim.sign || bound.kx !== claim.kx)) {
     throw new ChatError(
       "name_taken",

@@ -8,9 +8,9 @@
  */
 import type { Delivery } from "./delivery.ts";
 import type { Outbound } from "./outbound.ts";
-import type { PrekeyStore } from "./prekeys.ts";
 import { MAX_WHO_USERS, type Presence } from "./presence.ts";
 import type { Session } from "./session.ts";
+import { after, type PrekeyStorage } from "./storage.ts";
 
 /** How long a connection being closed may take to write what is queued, in ms. */
 export const CLOSE_GRACE_MS = 1000;
@@ -31,13 +31,15 @@ export interface OnlineContext {
   /** Delivery of stored messages. */
   delivery: Delivery;
   /** Published prekeys, counted in `welcome`. */
-  prekeys: PrekeyStore;
+  prekeys: PrekeyStorage;
 }
 
 /**
  * `session` has logged in: an older connection of the same user gets
  * `error` `replaced` and is closed (nobody hears of it), the user gets
- * `welcome`, the others `join`, and the stored messages are sent.
+ * `welcome`, the others `join`, and the stored messages are sent. When the
+ * prekeys cannot be counted (a cluster's store is down) the session gets
+ * `error` `store_unavailable` and is closed.
  */
 export function goOnline(ctx: OnlineContext, session: Session): void {
   const { presence, delivery, prekeys } = ctx;
@@ -50,13 +52,19 @@ export function goOnline(ctx: OnlineContext, session: Session): void {
     });
     closeSoon(previous.out);
   }
-  session.out.send({
-    type: "welcome",
-    name: session.name,
-    users: presence.list(MAX_WHO_USERS).map((s) => s.name),
-    total: presence.size,
-    prekeys: prekeys.count(session.name),
+  after(prekeys.count(session.name), (count) => {
+    session.out.send({
+      type: "welcome",
+      name: session.name,
+      users: presence.names(MAX_WHO_USERS),
+      total: presence.size,
+      prekeys: count,
+    });
+    if (!previous) presence.announce("join", session);
+    delivery.drain(session);
+  }, (err) => {
+    const { code, message } = err as { code?: string; message: string };
+    session.out.send({ type: "error", code: code ?? "internal", message });
+    closeSoon(session.out);
   });
-  if (!previous) presence.announce("join", session);
-  delivery.drain(session);
 }

@@ -12,6 +12,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ChatError } from "../errors.ts";
 import { nameKey } from "../protocol/mod.ts";
+import type { OfflineQueue } from "./storage.ts";
 
 /** Bounds of each recipient's queue. */
 export interface QueueLimits {
@@ -48,7 +49,7 @@ interface Usage {
 }
 
 /** The offline queues of all recipients; see the module doc. */
-export class MessageQueue {
+export class MessageQueue implements OfflineQueue {
   readonly #db: DatabaseSync;
   readonly #limits: QueueLimits;
   readonly #now: () => number;

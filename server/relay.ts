@@ -17,45 +17,28 @@ import {
 } from "../protocol/mod.ts";
 import { ConnectionLimits, RateLimit } from "./admission.ts";
 import { type Conn, who } from "./conn.ts";
-import type { DatabaseSync } from "node:sqlite";
 import { Delivery } from "./delivery.ts";
 import { dispatch, type DispatchContext } from "./dispatch.ts";
 import { sweepIdle, sweepInterval } from "./keepalive.ts";
 import { auth, hello, type PendingLogin } from "./login.ts";
 import { closeSoon, goOnline } from "./online.ts";
 import type { Limits } from "./options.ts";
-import type { PrekeyStore } from "./prekeys.ts";
 import { Presence } from "./presence.ts";
-import type { MessageQueue } from "./queue.ts";
 import { RoomService } from "./rooms.ts";
-import type { RoomStore } from "./rooms_store.ts";
 import { Session } from "./session.ts";
-import type { Store } from "./store.ts";
+import type { Cluster, ClusterEvents, RelayStorage } from "./storage.ts";
 
 /** How often expired stored messages are deleted, in ms. */
 const EXPIRY_SWEEP_MS = 60_000;
 /** How long shutdown waits for connections to close, in ms. */
 const SHUTDOWN_GRACE_MS = 2000;
 
-/** The relay's storage, opened by `startServer`. */
-export interface RelayStorage {
-  /** The database the stores below share. */
-  db: DatabaseSync;
-  /** Name bindings. */
-  store: Store;
-  /** The offline store. */
-  queue: MessageQueue;
-  /** Published prekeys. */
-  prekeys: PrekeyStore;
-  /** Rooms, their members and signed changes. */
-  rooms: RoomStore;
-}
-
 /** The relay's connections and state; see the module doc. */
 export class Relay {
   readonly #limits: Limits;
   readonly #log: (line: string) => void;
   readonly #storage: RelayStorage;
+  readonly #cluster: Cluster | undefined;
   readonly #presence: Presence;
   readonly #ctx: DispatchContext;
   readonly #rooms: RoomService;
@@ -64,22 +47,29 @@ export class Relay {
   readonly #all = new Set<Conn>();
   readonly #timers: ReturnType<typeof setInterval>[];
 
-  /** A relay over opened storage, with the given limits. */
+  /**
+   * A relay over opened storage, with the given limits; with `cluster`,
+   * one of several relays sharing its storage (see
+   * {@linkcode Relay.joinCluster}).
+   */
   constructor(
     limits: Limits,
     storage: RelayStorage,
     log: (line: string) => void,
+    cluster?: Cluster,
   ) {
     this.#limits = limits;
     this.#storage = storage;
     this.#log = log;
-    this.#presence = new Presence(limits.presenceLimit);
+    this.#cluster = cluster;
+    this.#presence = new Presence(limits.presenceLimit, cluster?.remote);
     const delivery = new Delivery({
       presence: this.#presence,
       store: storage.store,
       queue: storage.queue,
       maxBacklogBytes: limits.maxBacklogBytes,
       log,
+      ...(cluster ? { cluster } : {}),
     });
     this.#rooms = new RoomService({
       store: storage.store,
@@ -93,6 +83,7 @@ export class Relay {
       prekeys: storage.prekeys,
       delivery,
       rooms: this.#rooms,
+      ...(cluster ? { cluster } : {}),
     };
     this.#connections = new ConnectionLimits(
       limits.maxConnections,
@@ -103,6 +94,34 @@ export class Relay {
       setInterval(() => storage.queue.expire(), EXPIRY_SWEEP_MS),
       setInterval(() => this.#sweep(), sweepInterval(limits.idleTimeoutMs)),
     ];
+  }
+
+  /** What news from the other relays of a cluster does here. */
+  clusterEvents(): ClusterEvents {
+    const presence = this.#presence;
+    return {
+      poke: (key) => {
+        const s = presence.get(key);
+        if (s) this.#ctx.delivery.drain(s);
+      },
+      replaced: (key, generation) => {
+        const s = presence.get(key);
+        if (!s || s.generation >= generation) return;
+        // Nobody here hears of it: the user is online at the other relay.
+        presence.remove(s);
+        s.out.send({
+          type: "error",
+          code: "replaced",
+          message: "Logged in again from another connection",
+        });
+        closeSoon(s.out);
+      },
+      joined: (key, name) => presence.announceName("join", name, key),
+      left: (key, name) => {
+        if (!presence.has(key)) presence.announceName("leave", name, key);
+      },
+      told: (key, frame) => presence.get(key)?.out.send(frame),
+    };
   }
 
   /** Sends an error frame. */
@@ -222,6 +241,10 @@ export class Relay {
     const binding = await auth(this.#storage.store, pending, frame);
     const bucket = this.#rateLimit.bucket(nameKey(binding.name));
     const session = new Session(conn.fc, binding, bucket);
+    if (this.#cluster) {
+      session.generation = await this.#cluster.online(session);
+      if (conn.fc.closed) return this.#cluster.offline(session, true);
+    }
     conn.state = { kind: "online", session };
     goOnline(this.#ctx, session);
     this.#log(`login ${session.name} from ${conn.peer}`);
@@ -235,6 +258,7 @@ export class Relay {
       : undefined;
     const gone = session !== undefined && presence.remove(session);
     if (session) this.#ctx.delivery.retire(session);
+    if (session) this.#cluster?.offline(session, gone);
     // What is queued (e.g. an error frame) goes out first, within 1 s.
     if (!conn.fc.closed) await closeSoon(conn.fc);
     this.#all.delete(conn);
@@ -275,9 +299,7 @@ export class Relay {
     }
     for (const c of this.#all) c.fc.close();
     await this.#rooms.settled();
-    const { queue, store, db } = this.#storage;
-    queue.commit();
-    store.close();
-    db.close();
+    if (this.#cluster) await this.#cluster.close();
+    else await this.#storage.close();
   }
 }

@@ -7,6 +7,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { nameKey } from "../protocol/name.ts";
 import { openDatabase } from "./database.ts";
+import type { Bindings } from "./storage.ts";
 
 /** A name and the public keys bound to it, base64 SPKI DER as on the wire. */
 export interface Binding {
@@ -19,7 +20,9 @@ export interface Binding {
 }
 
 /** Name-to-key bindings in SQLite; every write is committed before it returns. */
-export class Store {
+export class Store implements Bindings {
+  /** Every binding is in memory: a miss means no such user. */
+  readonly complete = true;
   readonly #db: DatabaseSync;
   readonly #owned: boolean;
   readonly #cache = new Map<string, Binding>();
@@ -61,6 +64,22 @@ export class Store {
   /** The binding for a name (any case), if the name was ever claimed. */
   binding(name: string): Binding | undefined {
     return this.#cache.get(nameKey(name));
+  }
+
+  /** The same as {@linkcode binding}: this store knows every binding. */
+  find(name: string): Binding | undefined {
+    return this.binding(name);
+  }
+
+  /**
+   * Binds a free name, or returns the binding it already has (the relay is
+   * one process: nothing else binds meanwhile).
+   */
+  claim(binding: Binding): Binding {
+    const bound = this.binding(binding.name);
+    if (bound) return bound;
+    this.bind(binding);
+    return binding;
   }
 
   /** Number of bound names. */
