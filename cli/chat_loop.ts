@@ -15,6 +15,7 @@ import {
   type ClientEvent,
   type ConnectOptions,
   dialer,
+  failover,
   type PinStore,
   type StateDb,
 } from "../client/mod.ts";
@@ -130,7 +131,9 @@ function engineOptions(
   onEvent: (event: ClientEvent) => void,
 ): ConnectOptions {
   return {
-    dial: dialer(opts),
+    dial: opts.servers && opts.servers.length > 1
+      ? failover(opts.servers.map((s) => dialer({ ...opts, ...s })))
+      : dialer(opts),
     name: opts.name,
     identity: state.identity,
     onEvent,

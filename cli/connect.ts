@@ -16,7 +16,7 @@ import {
 import { ChatError } from "../errors.ts";
 import { parseFingerprint, validateName } from "../protocol/mod.ts";
 import { chatLoop } from "./chat_loop.ts";
-import { parse, parsePort, parseSeconds } from "./flags.ts";
+import { parse, parsePort, parseSeconds, parseServers } from "./flags.ts";
 import { jsonPrinter } from "./output.ts";
 import { passphraseSource } from "./passphrase.ts";
 import { UsageError } from "./usage.ts";
@@ -47,13 +47,19 @@ export interface RunConnectOptions extends DialOptions {
   reconnect: { forMs: number; maxDelayMs: number };
   /** Server silence before a keep-alive ping, in ms; 0: off. */
   keepaliveMs: number;
+  /**
+   * `--server a,b`: the relays of one cluster, tried in this order at each
+   * (re)connection; `hostname` and `port` are the first's.
+   */
+  servers?: { hostname: string; port: number }[];
 }
 
 /** The flags of `chat connect`. */
 const FLAGS = {
   name: { type: "string" },
-  host: { type: "string", default: "127.0.0.1" },
+  host: { type: "string" },
   port: { type: "string" },
+  server: { type: "string" },
   home: { type: "string" },
   json: { type: "boolean", default: false },
   plain: { type: "boolean", default: false },
@@ -97,8 +103,7 @@ export function connect(args: string[]): Promise<number> {
       ),
     },
     keepaliveMs: seconds("keepalive", CONNECT_DEFAULTS.keepaliveMs),
-    hostname: values.host as string,
-    port: parsePort(values.port as string | undefined),
+    ...serverOption(values),
     name: values.name as string,
     json: values.json as boolean,
     plain: values.plain as boolean,
@@ -106,6 +111,27 @@ export function connect(args: string[]): Promise<number> {
     ...(values.home === undefined ? {} : { home: values.home as string }),
     ...(tls ? { tls } : {}),
   });
+}
+
+/** `--server a,b`, or `--host` and `--port`: where the relay is. */
+function serverOption(
+  values: Record<string, unknown>,
+): Pick<RunConnectOptions, "hostname" | "port" | "servers"> {
+  const list = values.server as string | undefined;
+  if (list === undefined) {
+    return {
+      hostname: (values.host as string | undefined) ?? "127.0.0.1",
+      port: parsePort(values.port as string | undefined),
+    };
+  }
+  if (values.host !== undefined || values.port !== undefined) {
+    throw new UsageError(
+      "--server replaces --host and --port",
+      "chat connect --name emir --server 127.0.0.1:7001,127.0.0.1:7002",
+    );
+  }
+  const servers = parseServers(list);
+  return { ...servers[0]!, servers };
 }
 
 /** `--server-fingerprint HEX` or `--tls` as the dialer's TLS option. */

@@ -38,6 +38,9 @@ Options:
   --host HOST   address to listen on or connect to (default 127.0.0.1)
   --port PORT   TCP port (default ${DEFAULT_PORT}; serve --port 0 picks a free one)
   --name NAME   1-32 letters, digits, ".", "_" or "-"
+  --server HOST:PORT[,HOST:PORT…]
+                connect: the relays of one cluster, tried in this order at
+                each (re)connection (instead of --host and --port)
   --home DIR    key folder (default $CHAT_HOME, else $XDG_CONFIG_HOME/chat, else ~/.config/chat)
   --json        print one JSON event per line (for scripts)
   --plain       connect: a plain line mode on a terminal, instead of the
@@ -58,6 +61,10 @@ Server state (chat serve):
   --queue-bytes N        bytes kept per offline user (default ${QUEUE_DEFAULTS.maxBytes})
   --queue-ttl S          seconds a kept message waits before it is dropped
                          (default ${QUEUE_DEFAULTS.ttlMs / 1000}, 7 days)
+  --cluster redis://HOST:PORT
+                         one of several relays sharing their state in this
+                         Redis instead of --data: names, kept messages,
+                         prekeys, rooms, who is online where (docs/OPERATIONS.md)
 
 Server limits (chat serve); each closes only the connection over it:
   --max-frame-bytes N    largest frame accepted (default ${L.maxFrameBytes})

@@ -8,6 +8,7 @@ import { certificateFingerprint } from "../protocol/mod.ts";
 import {
   databasePath,
   resolveDataDir,
+  resolveQueueLimits,
   type ServerOptions,
   startServer,
 } from "../server/mod.ts";
@@ -40,6 +41,7 @@ const FLAGS = {
   "queue-messages": { type: "string" },
   "queue-bytes": { type: "string" },
   "queue-ttl": { type: "string" },
+  cluster: { type: "string" },
 } as const;
 
 /**
@@ -47,13 +49,17 @@ const FLAGS = {
  *
  * @returns the exit code, 0 after a clean stop
  * @throws {UsageError} for bad flags
- * @throws {ChatError} `bad_tls_file`, `bad_certificate`, `bad_data_folder`, `bad_database`
+ * @throws {ChatError} `bad_tls_file`, `bad_certificate`, `bad_data_folder`,
+ * `bad_database`, `store_unavailable` (Redis cannot be reached)
  */
 export async function serve(args: string[]): Promise<number> {
   const { values } = parse(args, FLAGS);
   const { options, fingerprint } = await serverOptions(
     values as Record<string, string>,
   );
+  if (values.cluster !== undefined) {
+    options.cluster = await joinCluster(values.cluster as string, options);
+  }
   const server = startServer(options);
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -80,6 +86,32 @@ export async function serve(args: string[]): Promise<number> {
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
   return 0;
+}
+
+/**
+ * `--cluster URL`: the relay shares its state with the others through the
+ * Redis at URL. Loaded only then, so a single relay never loads the Redis
+ * client.
+ *
+ * @throws {UsageError} for a URL that is not `redis://` or `rediss://`
+ * @throws {ChatError} `store_unavailable`
+ */
+async function joinCluster(
+  url: string,
+  options: ServerOptions,
+): Promise<NonNullable<ServerOptions["cluster"]>> {
+  if (!/^rediss?:\/\/./.test(url)) {
+    throw new UsageError(
+      `--cluster takes a Redis URL, not ${JSON.stringify(url.slice(0, 80))}`,
+      "chat serve --cluster redis://127.0.0.1:6379",
+    );
+  }
+  const { openCluster } = await import("../server/cluster/mod.ts");
+  return await openCluster({
+    url,
+    queue: resolveQueueLimits(options),
+    log: (line) => console.error(`chat: ${line}`),
+  });
 }
 
 /** The server options the flags ask for, and the TLS certificate's fingerprint. */
