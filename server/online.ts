@@ -10,6 +10,7 @@ import type { Delivery } from "./delivery.ts";
 import type { Outbound } from "./outbound.ts";
 import { MAX_WHO_USERS, type Presence } from "./presence.ts";
 import type { Session } from "./session.ts";
+import type { PrekeyCount } from "../protocol/mod.ts";
 import { after, type PrekeyStorage } from "./storage.ts";
 
 /** How long a connection being closed may take to write what is queued, in ms. */
@@ -42,7 +43,26 @@ export interface OnlineContext {
  * `error` `store_unavailable` and is closed.
  */
 export function goOnline(ctx: OnlineContext, session: Session): void {
-  const { presence, delivery, prekeys } = ctx;
+  const { prekeys } = ctx;
+  // Counted first: nothing (a join, a message) may reach the session
+  // before its welcome, and a cluster's store answers later.
+  after(prekeys.count(session.name), (count) => {
+    if (session.out.closed) return;
+    welcome(ctx, session, count);
+  }, (err) => {
+    const { code, message } = err as { code?: string; message: string };
+    session.out.send({ type: "error", code: code ?? "internal", message });
+    closeSoon(session.out);
+  });
+}
+
+/** The session takes its place online: the one it replaces is closed, it is welcomed. */
+function welcome(
+  ctx: OnlineContext,
+  session: Session,
+  count: PrekeyCount,
+): void {
+  const { presence, delivery } = ctx;
   const previous = presence.add(session);
   if (previous) {
     previous.out.send({
@@ -52,19 +72,13 @@ export function goOnline(ctx: OnlineContext, session: Session): void {
     });
     closeSoon(previous.out);
   }
-  after(prekeys.count(session.name), (count) => {
-    session.out.send({
-      type: "welcome",
-      name: session.name,
-      users: presence.names(MAX_WHO_USERS),
-      total: presence.size,
-      prekeys: count,
-    });
-    if (!previous) presence.announce("join", session);
-    delivery.drain(session);
-  }, (err) => {
-    const { code, message } = err as { code?: string; message: string };
-    session.out.send({ type: "error", code: code ?? "internal", message });
-    closeSoon(session.out);
+  session.out.send({
+    type: "welcome",
+    name: session.name,
+    users: presence.names(MAX_WHO_USERS),
+    total: presence.size,
+    prekeys: count,
   });
+  if (!previous) presence.announce("join", session);
+  delivery.drain(session);
 }

@@ -258,7 +258,9 @@ export class Relay {
       : undefined;
     const gone = session !== undefined && presence.remove(session);
     if (session) this.#ctx.delivery.retire(session);
-    if (session) this.#cluster?.offline(session, gone);
+    // Gone from this relay unless a newer session here holds the user (a
+    // session closed before its welcome never was in presence).
+    if (session) this.#cluster?.offline(session, !presence.has(session.key));
     // What is queued (e.g. an error frame) goes out first, within 1 s.
     if (!conn.fc.closed) await closeSoon(conn.fc);
     this.#all.delete(conn);

@@ -10,18 +10,27 @@
  */
 import { ClientProc, ServerProc } from "./process.ts";
 
-/** Why cluster tests are skipped, or undefined when `redis-server` runs here. */
+/**
+ * Why cluster tests are skipped, or undefined when `redis-server` runs
+ * here. With `CHAT_REQUIRE_REDIS=1` (as `.ci/run` sets) a missing
+ * `redis-server` fails the tests instead.
+ */
 export const REDIS_MISSING: string | undefined = (() => {
+  let missing: string | undefined;
   try {
     const { success } = new Deno.Command("redis-server", {
       args: ["--version"],
       stdout: "null",
       stderr: "null",
     }).outputSync();
-    return success ? undefined : "redis-server does not run";
+    if (!success) missing = "redis-server does not run";
   } catch {
-    return "redis-server is not installed (apt-get install redis-server)";
+    missing = "redis-server is not installed (apt-get install redis-server)";
   }
+  if (missing && Deno.env.get("CHAT_REQUIRE_REDIS") === "1") {
+    throw new Error(`CHAT_REQUIRE_REDIS=1 but ${missing}`);
+  }
+  return missing;
 })();
 
 /** A free TCP port on loopback (free a moment ago). */
@@ -45,6 +54,12 @@ export class RedisProc {
     this.dir = dir;
     this.port = port;
     this.#extra = extra;
+  }
+
+  /** Its process id while it runs. */
+  get pid(): number {
+    if (!this.#child) throw new Error("redis-server is not running");
+    return this.#child.pid;
   }
 
   /** `redis://127.0.0.1:PORT`. */
