@@ -17,7 +17,7 @@ import { type KeysContext, lookup, publishPrekeys } from "./keys.ts";
 import { MAX_WHO_USERS } from "./presence.ts";
 import type { RoomService } from "./rooms.ts";
 import type { Session } from "./session.ts";
-import type { Cluster, Maybe } from "./storage.ts";
+import type { Maybe } from "./storage.ts";
 import type { Binding } from "./store.ts";
 
 /** What the dispatcher works with. */
@@ -26,8 +26,6 @@ export interface DispatchContext extends KeysContext {
   delivery: Delivery;
   /** Rooms (absent: room frames are unknown). */
   rooms?: RoomService;
-  /** The other relays of a cluster (a `nack` for a user held elsewhere). */
-  cluster?: Pick<Cluster, "tell">;
 }
 
 /**

@@ -18,7 +18,12 @@ import {
 import type { Presence } from "./presence.ts";
 import { PREKEY_LOW_WATER, type TakenBundle } from "./prekeys.ts";
 import type { Session } from "./session.ts";
-import { after, type Bindings, type PrekeyStorage } from "./storage.ts";
+import {
+  after,
+  type Bindings,
+  type Cluster,
+  type PrekeyStorage,
+} from "./storage.ts";
 import type { Binding } from "./store.ts";
 
 /** What the key frames work with. */
@@ -29,6 +34,8 @@ export interface KeysContext {
   store: Bindings;
   /** Published prekeys. */
   prekeys: PrekeyStorage;
+  /** The other relays of a cluster (an owner held elsewhere, a `nack`'s sender). */
+  cluster?: Pick<Cluster, "tell">;
 }
 
 /**
@@ -123,11 +130,14 @@ function handOut(
     );
   }
   if (taken.bundle.opk && taken.opksLeft === PREKEY_LOW_WATER) {
-    ctx.presence.get(nameKey(owner.name))?.out.send({
+    const count = {
       type: "prekey_count",
       spk: taken.bundle.spk.id,
       opks: taken.opksLeft,
-    });
+    };
+    const here = ctx.presence.get(nameKey(owner.name));
+    if (here) here.out.send(count);
+    else ctx.cluster?.tell(owner.name, count);
   }
   return taken.bundle;
 }
