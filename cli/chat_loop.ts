@@ -16,6 +16,7 @@ import {
   type ConnectOptions,
   dialer,
   failover,
+  type History,
   type PinStore,
   type StateDb,
 } from "../client/mod.ts";
@@ -40,6 +41,8 @@ export interface UserState {
   pins: PinStore;
   /** Sessions, prekeys, conversation numbers. */
   state: StateDb;
+  /** The message history, if one is kept. */
+  history?: History;
 }
 
 type Outcome = "quit" | "eof" | "interrupt" | ChatError;
@@ -59,8 +62,9 @@ export async function chatLoop(
     !opts.json && !opts.plain && Deno.stdin.isTerminal() &&
     Deno.stdout.isTerminal()
   ) {
-    return await runChatTui((onEvent) =>
-      ChatClient.connect(engineOptions(opts, state, onEvent))
+    return await runChatTui(
+      (onEvent) => ChatClient.connect(engineOptions(opts, state, onEvent)),
+      state.history,
     );
   }
   const terminal = Deno.stdin.isTerminal() && !opts.json;
@@ -141,6 +145,7 @@ function engineOptions(
     keepaliveMs: opts.keepaliveMs,
     pins: state.pins,
     state: state.state,
+    ...(state.history ? { history: state.history } : {}),
   };
 }
 
@@ -304,6 +309,11 @@ function run(
       return;
     case "fingerprint":
       return client.fingerprintOf(cmd.name).then(print, printError(print));
+    case "history":
+      return client.history(cmd.conversation, cmd.count).then(
+        print,
+        printError(print),
+      );
     case "trust":
     case "verify":
       return client.trust(cmd.name, cmd.kind === "verify", cmd.compared).then(

@@ -1,13 +1,14 @@
 /**
- * `chat connect`: flags, then keys (made on first use), pins and the
- * receive log from the user's folder, then the engine, driven by the chat
- * loop from the terminal or a script.
+ * `chat connect`: flags, then keys (made on first use), pins, the receive
+ * log and the history from the user's folder, then the engine, driven by
+ * the chat loop from the terminal or a script.
  *
  * @module
  */
 import {
   type DialOptions,
-  loadOrCreateIdentity,
+  History,
+  openIdentity,
   PinStore,
   resolveHome,
   StateDb,
@@ -175,7 +176,7 @@ async function start(opts: RunConnectOptions): Promise<number> {
   const home = resolveHome(opts.home);
   const protectNew = !!opts.passphrase ||
     Deno.env.get("CHAT_PASSPHRASE") !== undefined;
-  const identity = await loadOrCreateIdentity(
+  const { identity, historyRoot } = await openIdentity(
     home,
     opts.name,
     () => {
@@ -189,7 +190,12 @@ async function start(opts: RunConnectOptions): Promise<number> {
   const pins = await PinStore.load(`${dir}/known_peers.json`);
   const state = new StateDb(`${dir}/state.db`);
   try {
-    return await chatLoop(opts, { identity, pins, state });
+    const history = await History.open(`${dir}/history.db`, historyRoot);
+    try {
+      return await chatLoop(opts, { identity, pins, state, history });
+    } finally {
+      await history.close();
+    }
   } finally {
     state.close();
   }

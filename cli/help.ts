@@ -25,14 +25,15 @@ Usage:
   chat connect --name NAME [--host HOST] [--port PORT] [--home DIR] [--json | --plain]
                [--tls | --server-fingerprint HEX] [--passphrase]
                [--reconnect-for S] [--reconnect-max-delay S] [--keepalive S]
-  chat keys --name NAME [--home DIR] [--export | --protect]
+  chat keys --name NAME [--home DIR] [--export | --protect | --forget-history]
   chat --help | --version
 
 serve     run the relay; it forwards messages it cannot read, and keeps
           them for users who are offline
 connect   log in as NAME and chat; keys are made on first use
-keys      show NAME's fingerprint, --export the public keys as JSON, or
-          --protect keys kept in the clear with a passphrase
+keys      show NAME's fingerprint, --export the public keys as JSON,
+          --protect keys kept in the clear with a passphrase, or
+          --forget-history: wipe NAME's message history
 
 Options:
   --host HOST   address to listen on or connect to (default 127.0.0.1)
@@ -51,6 +52,9 @@ Options:
                 always needs the passphrase)
   --export      keys: print {"name","sign","kx","fingerprint"} (base64 SPKI DER)
   --protect     keys: protect keys kept in the clear with a new passphrase
+  --forget-history
+                keys: overwrite and remove history.db, the message history
+                (quit chat connect for NAME first)
 
 Server state (chat serve):
   --data DIR             folder of the database (chat.db): names and their keys,

@@ -26,6 +26,10 @@ const HINTS: Record<string, string> = {
   "bad_pin_file":
     "restore it from a backup, or move it away: every peer's keys are then trusted afresh on first use",
   "no_keys": "chat connect --name NAME makes them on first use",
+  "history_wrong_key":
+    "it belongs to keys that were replaced: chat keys --name NAME --forget-history removes it",
+  "bad_history":
+    "move history.db away, or remove it with chat keys --name NAME --forget-history",
   "frame_too_large":
     "that server does not speak the chat protocol in the clear: if it uses TLS, add --tls or --server-fingerprint",
   "tls_failed":

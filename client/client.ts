@@ -12,7 +12,7 @@ import {
   formatFingerprint,
   type Identity,
 } from "../crypto/mod.ts";
-import type { ChatError } from "../errors.ts";
+import { ChatError } from "../errors.ts";
 import {
   decodeError,
   encodeOneTimePrekey,
@@ -26,6 +26,13 @@ import {
 } from "../protocol/mod.ts";
 import { Conversations } from "./conversations.ts";
 import type { ClientEvent, EmitEvent } from "./events.ts";
+import type { History } from "./history.ts";
+import {
+  historyEvent,
+  recordingRooms,
+  recordOwn,
+  withHistory,
+} from "./history_record.ts";
 import { Inbox } from "./inbox.ts";
 import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
 import { Outbox } from "./outbox.ts";
@@ -65,6 +72,11 @@ export interface ConnectOptions {
   pins?: PinStore;
   /** Sessions, prekeys and conversation state (`state.db`); default: in memory only. */
   state?: StateDb;
+  /**
+   * The message history (`history.db`): messages shown, one's own sent,
+   * gaps and warnings are recorded there. Default: none kept.
+   */
+  history?: History;
 }
 
 /** How often a logged-in client checks whether its signed prekey is due for rotation, in ms. */
@@ -89,6 +101,7 @@ interface Parts {
   prekeys: PrekeyStore;
   state: StateDb;
   rooms: Rooms;
+  history: History | undefined;
 }
 
 /** A logged-in client; see the module doc. */
@@ -98,6 +111,7 @@ export class ChatClient {
   readonly #emit: EmitEvent;
   readonly #fingerprint: string;
   #logins = 0;
+  #roomCommands: RoomCommands | undefined;
   /** What the relay holds of one's prekeys, as last told (or as last uploaded). */
   #held: { spk: number | null; opks: number } = { spk: null, opks: 0 };
   /** Resolves the wait for the relay's answer to a prekey upload. */
@@ -131,7 +145,8 @@ export class ChatClient {
     );
     const pins = opts.pins ?? await PinStore.load();
     const state = opts.state ?? new StateDb(":memory:");
-    const emit = opts.onEvent;
+    const { history } = opts;
+    const emit = history ? withHistory(opts.onEvent, history) : opts.onEvent;
     const identity = opts.identity;
     // The parts are made before the link starts: frames may follow the
     // welcome at once.
@@ -197,7 +212,16 @@ export class ChatClient {
       emit,
       rooms,
     });
-    const parts = { link, peers, outbox, inbox, prekeys, state, rooms };
+    const parts = {
+      link,
+      peers,
+      outbox,
+      inbox,
+      prekeys,
+      state,
+      rooms,
+      history,
+    };
     const client = new ChatClient(parts, identity, emit, fp);
     await link.start();
     client.#upkeepTimer = setInterval(
@@ -344,8 +368,29 @@ export class ChatClient {
    */
   sendText(to: string, text: string, action = false): string {
     const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-    this.#parts.outbox.queue(id, to, text, action ? "action" : "text");
+    const { history, outbox } = this.#parts;
+    if (history) recordOwn(history, { id, from: this.name, to, text, action });
+    outbox.queue(id, to, text, action ? "action" : "text");
     return id;
+  }
+
+  /**
+   * The last `count` entries of the history, of one conversation (`@name`,
+   * `#room`) or of all, as a `history` event.
+   *
+   * @throws {ChatError} `no_history` when no history is kept
+   */
+  history(
+    conversation: string | undefined,
+    count: number,
+  ): Promise<ClientEvent> {
+    const { history } = this.#parts;
+    if (!history) {
+      return Promise.reject(
+        new ChatError("no_history", "This client keeps no history"),
+      );
+    }
+    return historyEvent(history, conversation, count);
   }
 
   /**
@@ -363,7 +408,14 @@ export class ChatClient {
 
   /** Rooms: `/invite`, `#room text`, `/members`, `/rooms`, `/kick`, `/leave`. */
   get rooms(): RoomCommands {
-    return this.#parts.rooms;
+    const { rooms, history } = this.#parts;
+    if (!history) return rooms;
+    // One's own room messages go into the history as they are typed.
+    return this.#roomCommands ??= recordingRooms(
+      rooms,
+      history,
+      () => this.name,
+    );
   }
 
   /** Asks the relay who is online; a `who` event follows. */
@@ -421,5 +473,6 @@ export class ChatClient {
     await link.bye();
     await inbox.settled();
     state.commit();
+    await this.#parts.history?.flush();
   }
 }

@@ -15,3 +15,5 @@ export * from "./key_store.ts";
 export * from "./pins.ts";
 export { StateDb } from "./state_db.ts";
 export type { RoomCommands } from "./rooms.ts";
+export { forgetHistory, History, HISTORY_LIMIT } from "./history.ts";
+export type { HistoryEntry } from "./history.ts";

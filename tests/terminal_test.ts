@@ -10,6 +10,7 @@ import { fixtureIdentity } from "../testing/fixtures.ts";
 import { ChatClient, type ClientEvent, dialer } from "../client/mod.ts";
 import { testHome } from "../testing/fixtures.ts";
 import { ServerProc } from "../testing/process.ts";
+import { stamp } from "../cli/tui/format.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TMUX_MISSING = (() => {
@@ -394,5 +395,63 @@ Deno.test({
     } finally {
       await server[Symbol.asyncDispose]();
     }
+  },
+});
+
+Deno.test({
+  name:
+    "terminal: history shown after a restart: alice's earlier messages with bob fill the pane again, in order, at the times they were written, delivered marks kept",
+  ignore: TMUX_MISSING !== undefined,
+  async fn(): Promise<void> {
+    await using server = await ServerProc.start();
+    await using bob = await Bob.start(server.port);
+    await using tmux = await Tmux.start(80, 24);
+    const home = await testHome(["alice"]);
+    await tmux.connect(server.port, home);
+    const from = Date.now();
+    bob.client.sendText("alice", "selam alice");
+    await tmux.until(
+      (rows) => rows.some((r) => /^\d\d:\d\d bob: selam alice$/.test(r)),
+      "bob's message",
+    );
+    await tmux.type("@bob merhaba bob");
+    await tmux.press("Enter");
+    assert.equal(await bob.message(), "merhaba bob");
+    await tmux.until(
+      (rows) =>
+        rows.some((r) =>
+          /^\d\d:\d\d alice: merhaba bob \(delivered\)$/.test(r)
+        ),
+      "alice's message delivered",
+    );
+    const to = Date.now();
+    await tmux.press("C-d");
+    await tmux.restored();
+
+    await tmux.connect(server.port, home);
+    const lines = [
+      /^(\d\d:\d\d) bob: selam alice$/,
+      /^(\d\d:\d\d) alice: merhaba bob \(delivered\)$/,
+    ];
+    const rows = await tmux.until(
+      (rows) => lines.every((l) => rows.some((r) => l.test(r))),
+      "the earlier messages after the restart",
+    );
+    const { pane } = split(rows);
+    const at = lines.map((l) => pane.findIndex((r) => l.test(r)));
+    const connected = pane.findLastIndex((r) =>
+      r.includes("-- connected as alice")
+    );
+    assert.ok(at[0]! < at[1]! && at[1]! < connected, rows.join("\n"));
+    const now = Date.now();
+    for (const [i, l] of lines.entries()) {
+      const time = l.exec(pane[at[i]!]!)![1]!;
+      assert.ok(
+        [stamp(from, now), stamp(to, now)].includes(time),
+        rows.join("\n"),
+      );
+    }
+    await tmux.press("C-d");
+    await tmux.restored();
   },
 });

@@ -102,20 +102,11 @@ export class ClientEvents {
 
   /** Maps one engine event. */
   event(e: ClientEvent): void {
-    const view = this.#view;
     switch (e.type) {
       case "ready":
-        view({ type: "ready", self: e.name, fingerprint: e.fingerprint });
-        this.notice(
-          this.#readyOnce
-            ? "reconnected"
-            : `connected as ${e.name}; your fingerprint: ${e.fingerprint}; type /help for commands`,
-        );
-        this.#readyOnce = this.#online = true;
-        for (const f of this.#whenOnline.splice(0)) f();
-        return;
+        return this.#ready(e);
       case "message":
-        view({
+        return this.#view({
           type: "item",
           item: {
             id: e.id,
@@ -127,63 +118,82 @@ export class ClientEvents {
             kind: e.action ? "action" : "text",
           },
         });
-        return;
       case "gap":
-        this.notice(e.message, `@${e.from.toLowerCase()}`, "gap", e.from);
-        return;
-      case "sent":
-      case "queued":
-        view({ type: "status", id: e.id, status: e.type });
-        return;
-      case "delivered":
-        view({ type: "status", id: e.id, status: "delivered" });
-        return;
-      case "join":
-      case "leave":
-        view({ type: "presence", name: e.name, online: e.type === "join" });
-        this.notice(
-          `${e.name} has ${e.type === "join" ? "joined" : "left"} the chat`,
-          `@${e.name.toLowerCase()}`,
-        );
-        return;
-      case "who":
-        for (const u of e.users) {
-          view({ type: "presence", name: u.name, online: true });
-          view({ type: "trust", name: u.name, trust: u.trust });
-        }
-        if (this.quietWho) this.quietWho = false;
-        else this.notice(formatEvent(e)!.text);
-        return;
-      case "trust":
-        view({ type: "trust", name: e.name, trust: e.trust });
-        this.notice(formatEvent(e)!.text);
-        return;
-      case "fingerprint":
-      case "info":
-        this.notice(formatEvent(e)!.text);
-        return;
-      case "security":
-        if (e.code === "key_changed") {
-          view({ type: "trust", name: e.from, trust: "changed" });
-        }
-        if (e.id !== undefined) {
-          view({
-            type: "status",
-            id: e.id,
-            status: "failed",
-            detail: e.message,
-          });
-        }
-        this.notice(
-          `SECURITY WARNING from ${e.from}: ${e.message}`,
-          "",
-          "security",
+        return this.notice(
+          e.message,
+          `@${e.from.toLowerCase()}`,
+          "gap",
           e.from,
         );
-        return;
+      case "sent":
+      case "queued":
+      case "delivered":
+        return this.#view({ type: "status", id: e.id, status: e.type });
+      case "join":
+      case "leave":
+        return this.#presence(e.name, e.type === "join");
+      case "who":
+        return this.#who(e);
+      case "trust":
+        this.#view({ type: "trust", name: e.name, trust: e.trust });
+        return this.notice(formatEvent(e)!.text);
+      case "fingerprint":
+      case "info":
+      case "history":
+        return this.notice(formatEvent(e)!.text);
+      case "security":
+        return this.#security(e);
       case "error":
         return this.#error(e);
     }
+  }
+
+  #ready(e: Extract<ClientEvent, { type: "ready" }>): void {
+    this.#view({ type: "ready", self: e.name, fingerprint: e.fingerprint });
+    this.notice(
+      this.#readyOnce
+        ? "reconnected"
+        : `connected as ${e.name}; your fingerprint: ${e.fingerprint}; type /help for commands`,
+    );
+    this.#readyOnce = this.#online = true;
+    for (const f of this.#whenOnline.splice(0)) f();
+  }
+
+  #presence(name: string, online: boolean): void {
+    this.#view({ type: "presence", name, online });
+    this.notice(
+      `${name} has ${online ? "joined" : "left"} the chat`,
+      `@${name.toLowerCase()}`,
+    );
+  }
+
+  #who(e: Extract<ClientEvent, { type: "who" }>): void {
+    for (const u of e.users) {
+      this.#view({ type: "presence", name: u.name, online: true });
+      this.#view({ type: "trust", name: u.name, trust: u.trust });
+    }
+    if (this.quietWho) this.quietWho = false;
+    else this.notice(formatEvent(e)!.text);
+  }
+
+  #security(e: Extract<ClientEvent, { type: "security" }>): void {
+    if (e.code === "key_changed") {
+      this.#view({ type: "trust", name: e.from, trust: "changed" });
+    }
+    if (e.id !== undefined) {
+      this.#view({
+        type: "status",
+        id: e.id,
+        status: "failed",
+        detail: e.message,
+      });
+    }
+    this.notice(
+      `SECURITY WARNING from ${e.from}: ${e.message}`,
+      "",
+      "security",
+      e.from,
+    );
   }
 
   #error(e: Extract<ClientEvent, { type: "error" }>): void {

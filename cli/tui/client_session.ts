@@ -4,11 +4,12 @@
  *
  * @module
  */
-import type { ChatClient, ClientEvent } from "../../client/mod.ts";
+import type { ChatClient, ClientEvent, History } from "../../client/mod.ts";
 import { parseLine } from "../commands.ts";
 import { ChatError } from "../../errors.ts";
 import type { ChatIntents } from "./app.ts";
 import { ClientEvents } from "./client_events.ts";
+import { loadHistory, startHistory } from "./client_history.ts";
 import type { ConversationId } from "./model.ts";
 import { runTui, type Session } from "./run.ts";
 
@@ -81,13 +82,17 @@ export function engineIntents(
  * Runs the full-screen interface on a `ChatClient`.
  *
  * @param connect connects and logs in, reporting events to `onEvent`
+ * @param history the history kept, shown at start (before logging in) and
+ * read further back on request
  * @returns the exit code (see {@linkcode runTui})
  */
 export function runChatTui(
   connect: (onEvent: (event: ClientEvent) => void) => Promise<ChatClient>,
+  history?: History,
 ): Promise<number> {
   return runTui(async (view): Promise<Session> => {
     const events = new ClientEvents(view);
+    if (history) view(await startHistory(history));
     const client = await connect((e) => events.event(e));
     // Who is online, for Tab completion.
     events.quietWho = true;
@@ -97,5 +102,5 @@ export function runChatTui(
       closed: client.closed,
       close: () => client.close(),
     };
-  });
+  }, history && ((request) => loadHistory(history, request)));
 }

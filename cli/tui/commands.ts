@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { ChatError } from "../../errors.ts";
+import { parseHistory } from "../commands.ts";
 import { type ConversationId, conversationId } from "./model.ts";
 
 /** What to do with a submitted line. */
@@ -13,6 +15,8 @@ export type LineAction =
   | { type: "send"; to: ConversationId; text: string; kind: "text" | "action" }
   /** Open a conversation (`undefined`: show all). */
   | { type: "open"; conversation: ConversationId | undefined }
+  /** Older entries of the history (`/history [name|#room] [N]`), brought into view. */
+  | { type: "history"; conversation?: ConversationId; count: number }
   /** A command for the engine (`/who`, `/fingerprint ali`, …). */
   | { type: "command"; line: string }
   | { type: "help" }
@@ -28,6 +32,10 @@ export const COMMANDS: readonly (readonly [string, string])[] = [
   ["/reply", "/reply TEXT: answer the last person who wrote to you (/r)"],
   ["/me", "/me TEXT: an action, shown as * you TEXT"],
   ["/who", "/who: who is online, with key fingerprints and trust"],
+  [
+    "/history",
+    "/history [NAME|#ROOM] [N]: N older messages from the history kept (20; PgUp loads them too)",
+  ],
   [
     "/fingerprint",
     "/fingerprint [NAME]: yours, or the safety number with NAME",
@@ -110,6 +118,8 @@ export function parseInput(
         if (arg.trim() === "") return { type: "hint", text: "Usage: /me TEXT" };
         if (!current) return { type: "hint", text: NO_CONVERSATION };
         return { type: "send", to: current, text: arg, kind: "action" };
+      case "/history":
+        return history(arg);
       case "/help":
         return { type: "help" };
       case "/quit":
@@ -143,4 +153,22 @@ function toCurrent(
 ): LineAction {
   if (!current) return { type: "hint", text: NO_CONVERSATION };
   return { type: "send", to: current, text, kind: "text" };
+}
+
+/** `/history [name|#room] [N]`, or the usage as a hint. */
+function history(arg: string): LineAction {
+  try {
+    const h = parseHistory(arg.trim() === "" ? [] : arg.trim().split(/\s+/));
+    const conversation = h.conversation === undefined
+      ? undefined
+      : conversationId(h.conversation);
+    return {
+      type: "history",
+      ...(conversation ? { conversation } : {}),
+      count: h.count,
+    };
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    return { type: "hint", text: err.message };
+  }
 }

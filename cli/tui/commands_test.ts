@@ -99,7 +99,9 @@ Deno.test("completer() completes commands first, @names and #rooms anywhere, nam
   });
   assert.deepEqual(complete("/q").candidates, ["/query", "/quit"]);
   assert.deepEqual(complete("/que").candidates, ["/query"]);
-  assert.deepEqual(complete("/").candidates.length, 9);
+  assert.deepEqual(complete("/").candidates.length, 10);
+  assert.deepEqual(complete("/hi").candidates, ["/history"]);
+  assert.deepEqual(complete("/history b").candidates, ["bob"]);
   assert.deepEqual(complete("hey @al").candidates, ["@Alice", "@ali"]);
   assert.deepEqual(complete("#t").candidates, ["#team"]);
   assert.deepEqual(complete("/query b").candidates, ["bob"]);
@@ -111,4 +113,19 @@ Deno.test("completer() completes commands first, @names and #rooms anywhere, nam
     "bob",
   ]);
   assert.deepEqual(complete("just words").candidates, []);
+});
+
+Deno.test("parseInput() /history names a conversation and a count, or gives the usage as a hint", () => {
+  assert.deepEqual(parseInput("/history Bob 5", undefined), {
+    type: "history",
+    conversation: "@bob",
+    count: 5,
+  });
+  assert.deepEqual(parseInput("/history", "@ali"), {
+    type: "history",
+    count: 20,
+  });
+  const bad = parseInput("/history bob 0", undefined);
+  assert.equal(bad.type, "hint");
+  assert.match((bad as { text: string }).text, /^Usage: \/history/);
 });

@@ -14,6 +14,7 @@ const TAKES_NAME = new Set([
   "/fingerprint",
   "/verify",
   "/trust",
+  "/history",
 ]);
 
 /** Where completion finds names and rooms. */
