@@ -103,36 +103,9 @@ export function formatEvent(
     case "leave":
       return { err: false, text: `${e.name} has left the chat` };
     case "who":
-      return {
-        err: false,
-        text: [
-          `online (${e.total}):`,
-          ...e.users.map((u) =>
-            `  ${u.name.padEnd(16)} ${u.fingerprint}  ${
-              u.trust === "changed" ? "CHANGED" : u.trust
-            }`
-          ),
-        ]
-          .join("\n"),
-      };
     case "fingerprint":
-      return {
-        err: false,
-        text: e.safety_number === undefined
-          ? `your fingerprint: ${e.fingerprint}`
-          : `safety number with ${e.name}:\n  ${
-            e.safety_number.slice(0, 35)
-          }\n  ${
-            e.safety_number.slice(36)
-          }\ncompare it with ${e.name} in person or by phone`,
-      };
     case "trust":
-      return {
-        err: false,
-        text: e.trust === "verified"
-          ? `${e.name}'s keys are marked verified (safety number ${e.safety_number})`
-          : `${e.name}'s keys are trusted, not verified (safety number ${e.safety_number}); type /verify ${e.name} once you have compared it with ${e.name}`,
-      };
+      return { err: false, text: formatKeysEvent(e) };
     case "queued":
       return {
         err: false,
@@ -160,6 +133,35 @@ export function formatEvent(
     case "sent":
     case "delivered":
       return undefined;
+  }
+}
+
+/** The text of an event about keys: `/who`, `/fingerprint`, `/trust`. */
+function formatKeysEvent(
+  e: Extract<ClientEvent, { type: "who" | "fingerprint" | "trust" }>,
+): string {
+  switch (e.type) {
+    case "who":
+      return [
+        `online (${e.total}):`,
+        ...e.users.map((u) =>
+          `  ${u.name.padEnd(16)} ${u.fingerprint}  ${
+            u.trust === "changed" ? "CHANGED" : u.trust
+          }`
+        ),
+      ].join("\n");
+    case "fingerprint":
+      return e.safety_number === undefined
+        ? `your fingerprint: ${e.fingerprint}`
+        : `safety number with ${e.name}:\n  ${
+          e.safety_number.slice(0, 35)
+        }\n  ${
+          e.safety_number.slice(36)
+        }\ncompare it with ${e.name} in person or by phone`;
+    case "trust":
+      return e.trust === "verified"
+        ? `${e.name}'s keys are marked verified (safety number ${e.safety_number})`
+        : `${e.name}'s keys are trusted, not verified (safety number ${e.safety_number}); type /verify ${e.name} once you have compared it with ${e.name}`;
   }
 }
 
