@@ -14,6 +14,6 @@ export type { Dialer, ReconnectOptions } from "./link.ts";
 export * from "./key_store.ts";
 export * from "./pins.ts";
 export { StateDb } from "./state_db.ts";
-export type { RoomCommands } from "./rooms.ts";
+export type { RoomCommands, RoomRoster } from "./rooms.ts";
 export { forgetHistory, History, HISTORY_LIMIT } from "./history.ts";
 export type { HistoryEntry } from "./history.ts";
