@@ -97,18 +97,29 @@ export class Tmux {
       .split("\n");
   }
 
-  /** Waits until `check` passes on the screen; returns that screen. */
+  /**
+   * Waits until `check` passes on the screen; returns that screen. A check
+   * that throws fails for that screen only (it may have been captured in the
+   * middle of a redraw); the last such error is given at the deadline.
+   */
   async until(
     check: (rows: string[]) => boolean,
     what: string,
   ): Promise<string[]> {
     const deadline = Date.now() + WAIT_MS;
+    let failure = "";
     while (true) {
       const rows = await this.screen();
-      if (check(rows)) return rows;
+      try {
+        if (check(rows)) return rows;
+      } catch (err) {
+        failure = `; last check failed: ${(err as Error).message}`;
+      }
       if (Date.now() > deadline) {
         throw new Error(
-          `Timed out waiting for ${what}; screen:\n${rows.join("\n")}`,
+          `Timed out waiting for ${what}${failure}; screen:\n${
+            rows.join("\n")
+          }`,
         );
       }
       await new Promise((r) => setTimeout(r, 100));
