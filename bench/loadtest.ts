@@ -75,10 +75,13 @@ const USAGE = `deno task loadtest [options]
   --procs K          worker processes for the clients (default 1)
   --idle K           also hold K idle logged-in clients (scale test)
   --keys K           distinct identities, reused round-robin (default 50)
-  --host H --port P  use a running server instead of starting one
+  --host H --port P  use a running server (started with --no-tls) instead
+                     of starting one
   --server-arg ARG   extra argument for the started server (repeatable);
                      it starts with --msg-rate 0 --max-conns-per-ip 0
-                     --data TMPDIR (a fresh folder, removed at the end)
+                     --login-rate 0 --names-per-ip 0 --names-per-key 0
+                     --no-tls --data TMPDIR (a fresh folder, removed at
+                     the end)
   --cpu-prof DIR     profile the server and workers; print top functions
   --json             one JSON object instead of a table`;
 
@@ -334,6 +337,15 @@ export async function runLoadtest(
         "0",
         "--max-conns",
         String(total + 100),
+        // Thousands of logins and names from one address, over plain TCP
+        // (the workers dial without TLS; see bench/loadtest_worker.ts).
+        "--login-rate",
+        "0",
+        "--names-per-ip",
+        "0",
+        "--names-per-key",
+        "0",
+        "--no-tls",
       ];
       server = new ServerProcess([...capacity, ...o.serverArgs], o.cpuProf);
       await server.start();

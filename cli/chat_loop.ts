@@ -24,13 +24,10 @@ import { type Command, HELP, parseLine } from "./commands.ts";
 import type { RunConnectOptions } from "./connect.ts";
 import { jsonPrinter, oneLine, type Printer, textPrinter } from "./output.ts";
 import { pasteInput } from "./paste.ts";
+import { finishScript } from "./script_end.ts";
+import { onStopSignals } from "./signals.ts";
 import { runRoomCommand } from "./room_commands.ts";
 import { runChatTui } from "./tui/mod.ts";
-
-/** How long a script waits at end of input for its messages to be delivered, in ms. */
-const DRAIN_TIMEOUT_MS = 10_000;
-/** How often that wait looks at what is still pending, in ms. */
-const DRAIN_POLL_MS = 50;
 
 /** The user's state the engine runs with. */
 export interface UserState {
@@ -121,7 +118,7 @@ export async function chatLoop(
   const code = outcome instanceof ChatError
     ? 1
     : outcome === "eof" && !terminal
-    ? await drain(c, commands, print)
+    ? await finishScript(c, commands.settled, print)
     : 0;
   await c.close();
   return code;
@@ -153,18 +150,10 @@ function engineOptions(
  * @returns a function that removes the listeners
  */
 function onSignals(loggedIn: () => boolean, quit: () => void): () => void {
-  const handler = (signal: "SIGINT" | "SIGTERM") => () => {
+  return onStopSignals((signal) => {
     if (loggedIn()) quit();
     else Deno.exit(signal === "SIGINT" ? 130 : 143);
-  };
-  const onInt = handler("SIGINT");
-  const onTerm = handler("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
-  return () => {
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
-  };
+  });
 }
 
 /**
@@ -249,37 +238,6 @@ class Commands {
     this.#waiting++;
     this.#chain = this.#chain.then(step).finally(() => this.#waiting--);
   }
-}
-
-/**
- * A script's input ended: its commands finish and its messages arrive
- * (or {@linkcode DRAIN_TIMEOUT_MS} pass) before it leaves.
- *
- * @returns the exit code: 1 when the connection ended meanwhile
- */
-async function drain(
-  c: ChatClient,
-  commands: Commands,
-  print: Printer,
-): Promise<number> {
-  await commands.settled;
-  await c.flush();
-  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-  while (c.pendingCount > 0 && Date.now() < deadline) {
-    const end = await Promise.race([c.closed, delay(DRAIN_POLL_MS)]);
-    if (end instanceof ChatError) {
-      print({ type: "error", code: end.code, message: end.message });
-      return 1;
-    }
-  }
-  return 0;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    Deno.unrefTimer(t);
-  });
 }
 
 function run(

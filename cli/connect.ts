@@ -8,14 +8,19 @@
 import {
   type DialOptions,
   History,
+  KnownServers,
   openIdentity,
+  openServerDir,
   PinStore,
   resolveHome,
+  serverAddress,
+  serverDir,
   StateDb,
   userDir,
 } from "../client/mod.ts";
 import { ChatError } from "../errors.ts";
 import { parseFingerprint, validateName } from "../protocol/mod.ts";
+import { isLoopback } from "./serve_options.ts";
 import { chatLoop } from "./chat_loop.ts";
 import { parse, parsePort, parseSeconds } from "./flags.ts";
 import { jsonPrinter } from "./output.ts";
@@ -48,6 +53,14 @@ export interface RunConnectOptions extends DialOptions {
   reconnect: { forMs: number; maxDelayMs: number };
   /** Server silence before a keep-alive ping, in ms; 0: off. */
   keepaliveMs: number;
+  /**
+   * How the server is trusted: `pin` (TLS, its certificate pinned on first
+   * use, or exactly `fingerprint`), `ca` (TLS, the default roots and the
+   * host name), `plain` (no TLS). Default `pin`. Sets `tls` at the start.
+   */
+  trust?: { kind: "pin"; fingerprint?: string } | { kind: "ca" } | {
+    kind: "plain";
+  };
 }
 
 /** The flags of `chat connect`. */
@@ -58,7 +71,8 @@ const FLAGS = {
   home: { type: "string" },
   json: { type: "boolean", default: false },
   plain: { type: "boolean", default: false },
-  tls: { type: "boolean", default: false },
+  "no-tls": { type: "boolean", default: false },
+  "tls-ca": { type: "boolean", default: false },
   "server-fingerprint": { type: "string" },
   passphrase: { type: "boolean", default: false },
   "reconnect-for": { type: "string" },
@@ -85,10 +99,7 @@ export function connect(args: string[]): Promise<number> {
     const v = values[name] as string | undefined;
     return v === undefined ? fallback : parseSeconds(name, v, true);
   };
-  const tls = tlsOption(
-    values["server-fingerprint"] as string | undefined,
-    values.tls as boolean,
-  );
+  const trust = trustOption(values);
   return runConnect({
     reconnect: {
       forMs: seconds("reconnect-for", CONNECT_DEFAULTS.reconnectForMs),
@@ -105,18 +116,28 @@ export function connect(args: string[]): Promise<number> {
     plain: values.plain as boolean,
     passphrase: values.passphrase as boolean,
     ...(values.home === undefined ? {} : { home: values.home as string }),
-    ...(tls ? { tls } : {}),
+    trust,
   });
 }
 
-/** `--server-fingerprint HEX` or `--tls` as the dialer's TLS option. */
-function tlsOption(
-  pin: string | undefined,
-  tls: boolean,
-): { fingerprint?: string } | undefined {
-  if (pin === undefined) return tls ? {} : undefined;
+/** `--no-tls`, `--tls-ca` or `--server-fingerprint HEX` (else a pin on first use). */
+function trustOption(
+  values: Record<string, unknown>,
+): NonNullable<RunConnectOptions["trust"]> {
+  const pin = values["server-fingerprint"] as string | undefined;
+  const chosen = [values["no-tls"], values["tls-ca"], pin !== undefined]
+    .filter(Boolean).length;
+  if (chosen > 1) {
+    throw new UsageError(
+      "--no-tls, --tls-ca and --server-fingerprint exclude each other",
+      "give one of them, or none: the server's certificate is then pinned on first use",
+    );
+  }
+  if (values["no-tls"]) return { kind: "plain" };
+  if (values["tls-ca"]) return { kind: "ca" };
+  if (pin === undefined) return { kind: "pin" };
   try {
-    return { fingerprint: parseFingerprint(pin) };
+    return { kind: "pin", fingerprint: parseFingerprint(pin) };
   } catch (err) {
     throw new UsageError(
       (err as Error).message,
@@ -160,17 +181,61 @@ async function start(opts: RunConnectOptions): Promise<number> {
     },
     passphraseSource(opts.name, protectNew),
   );
+  const address = serverAddress(opts.hostname, opts.port);
+  const tls = await tlsOption(home, address, opts.trust ?? { kind: "pin" });
+  const moved = await openServerDir(userDir(home, opts.name), address);
+  if (moved.length > 0) {
+    console.error(
+      `chat: ${
+        moved.join(" and ")
+      } now belong to ${address} (each server has its own)`,
+    );
+  }
   const dir = userDir(home, opts.name);
-  const pins = await PinStore.load(`${dir}/known_peers.json`);
+  const pins = await PinStore.load(
+    `${serverDir(dir, address)}/known_peers.json`,
+  );
   const state = new StateDb(`${dir}/state.db`);
   try {
     const history = await History.open(`${dir}/history.db`, historyRoot);
     try {
-      return await chatLoop(opts, { identity, pins, state, history });
+      return await chatLoop({ ...opts, ...(tls ? { tls } : {}) }, {
+        identity,
+        pins,
+        state,
+        history,
+      });
     } finally {
       await history.close();
     }
   } finally {
     state.close();
   }
+}
+
+/** The dialer's TLS option for `trust`, pins kept in the home's `known_servers.json`. */
+async function tlsOption(
+  home: string,
+  address: string,
+  trust: NonNullable<RunConnectOptions["trust"]>,
+): Promise<DialOptions["tls"]> {
+  if (trust.kind === "plain") {
+    const host = address.slice(0, address.lastIndexOf(":"));
+    if (!isLoopback(host.replace(/^\[|\]$/g, ""))) {
+      console.error(
+        "chat: warning: --no-tls: anyone on the path sees who you talk to, and can play the server",
+      );
+    }
+    return undefined;
+  }
+  if (trust.kind === "ca") return {};
+  const known = await KnownServers.load(`${home}/known_servers.json`);
+  const verify = known.verifier(address, {
+    ...(trust.fingerprint ? { expected: trust.fingerprint } : {}),
+    onPinned: (fp, replaced) =>
+      replaced
+        ? `the certificate of ${address} is now ${fp} (it was ${replaced}); pinned`
+        : `first connection to ${address}: its TLS certificate ${fp} is pinned (compare it with the one chat serve printed)`,
+  });
+  return { verify };
 }

@@ -143,6 +143,13 @@ export function formatEvent(
       return { err: false, text: e.message };
     case "error":
       return { err: true, text: `chat: error: ${e.message}` };
+    case "undelivered":
+      return {
+        err: true,
+        text: `chat: error: not delivered (${e.code}): @${e.to} ${
+          visible(e.text)
+        } [id ${e.id}]: ${e.message}`,
+      };
     case "security":
       return {
         err: true,

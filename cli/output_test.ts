@@ -97,6 +97,22 @@ Deno.test("formatEvent() leaves help text made by the client itself as it is", (
   assert.deepEqual(lines({ type: "info", message }), message.split("\n"));
 });
 
+Deno.test("formatEvent() names an undelivered line on stderr: its recipient, text, id and why", () => {
+  const out = formatEvent({
+    type: "undelivered",
+    id: "0123456789abcdef",
+    to: "ali",
+    text: "four\x1b[2J",
+    code: "queue_full",
+    message: "The server keeps at most 3 messages",
+  });
+  assert.equal(out?.err, true);
+  assert.equal(
+    out?.text,
+    "chat: error: not delivered (queue_full): @ali four^[[2J [id 0123456789abcdef]: The server keeps at most 3 messages",
+  );
+});
+
 Deno.test("formatEvent() prints a history answer one indented line per entry, with its time, escaped, and marks on one's own", () => {
   const at = new Date(2001, 0, 2, 9, 5).getTime(); // Not this year: with the year.
   const entry = {

@@ -29,11 +29,17 @@ const HINTS: Record<string, string> = {
   "bad_history":
     "move history.db away, or remove it with chat keys --name NAME --forget-history",
   "frame_too_large":
-    "that server does not speak the chat protocol in the clear: if it uses TLS, add --tls or --server-fingerprint",
+    "that server does not speak the chat protocol in the clear: it uses TLS; leave out --no-tls",
   "tls_failed":
-    "does the server run with --tls-cert? for a self-signed certificate use --server-fingerprint",
+    "a server started with --no-tls needs chat connect --no-tls; --tls-ca needs a certificate from a CA for that host name",
   "server_fingerprint_mismatch":
-    "this is not the pinned server, or its certificate changed: ask its admin for the fingerprint chat serve prints",
+    "this is not the server you pinned, or its certificate changed: ask its admin for the fingerprint chat serve prints",
+  "server_certificate_changed":
+    "if the server's admin confirms the new fingerprint (the line chat serve prints), accept it once with: chat connect --server-fingerprint NEW … (with your usual --name, --host and --port)",
+  "too_many_logins":
+    "wait a little and try again; the server limits logins from one address",
+  "too_many_names": "log in with a name you already have, or try again later",
+  "server_full": "the server holds all the names it can; ask its admin",
 };
 
 /**

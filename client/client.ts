@@ -36,6 +36,7 @@ import {
 import { Inbox } from "./inbox.ts";
 import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
 import { Outbox } from "./outbox.ts";
+import type { Unsettled } from "./outcomes.ts";
 import { Peers } from "./peers.ts";
 import { PinStore, type Trust } from "./pins.ts";
 import { PrekeyStore } from "./prekey_store.ts";
@@ -133,7 +134,9 @@ export class ChatClient {
 
   /**
    * Connects and logs in: hello, signed challenge, welcome. A `ready` event
-   * is emitted before any other.
+   * is emitted before any other about the chat; only notices about the
+   * connection itself (a certificate pinned on first use, a login the relay
+   * turned away for now) may come first.
    *
    * @throws {ChatError} with the relay's code (e.g. `name_taken`, `bad_name`)
    * or the dialer's (e.g. `connect_failed`)
@@ -328,9 +331,14 @@ export class ChatClient {
       case "error": {
         const id = typeof frame.id === "string" ? frame.id : undefined;
         if (peers.answer(id, frame) || frame.type === "keys") return;
+        const { code, message, retryMs } = decodeError(frame);
+        // Refused for the rate limit: it goes again, in its place.
+        if (
+          code === "rate_limited" && id !== undefined &&
+          outbox.rateLimited(id, retryMs ?? 1000)
+        ) return;
         if (rooms.answer(id, frame)) return;
-        if (id !== undefined) outbox.refused(id);
-        const { code, message } = decodeError(frame);
+        if (id !== undefined) outbox.refused(id, code, message);
         const room = typeof frame.room === "string" ? frame.room : undefined;
         this.#emit({
           type: "error",
@@ -450,6 +458,15 @@ export class ChatClient {
   /** Messages sent and not yet delivered, kept by the relay, or refused. */
   get pendingCount(): number {
     return this.#parts.outbox.pendingCount;
+  }
+
+  /**
+   * The messages of this run that were neither delivered nor stored for an
+   * offline recipient, in the order sent: each with the code of its
+   * failure, or `no_receipt` while none came.
+   */
+  unsettled(): Unsettled[] {
+    return this.#parts.outbox.outcomes.unsettled();
   }
 
   /** Resolves once queued sends have been handed to the socket. */

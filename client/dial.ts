@@ -1,6 +1,6 @@
 /**
- * Ways to reach the relay, as {@linkcode Dialer}s for the engine: plain TCP,
- * or TLS (see `tls.ts` for how the server's certificate is trusted).
+ * Ways to reach the relay, as {@linkcode Dialer}s for the engine: TLS (see
+ * `tls.ts` for how the server's certificate is trusted), or plain TCP.
  *
  * @module
  */
@@ -14,8 +14,12 @@ export interface DialOptions {
   hostname: string;
   /** Server port. */
   port: number;
-  /** Connect with TLS; with `fingerprint`, trust only that certificate (see `tls.ts`). */
-  tls?: { fingerprint?: string };
+  /**
+   * Connect with TLS; with `verify`, the certificate's fingerprint is
+   * checked by it (a pin), else the default roots and the host name are
+   * (see `tls.ts`). Absent: plain TCP.
+   */
+  tls?: { verify?: (fingerprint: string) => Promise<string | void> };
 }
 
 /**

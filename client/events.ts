@@ -156,6 +156,20 @@ export type ClientEvent =
   /** Help text and notices. */
   | { type: "info"; message: string }
   /**
+   * At the end of a script (not emitted by the engine; `chat connect`
+   * prints one per line): a message that was neither delivered nor stored
+   * for an offline recipient, with its text and why (`code`: the failure,
+   * or `no_receipt` when no answer came in time).
+   */
+  | {
+    type: "undelivered";
+    id: string;
+    to: string;
+    text: string;
+    code: string;
+    message: string;
+  }
+  /**
    * The answer to `/history`: the entries asked for, oldest first;
    * `conversation` when one was named (else entries of all of them).
    */

@@ -31,6 +31,9 @@ export type ErrorCode =
   | "queue_full"
   | "store_failed"
   | "no_prekeys"
+  | "too_many_logins"
+  | "too_many_names"
+  | "server_full"
   | RoomErrorCode;
 
 /** Codes of the relay's `error` frames about rooms (docs/PROTOCOL.md, Rooms). */

@@ -21,7 +21,21 @@ import {
   PROTOCOL_VERSION,
   validateName,
 } from "../protocol/mod.ts";
+import type { Registrations } from "./registration.ts";
 import type { Binding, Store } from "./store.ts";
+
+/** What a login works with. */
+export interface LoginContext {
+  /** Name bindings. */
+  store: Store;
+  /** Limits on new names. */
+  registrations: Registrations;
+  /**
+   * What logins are bound to: SHA-256 of the relay's TLS certificate, or 32
+   * zero bytes over plain TCP (docs/PROTOCOL.md §8.3).
+   */
+  binding: Promise<Uint8Array>;
+}
 
 /** A claim under way: made by `hello`, checked by `auth`. */
 export interface PendingLogin {
@@ -34,14 +48,21 @@ export interface PendingLogin {
 }
 
 /**
- * Checks a `hello` and makes the challenge to send.
+ * Checks a `hello` and makes the challenge to send. Every check that costs
+ * nothing runs before the keys are imported (the one step that costs the
+ * relay real work): the version, the name, the keys' shape, whether the
+ * name is free, and whether a new name may be registered from `ip`.
  *
  * @throws {ProtocolError} `bad_frame`, `bad_field`
  * @throws {ChatError} `version_mismatch`, `bad_name`, `bad_key` (a key that
- * is not RSA of 2048 to 4096 bits with exponent 65537, refused before any
- * import), `name_taken`
+ * is not RSA of 2048 to 4096 bits with exponent 65537), `name_taken`,
+ * `too_many_names`, `server_full`
  */
-export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
+export async function hello(
+  ctx: LoginContext,
+  frame: Frame,
+  ip: string,
+): Promise<PendingLogin> {
   expect(frame, "hello");
   const h = decodeHello(frame);
   if (h.version !== PROTOCOL_VERSION) throw versionMismatch(h.version);
@@ -51,8 +72,9 @@ export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
   // A cheap strict check first: WebCrypto never sees an odd key.
   checkRsaPublicKey(der.sign);
   checkRsaPublicKey(der.kx);
+  checkFree(ctx.store, claim);
+  if (!ctx.store.binding(name)) ctx.registrations.check(claim, ip);
   const keys = await importPeerKeys(der);
-  checkFree(store, claim);
   const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
   return { claim, signKey: keys.sign, challenge };
 }
@@ -63,27 +85,31 @@ export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
  *
  * @returns the binding the user is logged in with
  * @throws {ProtocolError} `bad_frame`, `bad_field`
- * @throws {ChatError} `bad_login`, `name_taken`
+ * @throws {ChatError} `bad_login`, `name_taken`, `too_many_names`, `server_full`
  */
 export async function auth(
-  store: Store,
+  ctx: LoginContext,
   pending: PendingLogin,
   frame: Frame,
+  ip: string,
 ): Promise<Binding> {
   expect(frame, "auth");
   const { claim, signKey, challenge } = pending;
   const signature = decodeAuth(frame);
-  if (!await verifyLogin(signKey, challenge, claim.name, signature)) {
+  const binding = await ctx.binding;
+  if (!await verifyLogin(signKey, challenge, claim.name, signature, binding)) {
     throw new ChatError(
       "bad_login",
-      `Login signature for "${claim.name}" does not verify`,
+      `Login signature for "${claim.name}" does not verify (for this server's certificate)`,
     );
   }
   // Another claim may have bound the name while we verified.
-  checkFree(store, claim);
-  const bound = store.binding(claim.name);
+  checkFree(ctx.store, claim);
+  const bound = ctx.store.binding(claim.name);
   if (bound) return bound;
-  store.bind(claim);
+  ctx.registrations.check(claim, ip);
+  ctx.store.bind(claim);
+  ctx.registrations.registered(ip);
   return claim;
 }
 

@@ -16,3 +16,5 @@ export * from "./server.ts";
 export * from "./options.ts";
 export * from "./database.ts";
 export { QUEUE_DEFAULTS, type QueueLimits } from "./queue.ts";
+export * from "./certificate.ts";
+export type { PemPair } from "./make_certificate.ts";

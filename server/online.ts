@@ -37,9 +37,14 @@ export interface OnlineContext {
 /**
  * `session` has logged in: an older connection of the same user gets
  * `error` `replaced` and is closed (nobody hears of it), the user gets
- * `welcome`, the others `join`, and the stored messages are sent.
+ * `welcome` (with the relay's `limits`, when given), the others `join`,
+ * and the stored messages are sent.
  */
-export function goOnline(ctx: OnlineContext, session: Session): void {
+export function goOnline(
+  ctx: OnlineContext,
+  session: Session,
+  limits?: Record<string, number>,
+): void {
   const { presence, delivery, prekeys } = ctx;
   const previous = presence.add(session);
   if (previous) {
@@ -56,6 +61,7 @@ export function goOnline(ctx: OnlineContext, session: Session): void {
     users: presence.list(MAX_WHO_USERS).map((s) => s.name),
     total: presence.size,
     prekeys: prekeys.count(session.name),
+    ...(limits ? { limits } : {}),
   });
   if (!previous) presence.announce("join", session);
   delivery.drain(session);

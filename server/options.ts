@@ -46,13 +46,30 @@ export interface ServerOptions {
   /** Most open connections from one IP address; 0 means no limit. */
   maxConnectionsPerIp?: number;
   /**
+   * Connection attempts a second per address, on average (a network, /24
+   * or /64, gets four times as many); failed attempts past an allowance
+   * back off, doubling. 0 means no limit. See `login_throttle.ts`.
+   */
+  loginRate?: number;
+  /** Connection attempts at once per address (a network: four times as many). */
+  loginBurst?: number;
+  /** Most names one signing key may hold; 0 means no limit. */
+  namesPerKey?: number;
+  /** Most new names one address (IPv6: one /64) may register an hour; 0 means no limit. */
+  namesPerIpHour?: number;
+  /** Most names bound in all; 0 means no limit. */
+  maxNames?: number;
+  /**
    * Most users online for which `join` and `leave` go to everyone (counting
    * the user who comes or goes). Above it they go only to the users who
    * looked that user up or exchanged messages with them, so presence costs
    * O(N) frames per login rather than O(N²) in all.
    */
   presenceLimit?: number;
-  /** PEM certificate chain and private key: serve TLS instead of plain TCP. */
+  /**
+   * PEM certificate chain and private key: serve TLS instead of plain TCP.
+   * Logins are then bound to the certificate (docs/PROTOCOL.md §8.3).
+   */
   tls?: { cert: string; key: string };
   /** Where log lines go; default stderr. Lines never hold message bodies or keys. */
   log?: (line: string) => void;
@@ -79,6 +96,16 @@ export const SERVER_DEFAULTS = {
   maxConnections: 10_000,
   /** Open connections per IP address. */
   maxConnectionsPerIp: 64,
+  /** Connection attempts a second per address. */
+  loginRate: 2,
+  /** Connection attempts at once per address. */
+  loginBurst: 20,
+  /** Names per signing key. */
+  namesPerKey: 3,
+  /** New names per address an hour. */
+  namesPerIpHour: 10,
+  /** Names in all. */
+  maxNames: 100_000,
   /** Users online up to which presence goes to everyone. */
   presenceLimit: 200,
 } as const;

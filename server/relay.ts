@@ -12,21 +12,24 @@ import { ChatError } from "../errors.ts";
 import {
   type Frame,
   FramedConnection,
+  MAX_LOGIN_FRAME_BYTES,
   nameKey,
   parseFrame,
 } from "../protocol/mod.ts";
-import { ConnectionLimits, RateLimit } from "./admission.ts";
+import { RateLimit } from "./admission.ts";
 import { type Conn, who } from "./conn.ts";
 import type { DatabaseSync } from "node:sqlite";
 import { Delivery } from "./delivery.ts";
 import { dispatch, type DispatchContext } from "./dispatch.ts";
 import { sweepIdle, sweepInterval } from "./keepalive.ts";
-import { auth, hello, type PendingLogin } from "./login.ts";
+import { auth, hello, type LoginContext, type PendingLogin } from "./login.ts";
+import { Gate } from "./gate.ts";
 import { closeSoon, goOnline } from "./online.ts";
 import type { Limits } from "./options.ts";
 import type { PrekeyStore } from "./prekeys.ts";
 import { Presence } from "./presence.ts";
 import type { MessageQueue } from "./queue.ts";
+import { Registrations } from "./registration.ts";
 import { RoomService } from "./rooms.ts";
 import type { RoomStore } from "./rooms_store.ts";
 import { Session } from "./session.ts";
@@ -47,6 +50,11 @@ export interface RelayStorage {
   queue: MessageQueue;
   /** Published prekeys. */
   prekeys: PrekeyStore;
+  /**
+   * What logins are bound to: SHA-256 of the relay's TLS certificate, or
+   * 32 zero bytes over plain TCP.
+   */
+  binding: Promise<Uint8Array>;
   /** Rooms, their members and signed changes. */
   rooms: RoomStore;
 }
@@ -59,8 +67,9 @@ export class Relay {
   readonly #presence: Presence;
   readonly #ctx: DispatchContext;
   readonly #rooms: RoomService;
-  readonly #connections: ConnectionLimits;
+  readonly #gate: Gate;
   readonly #rateLimit: RateLimit;
+  readonly #loginCtx: LoginContext;
   readonly #all = new Set<Conn>();
   readonly #timers: ReturnType<typeof setInterval>[];
 
@@ -94,11 +103,13 @@ export class Relay {
       delivery,
       rooms: this.#rooms,
     };
-    this.#connections = new ConnectionLimits(
-      limits.maxConnections,
-      limits.maxConnectionsPerIp,
-    );
+    this.#gate = new Gate(limits, log);
     this.#rateLimit = new RateLimit(limits.messageRate, limits.messageBurst);
+    this.#loginCtx = {
+      store: storage.store,
+      registrations: new Registrations(storage.store, limits),
+      binding: storage.binding,
+    };
     this.#timers = [
       setInterval(() => storage.queue.expire(), EXPIRY_SWEEP_MS),
       setInterval(() => this.#sweep(), sweepInterval(limits.idleTimeoutMs)),
@@ -110,22 +121,22 @@ export class Relay {
     conn.fc.send({ type: "error", code: err.code, message: err.message });
   }
 
-  /** Checks the connection limits, then serves the connection. */
+  /** Lets the connection in through the gate (limits, login throttle), then serves it. */
   accept(socket: Deno.Conn): void {
     const conn = this.#newConn(socket);
-    try {
-      this.#connections.admit(conn.ip);
-    } catch (err) {
-      if (!(err instanceof ChatError)) throw err;
-      // Refused: one error frame, then close.
-      this.#log(`refused ${conn.peer}: ${err.code}: ${err.message}`);
-      this.#fail(conn, err);
+    const refusal = this.#gate.admit(conn.ip, conn.peer);
+    if (refusal === null) {
+      conn.fc.close(); // Told already: no frame (over TLS, no handshake).
+      return;
+    }
+    if (refusal) {
+      conn.fc.send(refusal);
       closeSoon(conn.fc);
       return;
     }
     this.#serve(conn)
       .catch((err) => this.#log(`internal error: ${err}`))
-      .finally(() => this.#connections.release(conn.ip));
+      .finally(() => this.#gate.ended(conn.ip, conn.loggedIn));
   }
 
   /** The state of a connection that has just been accepted. */
@@ -133,7 +144,9 @@ export class Relay {
     const addr = socket.remoteAddr as Deno.NetAddr;
     return {
       fc: new FramedConnection(socket, {
-        maxFrameBytes: this.#limits.maxFrameBytes,
+        // A few KiB until logged in: a stranger cannot make the relay hold
+        // a 1 MiB partial frame (raised in #login).
+        maxFrameBytes: MAX_LOGIN_FRAME_BYTES,
         maxBacklogBytes: this.#limits.maxBacklogBytes,
       }),
       ip: addr.hostname,
@@ -141,6 +154,7 @@ export class Relay {
       lastFrame: Date.now(),
       pinged: false,
       timedOut: false,
+      loggedIn: false,
       state: { kind: "new" },
     };
   }
@@ -208,7 +222,7 @@ export class Relay {
 
   /** A `hello`: the challenge goes back. */
   async #challenge(conn: Conn, frame: Frame): Promise<void> {
-    const pending = await hello(this.#storage.store, frame);
+    const pending = await hello(this.#loginCtx, frame, conn.ip);
     conn.state = { kind: "challenged", pending };
     conn.fc.send({ type: "challenge", nonce: pending.challenge.toBase64() });
   }
@@ -219,11 +233,17 @@ export class Relay {
     pending: PendingLogin,
     frame: Frame,
   ): Promise<void> {
-    const binding = await auth(this.#storage.store, pending, frame);
+    const binding = await auth(this.#loginCtx, pending, frame, conn.ip);
+    conn.loggedIn = true;
+    this.#gate.loggedIn(conn.ip);
+    conn.fc.maxFrameBytes = this.#limits.maxFrameBytes;
     const bucket = this.#rateLimit.bucket(nameKey(binding.name));
     const session = new Session(conn.fc, binding, bucket);
     conn.state = { kind: "online", session };
-    goOnline(this.#ctx, session);
+    goOnline(this.#ctx, session, {
+      frame_bytes: this.#limits.maxFrameBytes,
+      ...this.#rateLimit.welcome(bucket),
+    });
     this.#log(`login ${session.name} from ${conn.peer}`);
   }
 
@@ -248,6 +268,8 @@ export class Relay {
   /** Pings silent connections, closes those that stay silent, forgets full buckets. */
   #sweep(): void {
     this.#rateLimit.sweep((key) => this.#presence.has(key));
+    this.#gate.sweep();
+    this.#loginCtx.registrations.sweep();
     sweepIdle(this.#all, this.#limits.idleTimeoutMs, (c) => {
       this.#log(`closed ${who(c)}: idle_timeout: no answer to a ping`);
       this.#fail(

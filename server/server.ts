@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { escapeControls } from "../protocol/mod.ts";
+import { certificateBinding, NO_BINDING } from "../crypto/mod.ts";
+import { certificateDer, escapeControls } from "../protocol/mod.ts";
 import { openDatabase } from "./database.ts";
 import {
   DEFAULT_PORT,
@@ -56,6 +57,10 @@ export function startServer(options: ServerOptions = {}): Server {
     store: new Store(db),
     queue: new MessageQueue(db, resolveQueueLimits(options)),
     prekeys: new PrekeyStore(db),
+    // Logins are bound to the certificate the relay serves (PROTOCOL.md §8.3).
+    binding: options.tls
+      ? certificateBinding(certificateDer(options.tls.cert))
+      : Promise.resolve(NO_BINDING),
     rooms: new RoomStore(db),
   };
   const { store, queue } = storage;

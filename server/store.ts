@@ -23,6 +23,8 @@ export class Store {
   readonly #db: DatabaseSync;
   readonly #owned: boolean;
   readonly #cache = new Map<string, Binding>();
+  /** How many names each signing key holds. */
+  readonly #perKey = new Map<string, number>();
   readonly #insert;
 
   /**
@@ -52,6 +54,7 @@ export class Store {
         sign: b.sign,
         kx: b.kx,
       });
+      this.#count(b.sign);
     }
     this.#insert = this.#db.prepare(
       "INSERT INTO bindings (name_key, name, sign, kx, created_ms) VALUES (?, ?, ?, ?, ?)",
@@ -61,6 +64,15 @@ export class Store {
   /** The binding for a name (any case), if the name was ever claimed. */
   binding(name: string): Binding | undefined {
     return this.#cache.get(nameKey(name));
+  }
+
+  /** How many names are bound to the signing key `sign` (base64 SPKI). */
+  namesOf(sign: string): number {
+    return this.#perKey.get(sign) ?? 0;
+  }
+
+  #count(sign: string): void {
+    this.#perKey.set(sign, this.namesOf(sign) + 1);
   }
 
   /** Number of bound names. */
@@ -78,6 +90,7 @@ export class Store {
       Date.now(),
     );
     this.#cache.set(nameKey(binding.name), binding);
+    this.#count(binding.sign);
   }
 
   /** Closes the database if this store opened it. */

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { fixtureIdentity } from "../testing/fixtures.ts";
+import { testDial } from "../testing/transport.ts";
 import { ChatClient, type ClientEvent, dialer } from "../client/mod.ts";
 import { testHome } from "../testing/fixtures.ts";
 import { ServerProc } from "../testing/process.ts";
@@ -24,7 +25,7 @@ class Bob {
   static async start(port: number): Promise<Bob> {
     const bob = new Bob();
     bob.client = await ChatClient.connect({
-      dial: dialer({ hostname: "127.0.0.1", port }),
+      dial: dialer(testDial(port)),
       name: "bob",
       identity: await fixtureIdentity("bob"),
       onEvent: (e) => bob.events.push(e),

@@ -1,7 +1,9 @@
 /**
  * A token bucket: `burst` tokens at most, refilled at `rate` tokens a second.
- * The relay keeps one per connection so that a paste of many lines passes
- * (the burst) while a flood is held to the rate.
+ * The relay keeps one per name so that a paste of many lines passes
+ * (the burst) while a flood is held to the rate (docs/PROTOCOL.md §6.5); a
+ * client keeps one that mirrors it, to pace itself under the limit it was
+ * told at login; the relay's login throttle keeps one per address.
  *
  * @module
  */
@@ -11,7 +13,7 @@
  *
  * @example Usage
  * ```ts
- * import { TokenBucket } from "./rate_limit.ts";
+ * import { TokenBucket } from "./token_bucket.ts";
  * const bucket = new TokenBucket(1, 2, 0);
  * if (!bucket.take(0) || !bucket.take(0)) throw new Error("burst refused");
  * if (bucket.take(0)) throw new Error("over the burst");
@@ -32,11 +34,17 @@ export class TokenBucket {
    * @param rate tokens added per second (> 0)
    * @param burst most tokens held (≥ 1)
    * @param now the clock, in ms (default `performance.now()`)
+   * @param tokens the tokens it starts with (default `burst`: full)
    */
-  constructor(rate: number, burst: number, now: number = performance.now()) {
+  constructor(
+    rate: number,
+    burst: number,
+    now: number = performance.now(),
+    tokens: number = burst,
+  ) {
     this.rate = rate;
     this.burst = burst;
-    this.#tokens = burst;
+    this.#tokens = Math.min(tokens, burst);
     this.#last = now;
   }
 
@@ -51,6 +59,40 @@ export class TokenBucket {
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  /**
+   * Takes one token whether or not there is one: the bucket may go into
+   * debt, which the refill pays off first. (A client's mirror of the
+   * relay's bucket charges the frames it cannot hold back, e.g. `pong`.)
+   *
+   * @param now the clock, in ms (default `performance.now()`)
+   */
+  charge(now: number = performance.now()): void {
+    this.#refill(now);
+    this.#tokens -= 1;
+  }
+
+  /**
+   * The tokens in the bucket now, whole ones only (what `welcome` tells).
+   *
+   * @param now the clock, in ms (default `performance.now()`)
+   */
+  level(now: number = performance.now()): number {
+    this.#refill(now);
+    return Math.floor(this.#tokens);
+  }
+
+  /**
+   * How long until a token is there, in whole ms (0 when one is there now).
+   *
+   * @param now the clock, in ms (default `performance.now()`)
+   */
+  retryMs(now: number = performance.now()): number {
+    this.#refill(now);
+    return this.#tokens >= 1
+      ? 0
+      : Math.ceil((1 - this.#tokens) * 1000 / this.rate);
   }
 
   /**
