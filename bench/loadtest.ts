@@ -37,6 +37,7 @@ import {
 } from "../testing/proc_stats.ts";
 import { percentiles } from "../testing/stats.ts";
 import { senderCost } from "./room_cost.ts";
+import { ClusterRelays } from "./cluster_relays.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const WORKER = new URL("./loadtest_worker.ts", import.meta.url).pathname;
@@ -82,6 +83,10 @@ const USAGE = `deno task loadtest [options]
                      --login-rate 0 --names-per-ip 0 --names-per-key 0
                      --no-tls --data TMPDIR (a fresh folder, removed at
                      the end)
+  --cluster N        start a private Redis and N relays (chat serve --cluster)
+                     instead of one server; clients spread round-robin
+  --redis-arg ARG    extra argument for that redis-server (repeatable; it
+                     starts with --appendonly yes --appendfsync always)
   --cpu-prof DIR     profile the server and workers; print top functions
   --json             one JSON object instead of a table`;
 
@@ -117,6 +122,10 @@ export interface LoadtestOptions {
   serverArgs: string[];
   /** Folder for the server's CPU profile. */
   cpuProf?: string;
+  /** Relays of a cluster to start (with a Redis) instead of one server. */
+  cluster?: number;
+  /** Extra arguments for that `redis-server`. */
+  redisArgs?: string[];
 }
 
 function round(value: number, digits = 3): number {
@@ -318,6 +327,7 @@ export async function runLoadtest(
     );
   });
   let server: ServerProcess | undefined;
+  let cluster: ClusterRelays | undefined;
   let dataDir: string | undefined;
   const workers: WorkerProcess[] = [];
   try {
@@ -347,12 +357,20 @@ export async function runLoadtest(
         "0",
         "--no-tls",
       ];
-      server = new ServerProcess([...capacity, ...o.serverArgs], o.cpuProf);
-      await server.start();
+      if (o.cluster) {
+        cluster = await ClusterRelays.start(
+          o.cluster,
+          [...capacity, ...o.serverArgs],
+          o.redisArgs ?? [],
+        );
+      } else {
+        server = new ServerProcess([...capacity, ...o.serverArgs], o.cpuProf);
+        await server.start();
+      }
     }
     const pid = server?.child.pid;
     const hostname = o.host ?? "127.0.0.1";
-    const port = o.port ?? server!.port;
+    const port = o.port ?? cluster?.ports[0] ?? server!.port;
     const run = crypto.getRandomValues(new Uint8Array(3)).toHex();
     const names = Array.from(
       { length: o.clients },
@@ -381,6 +399,7 @@ export async function runLoadtest(
         drainTimeoutMs: 10_000,
         loginConcurrency: 16,
         ...(o.room ? { room: `#lt${run}` } : {}),
+        ...(cluster ? { ports: cluster.ports } : {}),
       };
       const worker = new WorkerProcess(o.cpuProf);
       workers.push(worker);
@@ -396,7 +415,11 @@ export async function runLoadtest(
         "peers_per_client": peerCount,
       }),
       "procs": o.procs,
-      "server": pid ? "started" : `${hostname}:${port}`,
+      "server": cluster
+        ? `${o.cluster} relays and Redis, started`
+        : pid
+        ? "started"
+        : `${hostname}:${port}`,
     };
 
     const rss0 = pid ? memory(pid).rss : 0;
@@ -441,6 +464,7 @@ export async function runLoadtest(
       "wall_s": round((performance.now() - t0) / 1000),
     };
 
+    await cluster?.mark();
     const serverCpu0 = pid ? cpuSeconds(pid) : 0;
     const serverMain0 = pid ? cpuSeconds(pid, pid) : 0;
     const start = performance.timeOrigin + performance.now() + 100;
@@ -513,6 +537,7 @@ export async function runLoadtest(
       : pid && serverMain / wallS >= 0.9
       ? "server: its JavaScript thread was saturated"
       : "none seen";
+    if (cluster) result["cluster_stats"] = await cluster.figures(delivered);
     if (o.room) result["sender_cost"] = await senderCost(o.clients, o.size);
     result["generator"] = {
       "cpu_s": round(genCpu),
@@ -525,6 +550,7 @@ export async function runLoadtest(
   } finally {
     await Promise.all(workers.map((w) => w.close()));
     await server?.stop();
+    await cluster?.stop();
     if (dataDir) await Deno.remove(dataDir, { recursive: true });
     if (o.cpuProf) {
       for await (const entry of Deno.readDir(o.cpuProf)) {
@@ -593,6 +619,8 @@ async function main(args: string[]): Promise<number> {
         port: { type: "string" },
         "server-arg": { type: "string", multiple: true },
         "cpu-prof": { type: "string" },
+        cluster: { type: "string" },
+        "redis-arg": { type: "string", multiple: true },
         json: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -635,6 +663,10 @@ async function main(args: string[]): Promise<number> {
       ...(values["cpu-prof"] === undefined
         ? {}
         : { cpuProf: values["cpu-prof"] }),
+      ...(values.cluster === undefined ? {} : {
+        cluster: whole("cluster", values.cluster, 1),
+        redisArgs: values["redis-arg"] ?? [],
+      }),
     };
   } catch (err) {
     console.error(`loadtest: error: ${(err as Error).message}`);

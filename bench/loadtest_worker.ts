@@ -28,6 +28,8 @@ export interface WorkerConfig {
   hostname: string;
   /** Server port. */
   port: number;
+  /** A cluster's relays (`--cluster N`): client `i` uses `ports[i % N]`. */
+  ports?: number[];
   /** Names of all active clients, of every worker. */
   names: string[];
   /** Indices (into `names`) of the active clients this worker runs. */
@@ -226,6 +228,12 @@ export class LoadWorker {
     return reply;
   }
 
+  /** The port client `i` connects to (relays spread round-robin). */
+  #portOf(i: number): number {
+    const { ports, port } = this.#config;
+    return ports ? ports[i % ports.length]! : port;
+  }
+
   /** Logs in the idle clients; they only count the presence events they get. */
   async idle(): Promise<LoginReply> {
     const { idle, names } = this.#config;
@@ -233,7 +241,7 @@ export class LoadWorker {
       const client = await ChatClient.connect({
         dial: dialer({
           hostname: this.#config.hostname,
-          port: this.#config.port,
+          port: this.#portOf(names.length + k),
         }),
         name: idle[k]!,
         identity: await this.#identity(names.length + k),
@@ -262,7 +270,7 @@ export class LoadWorker {
       sender.client = await ChatClient.connect({
         dial: dialer({
           hostname: this.#config.hostname,
-          port: this.#config.port,
+          port: this.#portOf(index),
         }),
         name: names[index]!,
         identity: await this.#identity(index),

@@ -15,6 +15,7 @@ import {
   type ClientEvent,
   type ConnectOptions,
   dialer,
+  failover,
   type History,
   type PinStore,
   type StateDb,
@@ -131,7 +132,15 @@ function engineOptions(
   onEvent: (event: ClientEvent) => void,
 ): ConnectOptions {
   return {
-    dial: dialer(opts),
+    dial: opts.servers && opts.servers.length > 1
+      ? failover(opts.servers.map((s) =>
+        dialer({
+          hostname: s.hostname,
+          port: s.port,
+          ...(s.tls ? { tls: s.tls } : {}),
+        })
+      ))
+      : dialer(opts),
     name: opts.name,
     identity: state.identity,
     onEvent,

@@ -22,7 +22,7 @@ import { ChatError } from "../errors.ts";
 import { parseFingerprint, validateName } from "../protocol/mod.ts";
 import { isLoopback } from "./serve_options.ts";
 import { chatLoop } from "./chat_loop.ts";
-import { parse, parsePort, parseSeconds } from "./flags.ts";
+import { parse, parsePort, parseSeconds, parseServers } from "./flags.ts";
 import { jsonPrinter } from "./output.ts";
 import { passphraseSource } from "./passphrase.ts";
 import { UsageError } from "./usage.ts";
@@ -61,13 +61,20 @@ export interface RunConnectOptions extends DialOptions {
   trust?: { kind: "pin"; fingerprint?: string } | { kind: "ca" } | {
     kind: "plain";
   };
+  /**
+   * `--server a,b`: the relays of one cluster, tried in this order at each
+   * (re)connection, each with its own certificate check (`tls`);
+   * `hostname` and `port` are the first's.
+   */
+  servers?: { hostname: string; port: number; tls?: DialOptions["tls"] }[];
 }
 
 /** The flags of `chat connect`. */
 const FLAGS = {
   name: { type: "string" },
-  host: { type: "string", default: "127.0.0.1" },
+  host: { type: "string" },
   port: { type: "string" },
+  server: { type: "string" },
   home: { type: "string" },
   json: { type: "boolean", default: false },
   plain: { type: "boolean", default: false },
@@ -109,8 +116,7 @@ export function connect(args: string[]): Promise<number> {
       ),
     },
     keepaliveMs: seconds("keepalive", CONNECT_DEFAULTS.keepaliveMs),
-    hostname: values.host as string,
-    port: parsePort(values.port as string | undefined),
+    ...serverOption(values),
     name: values.name as string,
     json: values.json as boolean,
     plain: values.plain as boolean,
@@ -144,6 +150,27 @@ function trustOption(
       "copy the line `tls certificate sha256 …` that chat serve prints",
     );
   }
+}
+
+/** `--server a,b`, or `--host` and `--port`: where the relay is. */
+function serverOption(
+  values: Record<string, unknown>,
+): Pick<RunConnectOptions, "hostname" | "port" | "servers"> {
+  const list = values.server as string | undefined;
+  if (list === undefined) {
+    return {
+      hostname: (values.host as string | undefined) ?? "127.0.0.1",
+      port: parsePort(values.port as string | undefined),
+    };
+  }
+  if (values.host !== undefined || values.port !== undefined) {
+    throw new UsageError(
+      "--server replaces --host and --port",
+      "chat connect --name emir --server 127.0.0.1:7001,127.0.0.1:7002",
+    );
+  }
+  const servers = parseServers(list);
+  return { ...servers[0]!, servers };
 }
 
 /**
@@ -182,7 +209,20 @@ async function start(opts: RunConnectOptions): Promise<number> {
     passphraseSource(opts.name, protectNew),
   );
   const address = serverAddress(opts.hostname, opts.port);
-  const tls = await tlsOption(home, address, opts.trust ?? { kind: "pin" });
+  const trust = opts.trust ?? { kind: "pin" as const };
+  const tls = await tlsOption(home, address, trust);
+  // The relays of a cluster: each address has its own certificate pin.
+  const servers = opts.servers && await Promise.all(
+    opts.servers.map(async (s) => {
+      const at = serverAddress(s.hostname, s.port);
+      const own = at === address ? tls : await tlsOption(home, at, trust);
+      return {
+        hostname: s.hostname,
+        port: s.port,
+        ...(own ? { tls: own } : {}),
+      };
+    }),
+  );
   const moved = await openServerDir(userDir(home, opts.name), address);
   if (moved.length > 0) {
     console.error(
@@ -199,7 +239,11 @@ async function start(opts: RunConnectOptions): Promise<number> {
   try {
     const history = await History.open(`${dir}/history.db`, historyRoot);
     try {
-      return await chatLoop({ ...opts, ...(tls ? { tls } : {}) }, {
+      return await chatLoop({
+        ...opts,
+        ...(tls ? { tls } : {}),
+        ...(servers ? { servers } : {}),
+      }, {
         identity,
         pins,
         state,

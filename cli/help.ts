@@ -59,6 +59,11 @@ tls_key.pem, mode 0600) and prints its fingerprint; clients pin it.
   --tls-cert FILE --tls-key FILE
                          serve this PEM certificate chain and key instead
   --no-tls               plain TCP (warned about unless on loopback)
+  --cluster redis://HOST:PORT
+                         one of several relays sharing their state in this
+                         Redis instead of chat.db: names, kept messages,
+                         prekeys, rooms, who is online where
+                         (docs/OPERATIONS.md)
 
 Messages kept for offline users:
   --queue-messages N     per user (default ${Q.maxMessages})
@@ -107,6 +112,11 @@ changed one is refused.
   --name NAME            1-32 letters, digits, ".", "_" or "-"
   --host HOST            server address (default 127.0.0.1)
   --port PORT            server port (default ${DEFAULT_PORT})
+  --server HOST:PORT[,HOST:PORT…]
+                         the relays of one cluster, tried in this order at
+                         each (re)connection (instead of --host and --port);
+                         each address's certificate is pinned on its own,
+                         the peers' keys once, under the first address
   --home DIR             key folder (default $CHAT_HOME, else
                          $XDG_CONFIG_HOME/chat, else ~/.config/chat)
   --server-fingerprint HEX

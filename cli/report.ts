@@ -13,7 +13,9 @@ const HINTS: Record<string, string> = {
   "name_taken": "that name belongs to someone else's key; pick another --name",
   "bad_name": "for example: chat connect --name emir",
   "connect_failed":
-    "start a server with chat serve, or check --host and --port",
+    "start a server with chat serve, or check --host and --port (or --server)",
+  "store_unavailable":
+    "chat serve --cluster: is Redis running at that address? chat connect: the relay lost its Redis; try again shortly",
   "bad_key_store": "restore the file from a backup, or use another --home",
   "key_store_io":
     "check that the home folder is writable, or use another --home",

@@ -4,8 +4,13 @@
  *
  * @module
  */
-import { startServer } from "../server/mod.ts";
+import {
+  resolveQueueLimits,
+  type ServerOptions,
+  startServer,
+} from "../server/mod.ts";
 import { parse } from "./flags.ts";
+import { UsageError } from "./usage.ts";
 import { onStopSignals } from "./signals.ts";
 import {
   isLoopback,
@@ -19,7 +24,8 @@ import {
  *
  * @returns the exit code, 0 after a clean stop
  * @throws {UsageError} for bad flags
- * @throws {ChatError} `bad_tls_file`, `bad_certificate`, `bad_data_folder`, `bad_database`
+ * @throws {ChatError} `bad_tls_file`, `bad_certificate`, `bad_data_folder`,
+ * `bad_database`, `store_unavailable` (Redis cannot be reached)
  */
 export async function serve(args: string[]): Promise<number> {
   const { values } = parse(args, SERVE_FLAGS);
@@ -27,6 +33,9 @@ export async function serve(args: string[]): Promise<number> {
   const options = serverOptions(flags);
   const tls = await serverTls(flags);
   if (tls) options.tls = { cert: tls.cert, key: tls.key };
+  if (typeof flags.cluster === "string") {
+    options.cluster = await joinCluster(flags.cluster, options);
+  }
   const server = startServer(options);
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -66,4 +75,30 @@ function madeNotice(data: string | undefined): string {
     ? "kept in memory only: a new one at every start"
     : "kept in the data folder, used from now on";
   return `chat: made a TLS certificate for this server (${kept}); clients pin it the first time they connect: the fingerprint above is what they should see`;
+}
+
+/**
+ * `--cluster URL`: the relay shares its state with the others through the
+ * Redis at URL. Loaded only then, so a single relay never loads the Redis
+ * client.
+ *
+ * @throws {UsageError} for a URL that is not `redis://` or `rediss://`
+ * @throws {ChatError} `store_unavailable`
+ */
+async function joinCluster(
+  url: string,
+  options: ServerOptions,
+): Promise<NonNullable<ServerOptions["cluster"]>> {
+  if (!/^rediss?:\/\/./.test(url)) {
+    throw new UsageError(
+      `--cluster takes a Redis URL, not ${JSON.stringify(url.slice(0, 80))}`,
+      "chat serve --cluster redis://127.0.0.1:6379",
+    );
+  }
+  const { openCluster } = await import("../server/cluster/mod.ts");
+  return await openCluster({
+    url,
+    queue: resolveQueueLimits(options),
+    log: (line) => console.error(`chat: ${line}`),
+  });
 }

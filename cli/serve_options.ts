@@ -44,6 +44,7 @@ export const SERVE_FLAGS = {
   "queue-bytes": { type: "string" },
   "queue-ttl": { type: "string" },
   "max-stored-bytes": { type: "string" },
+  cluster: { type: "string" },
 } as const;
 
 /** Flag values by name, as `parse` gives them. */

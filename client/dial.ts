@@ -52,3 +52,36 @@ export function dialer(opts: DialOptions): Dialer {
     return conn;
   };
 }
+
+/**
+ * A dialer over the relays of one cluster (`--server a,b`): each call
+ * tries them in the order given and returns the first connection made, so
+ * a client whose relay died reconnects to the next one (the link's
+ * back-off runs between calls, not between relays).
+ *
+ * @throws {ChatError} the first relay's failure (e.g. `connect_failed`)
+ * when none can be reached
+ *
+ * @example Usage
+ * ```ts
+ * import { dialer, failover } from "./dial.ts";
+ * const dial = failover([
+ *   dialer({ hostname: "127.0.0.1", port: 7001 }),
+ *   dialer({ hostname: "127.0.0.1", port: 7002 }),
+ * ]);
+ * if (typeof dial !== "function") throw new Error();
+ * ```
+ */
+export function failover(dialers: readonly Dialer[]): Dialer {
+  return async () => {
+    let first: unknown;
+    for (const dial of dialers) {
+      try {
+        return await dial();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    throw first;
+  };
+}

@@ -30,6 +30,7 @@ export type ErrorCode =
   | "no_such_user"
   | "queue_full"
   | "store_failed"
+  | "store_unavailable"
   | "no_prekeys"
   | "too_many_logins"
   | "too_many_names"

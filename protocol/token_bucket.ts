@@ -106,6 +106,28 @@ export class TokenBucket {
     return this.#tokens >= this.burst;
   }
 
+  /**
+   * The tokens held now, a fraction while refilling (what a cluster's relay
+   * hands on to the next; {@linkcode level} counts whole ones).
+   *
+   * @param now the clock, in ms (default `performance.now()`)
+   */
+  tokens(now: number = performance.now()): number {
+    this.#refill(now);
+    return this.#tokens;
+  }
+
+  /**
+   * Holds at most `tokens` from now on (what the same name has left at
+   * another relay of a cluster); never adds any.
+   *
+   * @param now the clock, in ms (default `performance.now()`)
+   */
+  cap(tokens: number, now: number = performance.now()): void {
+    this.#refill(now);
+    this.#tokens = Math.max(0, Math.min(this.#tokens, tokens));
+  }
+
   #refill(now: number): void {
     this.#tokens = Math.min(
       this.burst,

@@ -22,12 +22,13 @@ import {
   validateName,
 } from "../protocol/mod.ts";
 import type { Registrations } from "./registration.ts";
-import type { Binding, Store } from "./store.ts";
+import type { Bindings } from "./storage.ts";
+import type { Binding } from "./store.ts";
 
 /** What a login works with. */
 export interface LoginContext {
-  /** Name bindings. */
-  store: Store;
+  /** Name bindings (a cluster's are shared by its relays). */
+  store: Bindings;
   /** Limits on new names. */
   registrations: Registrations;
   /**
@@ -55,8 +56,8 @@ export interface PendingLogin {
  *
  * @throws {ProtocolError} `bad_frame`, `bad_field`
  * @throws {ChatError} `version_mismatch`, `bad_name`, `bad_key` (a key that
- * is not RSA of 2048 to 4096 bits with exponent 65537), `name_taken`,
- * `too_many_names`, `server_full`
+ * is not RSA of 2048 to 4096 bits with exponent 65537, refused before any
+ * import), `name_taken`, `too_many_names`, `server_full`, `store_unavailable`
  */
 export async function hello(
   ctx: LoginContext,
@@ -72,8 +73,9 @@ export async function hello(
   // A cheap strict check first: WebCrypto never sees an odd key.
   checkRsaPublicKey(der.sign);
   checkRsaPublicKey(der.kx);
-  checkFree(ctx.store, claim);
-  if (!ctx.store.binding(name)) ctx.registrations.check(claim, ip);
+  const bound = await ctx.store.find(name);
+  checkFree(bound, claim);
+  if (!bound) await ctx.registrations.check(claim, ip);
   const keys = await importPeerKeys(der);
   const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
   return { claim, signKey: keys.sign, challenge };
@@ -85,7 +87,8 @@ export async function hello(
  *
  * @returns the binding the user is logged in with
  * @throws {ProtocolError} `bad_frame`, `bad_field`
- * @throws {ChatError} `bad_login`, `name_taken`, `too_many_names`, `server_full`
+ * @throws {ChatError} `bad_login`, `name_taken`, `too_many_names`,
+ * `server_full`, `store_failed`, `store_unavailable`
  */
 export async function auth(
   ctx: LoginContext,
@@ -103,14 +106,16 @@ export async function auth(
       `Login signature for "${claim.name}" does not verify (for this server's certificate)`,
     );
   }
-  // Another claim may have bound the name while we verified.
-  checkFree(ctx.store, claim);
-  const bound = ctx.store.binding(claim.name);
-  if (bound) return bound;
-  ctx.registrations.check(claim, ip);
-  ctx.store.bind(claim);
+  // Another claim may have bound the name while we verified, here or at
+  // another relay of a cluster: the first claim wins.
+  const known = await ctx.store.find(claim.name);
+  checkFree(known, claim);
+  if (known) return known;
+  await ctx.registrations.check(claim, ip);
+  const bound = await ctx.store.claim(claim);
+  checkFree(bound, claim);
   ctx.registrations.registered(ip);
-  return claim;
+  return bound;
 }
 
 /** `version_mismatch`, telling an older client to upgrade. */
@@ -134,8 +139,7 @@ function expect(frame: Frame, type: string): void {
 }
 
 /** @throws {ChatError} `name_taken` when the name is bound to other keys */
-function checkFree(store: Store, claim: Binding): void {
-  const bound = store.binding(claim.name);
+function checkFree(bound: Binding | undefined, claim: Binding): void {
   if (bound && (bound.sign !== claim.sign || bound.kx !== claim.kx)) {
     throw new ChatError(
       "name_taken",

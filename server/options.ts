@@ -7,6 +7,7 @@
  */
 import { MAX_FRAME_BYTES } from "../protocol/mod.ts";
 import { QUEUE_DEFAULTS, type QueueLimits } from "./queue.ts";
+import type { Cluster } from "./storage.ts";
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -16,6 +17,11 @@ export interface ServerOptions {
   port?: number;
   /** SQLite database path, or `:memory:` (the default). */
   database?: string;
+  /**
+   * One of several relays sharing their state (`cluster/`, Redis): the
+   * shared storage and routing, instead of the SQLite `database`.
+   */
+  cluster?: Cluster;
   /** Bounds of each offline recipient's store; see {@linkcode QUEUE_DEFAULTS}. */
   queue?: Partial<QueueLimits>;
   /** Largest frame payload, in bytes. */

@@ -12,6 +12,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { nameKey } from "../protocol/mod.ts";
 import { QueueUsage, type Usage } from "./queue_usage.ts";
+import type { OfflineQueue } from "./storage.ts";
 
 /** Bounds of each recipient's queue. */
 export interface QueueLimits {
@@ -46,7 +47,7 @@ export interface QueuedMessage {
 }
 
 /** The offline queues of all recipients; see the module doc. */
-export class MessageQueue {
+export class MessageQueue implements OfflineQueue {
   readonly #db: DatabaseSync;
   readonly #limits: QueueLimits;
   readonly #now: () => number;

@@ -10,7 +10,8 @@
 import { ChatError } from "../errors.ts";
 import { TokenBucket } from "../protocol/mod.ts";
 import { addressOf } from "./prefix.ts";
-import type { Binding, Store } from "./store.ts";
+import type { Bindings } from "./storage.ts";
+import type { Binding } from "./store.ts";
 
 /** The limits on new names; 0 turns one off. */
 export interface RegistrationLimits {
@@ -29,14 +30,14 @@ const MAX_ADDRESSES = 100_000;
 
 /** New-name limits over the bindings store; see the module doc. */
 export class Registrations {
-  readonly #store: Store;
+  readonly #store: Bindings;
   readonly #limits: RegistrationLimits;
   readonly #now: () => number;
   readonly #perAddress = new Map<string, TokenBucket>();
 
   /** Limits over `store`; `now` is the clock in ms. */
   constructor(
-    store: Store,
+    store: Bindings,
     limits: RegistrationLimits,
     now: () => number = () => performance.now(),
   ) {
@@ -50,17 +51,21 @@ export class Registrations {
    * takes nothing.
    *
    * @throws {ChatError} `too_many_names` (the key or the address is at its
-   * limit), `server_full` (the relay binds no more names)
+   * limit), `server_full` (the relay binds no more names), `store_unavailable`
+   * (a cluster's store cannot be reached). In a cluster, two relays binding
+   * at the same moment may each pass the key's or the relay's limit by one.
    */
-  check(claim: Binding, ip: string): void {
+  async check(claim: Binding, ip: string): Promise<void> {
     const { namesPerKey, namesPerIpHour, maxNames } = this.#limits;
-    if (maxNames > 0 && this.#store.size >= maxNames) {
+    if (maxNames > 0 && await this.#store.count() >= maxNames) {
       throw new ChatError(
         "server_full",
         `This server holds its most names (${maxNames}); no new name can be registered`,
       );
     }
-    if (namesPerKey > 0 && this.#store.namesOf(claim.sign) >= namesPerKey) {
+    if (
+      namesPerKey > 0 && await this.#store.namesOf(claim.sign) >= namesPerKey
+    ) {
       throw new ChatError(
         "too_many_names",
         `These keys already hold ${namesPerKey} names, the most one key may register`,

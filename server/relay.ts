@@ -18,7 +18,6 @@ import {
 } from "../protocol/mod.ts";
 import { RateLimit } from "./admission.ts";
 import { type Conn, who } from "./conn.ts";
-import type { DatabaseSync } from "node:sqlite";
 import { Delivery } from "./delivery.ts";
 import { dispatch, type DispatchContext } from "./dispatch.ts";
 import { sweepIdle, sweepInterval } from "./keepalive.ts";
@@ -26,44 +25,23 @@ import { auth, hello, type LoginContext, type PendingLogin } from "./login.ts";
 import { Gate } from "./gate.ts";
 import { closeSoon, goOnline } from "./online.ts";
 import type { Limits } from "./options.ts";
-import type { PrekeyStore } from "./prekeys.ts";
 import { Presence } from "./presence.ts";
-import type { MessageQueue } from "./queue.ts";
 import { Registrations } from "./registration.ts";
 import { RoomService } from "./rooms.ts";
-import type { RoomStore } from "./rooms_store.ts";
 import { Session } from "./session.ts";
-import type { Store } from "./store.ts";
+import type { Cluster, ClusterEvents, RelayStorage } from "./storage.ts";
 
 /** How often expired stored messages are deleted, in ms. */
 const EXPIRY_SWEEP_MS = 60_000;
 /** How long shutdown waits for connections to close, in ms. */
 const SHUTDOWN_GRACE_MS = 2000;
 
-/** The relay's storage, opened by `startServer`. */
-export interface RelayStorage {
-  /** The database the stores below share. */
-  db: DatabaseSync;
-  /** Name bindings. */
-  store: Store;
-  /** The offline store. */
-  queue: MessageQueue;
-  /** Published prekeys. */
-  prekeys: PrekeyStore;
-  /**
-   * What logins are bound to: SHA-256 of the relay's TLS certificate, or
-   * 32 zero bytes over plain TCP.
-   */
-  binding: Promise<Uint8Array>;
-  /** Rooms, their members and signed changes. */
-  rooms: RoomStore;
-}
-
 /** The relay's connections and state; see the module doc. */
 export class Relay {
   readonly #limits: Limits;
   readonly #log: (line: string) => void;
   readonly #storage: RelayStorage;
+  readonly #cluster: Cluster | undefined;
   readonly #presence: Presence;
   readonly #ctx: DispatchContext;
   readonly #rooms: RoomService;
@@ -73,22 +51,31 @@ export class Relay {
   readonly #all = new Set<Conn>();
   readonly #timers: ReturnType<typeof setInterval>[];
 
-  /** A relay over opened storage, with the given limits. */
+  /**
+   * A relay over opened storage, with the given limits; logins are bound
+   * to `binding` (SHA-256 of the relay's TLS certificate, or 32 zero bytes
+   * over plain TCP: docs/PROTOCOL.md §8.3); with `cluster`, one of several
+   * relays sharing its storage.
+   */
   constructor(
     limits: Limits,
     storage: RelayStorage,
     log: (line: string) => void,
+    binding: Promise<Uint8Array>,
+    cluster?: Cluster,
   ) {
     this.#limits = limits;
     this.#storage = storage;
     this.#log = log;
-    this.#presence = new Presence(limits.presenceLimit);
+    this.#cluster = cluster;
+    this.#presence = new Presence(limits.presenceLimit, cluster?.remote);
     const delivery = new Delivery({
       presence: this.#presence,
       store: storage.store,
       queue: storage.queue,
       maxBacklogBytes: limits.maxBacklogBytes,
       log,
+      ...(cluster ? { cluster } : {}),
     });
     this.#rooms = new RoomService({
       store: storage.store,
@@ -102,18 +89,47 @@ export class Relay {
       prekeys: storage.prekeys,
       delivery,
       rooms: this.#rooms,
+      ...(cluster ? { cluster } : {}),
     };
     this.#gate = new Gate(limits, log);
     this.#rateLimit = new RateLimit(limits.messageRate, limits.messageBurst);
     this.#loginCtx = {
       store: storage.store,
       registrations: new Registrations(storage.store, limits),
-      binding: storage.binding,
+      binding,
     };
     this.#timers = [
       setInterval(() => storage.queue.expire(), EXPIRY_SWEEP_MS),
       setInterval(() => this.#sweep(), sweepInterval(limits.idleTimeoutMs)),
     ];
+  }
+
+  /** What news from the other relays of a cluster does here. */
+  clusterEvents(): ClusterEvents {
+    const presence = this.#presence;
+    return {
+      poke: (key) => {
+        const s = presence.get(key);
+        if (s) this.#ctx.delivery.drain(s);
+      },
+      replaced: (key, generation) => {
+        const s = presence.get(key);
+        if (!s || s.generation >= generation) return;
+        // Nobody here hears of it: the user is online at the other relay.
+        presence.remove(s);
+        s.out.send({
+          type: "error",
+          code: "replaced",
+          message: "Logged in again from another connection",
+        });
+        closeSoon(s.out);
+      },
+      joined: (key, name) => presence.announceName("join", name, key),
+      left: (key, name) => {
+        if (!presence.has(key)) presence.announceName("leave", name, key);
+      },
+      told: (key, frame) => presence.get(key)?.out.send(frame),
+    };
   }
 
   /** Sends an error frame. */
@@ -239,6 +255,10 @@ export class Relay {
     conn.fc.maxFrameBytes = this.#limits.maxFrameBytes;
     const bucket = this.#rateLimit.bucket(nameKey(binding.name));
     const session = new Session(conn.fc, binding, bucket);
+    if (this.#cluster) {
+      session.generation = await this.#cluster.online(session);
+      if (conn.fc.closed) return this.#cluster.offline(session, true);
+    }
     conn.state = { kind: "online", session };
     goOnline(this.#ctx, session, {
       frame_bytes: this.#limits.maxFrameBytes,
@@ -255,6 +275,9 @@ export class Relay {
       : undefined;
     const gone = session !== undefined && presence.remove(session);
     if (session) this.#ctx.delivery.retire(session);
+    // Gone from this relay unless a newer session here holds the user (a
+    // session closed before its welcome never was in presence).
+    if (session) this.#cluster?.offline(session, !presence.has(session.key));
     // What is queued (e.g. an error frame) goes out first, within 1 s.
     if (!conn.fc.closed) await closeSoon(conn.fc);
     this.#all.delete(conn);
@@ -297,9 +320,7 @@ export class Relay {
     }
     for (const c of this.#all) c.fc.close();
     await this.#rooms.settled();
-    const { queue, store, db } = this.#storage;
-    queue.commit();
-    store.close();
-    db.close();
+    if (this.#cluster) await this.#cluster.close();
+    else await this.#storage.close();
   }
 }

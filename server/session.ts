@@ -37,6 +37,10 @@ export class Session {
   readonly inFlight: InFlight = new InFlight();
   /** True while stored messages are being sent: new ones queue behind them. */
   draining = false;
+  /** Set when messages were stored while a page was being read: read once more. */
+  more = false;
+  /** In a cluster: this login's generation (a later login elsewhere replaces it). */
+  generation = 0;
   /** The last stored message sent on this connection (its place in arrival order). */
   drainedSeq = 0;
   /** Set when a message was stored behind `drainedSeq`: drain from there again. */

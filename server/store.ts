@@ -7,6 +7,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { nameKey } from "../protocol/name.ts";
 import { openDatabase } from "./database.ts";
+import type { Bindings } from "./storage.ts";
 
 /** A name and the public keys bound to it, base64 SPKI DER as on the wire. */
 export interface Binding {
@@ -19,7 +20,9 @@ export interface Binding {
 }
 
 /** Name-to-key bindings in SQLite; every write is committed before it returns. */
-export class Store {
+export class Store implements Bindings {
+  /** Every binding is in memory: a miss means no such user. */
+  readonly complete = true;
   readonly #db: DatabaseSync;
   readonly #owned: boolean;
   readonly #cache = new Map<string, Binding>();
@@ -73,6 +76,27 @@ export class Store {
 
   #count(sign: string): void {
     this.#perKey.set(sign, this.namesOf(sign) + 1);
+  }
+
+  /** How many names are bound ({@linkcode size}). */
+  count(): number {
+    return this.size;
+  }
+
+  /** The same as {@linkcode binding}: this store knows every binding. */
+  find(name: string): Binding | undefined {
+    return this.binding(name);
+  }
+
+  /**
+   * Binds a free name, or returns the binding it already has (the relay is
+   * one process: nothing else binds meanwhile).
+   */
+  claim(binding: Binding): Binding {
+    const bound = this.binding(binding.name);
+    if (bound) return bound;
+    this.bind(binding);
+    return binding;
   }
 
   /** Number of bound names. */

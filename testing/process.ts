@@ -310,8 +310,8 @@ export class ClientProc extends Proc {
         "connect",
         "--name",
         name,
-        "--port",
-        String(port),
+        // `--server a,b` (a cluster) takes the place of --port.
+        ...(opts.args?.includes("--server") ? [] : ["--port", String(port)]),
         "--home",
         home,
         "--json",
