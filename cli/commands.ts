@@ -5,7 +5,12 @@
  * @module
  */
 import { ChatError } from "../errors.ts";
-import { validateName, validateRoomName } from "../protocol/mod.ts";
+import {
+  isRoomName,
+  roomKey,
+  validateName,
+  validateRoomName,
+} from "../protocol/mod.ts";
 
 /** A parsed input line. */
 export type Command =
@@ -189,9 +194,11 @@ export function parseHistory(
   let count = HISTORY_DEFAULT;
   const rest = [...args];
   if (rest[0] !== undefined && !/^\d+$/.test(rest[0])) {
-    const m = /^([@#]?)([A-Za-z0-9][A-Za-z0-9._-]{0,31})$/.exec(rest.shift()!);
-    if (!m) throw usage();
-    conversation = `${m[1] === "#" ? "#" : "@"}${m[2]!.toLowerCase()}`;
+    const target = rest.shift()!;
+    const m = /^@?([A-Za-z0-9][A-Za-z0-9._-]{0,31})$/.exec(target);
+    if (isRoomName(target)) conversation = roomKey(target);
+    else if (m) conversation = `@${m[1]!.toLowerCase()}`;
+    else throw usage();
   }
   if (rest[0] !== undefined) {
     const raw = rest.shift()!;

@@ -102,13 +102,20 @@ Deno.test("parseLine() reads /history [name|@name|#room] [N]; a bare number is a
     conversation: "#team",
     count: 20,
   });
+  assert.deepEqual(parseLine("/history #_Dev 3"), {
+    kind: "history",
+    conversation: "#_dev",
+    count: 3,
+  });
   assert.deepEqual(parseLine("/history 7"), { kind: "history", count: 7 });
   assert.deepEqual(parseLine("/history @7 2"), {
     kind: "history",
     conversation: "@7",
     count: 2,
   });
-  for (const bad of ["0", "1001", "bob 1e3", "bob 5 6", "b@d", "bob -1"]) {
+  for (
+    const bad of ["0", "1001", "bob 1e3", "bob 5 6", "b@d", "bob -1", "#", "_x"]
+  ) {
     assert.throws(
       () => parseLine(`/history ${bad}`),
       (err: ChatError) => err.code === "usage" && /\/history/.test(err.message),

@@ -143,5 +143,6 @@ export function recordingRooms(
     leave: (room) => rooms.leave(room),
     members: (room) => rooms.members(room),
     list: () => rooms.list(),
+    roster: () => rooms.roster(),
   };
 }

@@ -17,6 +17,6 @@ export * from "./pins.ts";
 export * from "./server_pins.ts";
 export * from "./server_dir.ts";
 export { StateDb } from "./state_db.ts";
-export type { RoomCommands } from "./rooms.ts";
+export type { RoomCommands, RoomRoster } from "./rooms.ts";
 export { forgetHistory, History, HISTORY_LIMIT } from "./history.ts";
 export type { HistoryEntry } from "./history.ts";

@@ -19,6 +19,7 @@ import { LineEditor } from "./line_editor.ts";
 import {
   ChatModel,
   type ConversationId,
+  conversationId,
   type MessageItem,
   type ViewEvent,
 } from "./model.ts";
@@ -98,7 +99,15 @@ export class TuiApp {
           .map((c) => c.label.slice(1)),
       ],
       rooms: () =>
-        [...model.conversations.keys()].filter((id) => id[0] === "#"),
+        [...model.conversations.values()]
+          .filter((c) => c.id[0] === "#")
+          .map((c) => c.label),
+      members: (room) => {
+        const id = conversationId(room);
+        const self = model.self.toLowerCase();
+        return (id && model.rooms.get(id) || [])
+          .filter((n) => n.toLowerCase() !== self);
+      },
     }));
   }
 

@@ -3,19 +3,33 @@
  * With client_session.ts, the only part of `cli/tui/` that knows the
  * engine; when the engine changes, they change.
  *
- * The reconnect countdown is read from the engine's error message; rooms are
- * refused until the engine has them.
+ * The reconnect countdown is read from the engine's error message. A room's
+ * messages, gaps, errors and security warnings go to its conversation;
+ * a membership change shows there as a notice (in every view when it is
+ * about oneself), and keeps the rooms and their members up to date.
  *
  * @module
  */
 import type { ClientEvent } from "../../client/mod.ts";
 import { formatEvent } from "../output.ts";
-import type {
-  ConversationId,
-  MessageItem,
-  TrustState,
-  ViewEvent,
+import {
+  type ConversationId,
+  conversationId,
+  type MessageItem,
+  type TrustState,
+  type ViewEvent,
 } from "./model.ts";
+
+/** The conversation of a room, from a name the engine gives (`undefined` if malformed). */
+function roomId(room: string): `#${string}` | undefined {
+  const id = conversationId(room);
+  return id?.[0] === "#" ? id as `#${string}` : undefined;
+}
+
+/** The conversation of a message from `from`, or in `room` when it names one. */
+function conversationOf(from: string, room?: string): ConversationId | "" {
+  return room === undefined ? `@${from.toLowerCase()}` : roomId(room) ?? "";
+}
 
 /** The engine's reconnect notice: `…; reconnecting in 2.0 s`. */
 const RECONNECTING = /^(.*); reconnecting in ([\d.]+) s$/s;
@@ -37,6 +51,8 @@ export class ClientEvents {
   readonly #now: () => number;
   #notices = 0;
   #readyOnce = false;
+  /** One's own name, once logged in. */
+  #self = "";
   #online = false;
   /** The last error shown that names no message (the relay's last word). */
   #lastError = "";
@@ -110,7 +126,7 @@ export class ClientEvents {
           type: "item",
           item: {
             id: e.id,
-            conversation: `@${e.from.toLowerCase()}`,
+            conversation: conversationOf(e.from, e.room),
             from: e.from,
             text: e.text,
             time: e.time,
@@ -121,10 +137,15 @@ export class ClientEvents {
       case "gap":
         return this.notice(
           e.message,
-          `@${e.from.toLowerCase()}`,
+          conversationOf(e.from, e.room),
           "gap",
           e.from,
         );
+      case "room":
+        return this.#room(e);
+      case "members":
+        this.roster([{ room: e.room, members: e.users.map((u) => u.name) }]);
+        return this.notice(formatEvent(e)!.text);
       case "sent":
       case "queued":
       case "delivered":
@@ -138,6 +159,7 @@ export class ClientEvents {
         this.#view({ type: "trust", name: e.name, trust: e.trust });
         return this.notice(formatEvent(e)!.text);
       case "fingerprint":
+      case "rooms":
       case "info":
       case "history":
         return this.notice(formatEvent(e)!.text);
@@ -148,7 +170,52 @@ export class ClientEvents {
     }
   }
 
+  /**
+   * Maps the answer to a command the user typed: a refusal is shown in
+   * every view (where it was typed too), not only in its room's.
+   */
+  answer(e: ClientEvent): void {
+    if ((e.type === "error" || e.type === "security") && e.room) {
+      const { room: _, ...rest } = e;
+      return this.event(rest);
+    }
+    this.event(e);
+  }
+
+  /** Rooms one is in, with their members (the engine's at start, a `/members` answer). */
+  roster(rooms: { room: string; members: string[] }[]): void {
+    for (const { room, members } of rooms) {
+      const id = roomId(room);
+      if (id) {
+        this.#view({
+          type: "room",
+          room: id,
+          label: room,
+          member: true,
+          members,
+        });
+      }
+    }
+  }
+
+  /** A membership change: the rooms kept up to date, and a line in the room. */
+  #room(e: Extract<ClientEvent, { type: "room" }>): void {
+    const room = roomId(e.room);
+    if (!room) return;
+    const you = e.name.toLowerCase() === this.#self.toLowerCase();
+    const gone = you && (e.event === "removed" || e.event === "left");
+    this.#view({
+      type: "room",
+      room,
+      label: e.room,
+      member: !gone,
+      members: e.members,
+    });
+    this.notice(formatEvent(e, this.#self)!.text, you ? "" : room);
+  }
+
   #ready(e: Extract<ClientEvent, { type: "ready" }>): void {
+    this.#self = e.name;
     this.#view({ type: "ready", self: e.name, fingerprint: e.fingerprint });
     this.notice(
       this.#readyOnce
@@ -190,7 +257,7 @@ export class ClientEvents {
     }
     this.notice(
       `SECURITY WARNING from ${e.from}: ${e.message}`,
-      "",
+      e.room === undefined ? "" : conversationOf(e.from, e.room),
       "security",
       e.from,
     );
@@ -209,7 +276,8 @@ export class ClientEvents {
     const retry = RECONNECTING.exec(e.message);
     if (!retry) {
       this.#lastError = e.message;
-      return this.notice(`error: ${e.message}`);
+      const where = e.room === undefined ? "" : conversationOf("", e.room);
+      return this.notice(`error: ${e.message}`, where);
     }
     const reason = retry[1]!;
     this.#view({

@@ -1,11 +1,14 @@
 /**
  * Today's engine (`ChatClient`) behind the interface: its intents carried
- * out on the client, and the full-screen interface run on it.
+ * out on the client, and the full-screen interface run on it. The room
+ * commands are read and run as in line mode (cli/commands.ts,
+ * cli/room_commands.ts); their answers come back as view events.
  *
  * @module
  */
 import type { ChatClient, ClientEvent, History } from "../../client/mod.ts";
 import { parseLine } from "../commands.ts";
+import { runRoomCommand } from "../room_commands.ts";
 import { ChatError } from "../../errors.ts";
 import type { ChatIntents } from "./app.ts";
 import { ClientEvents } from "./client_events.ts";
@@ -16,7 +19,7 @@ import { runTui, type Session } from "./run.ts";
 /** The engine calls the interface uses. */
 export type Engine = Pick<
   ChatClient,
-  "name" | "sendText" | "who" | "fingerprintOf" | "trust" | "peer"
+  "name" | "sendText" | "who" | "fingerprintOf" | "trust" | "peer" | "rooms"
 >;
 
 /**
@@ -34,11 +37,11 @@ export function engineIntents(
   };
   return {
     send(to, text, kind): void {
-      if (to[0] === "#") {
-        events.notice("Rooms are not supported by this server yet", to);
-        return;
-      }
-      const id = client.sendText(to.slice(1), text, kind === "action");
+      const action = kind === "action";
+      // A room one is not in: the engine refuses it, and the item says why.
+      const id = to[0] === "#"
+        ? client.rooms.send(to, text, action)
+        : client.sendText(to.slice(1), text, action);
       events.own({ id, conversation: to, from: client.name, text, kind });
     },
     command(line): void {
@@ -64,6 +67,13 @@ export function engineIntents(
             (e) => events.event(e),
             failed(""),
           );
+          return;
+        case "invite":
+        case "kick":
+        case "leave":
+        case "members":
+        case "rooms":
+          runRoomCommand(client.rooms, cmd, (e) => events.answer(e));
           return;
       }
     },
@@ -94,6 +104,7 @@ export function runChatTui(
     const events = new ClientEvents(view);
     if (history) view(await startHistory(history));
     const client = await connect((e) => events.event(e));
+    events.roster(client.rooms.roster());
     // Who is online, for Tab completion.
     events.quietWho = true;
     client.who();

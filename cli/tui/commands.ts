@@ -33,6 +33,17 @@ export const COMMANDS: readonly (readonly [string, string])[] = [
   ["/me", "/me TEXT: an action, shown as * you TEXT"],
   ["/who", "/who: who is online, with key fingerprints and trust"],
   [
+    "/invite",
+    "/invite #ROOM NAME…: make #ROOM (you are its admin) or add people to it",
+  ],
+  [
+    "/members",
+    "/members [#ROOM]: its members, with fingerprints and trust (the room on screen)",
+  ],
+  ["/rooms", "/rooms: the rooms you are in"],
+  ["/kick", "/kick #ROOM NAME: remove NAME from #ROOM (its admin only)"],
+  ["/leave", "/leave #ROOM: leave #ROOM"],
+  [
     "/history",
     "/history [NAME|#ROOM] [N]: N older messages from the history kept (20; PgUp loads them too)",
   ],
@@ -59,9 +70,10 @@ export const HELP: readonly string[] = [
 ];
 
 /** The conversation the line names at its start (`@ali text`, `#team:text`). */
-const TARGET = /^([@#][A-Za-z0-9][A-Za-z0-9._-]{0,31})(?::|\s)([\s\S]*)$/;
+const TARGET =
+  /^(@[A-Za-z0-9][A-Za-z0-9._-]{0,31}|#[A-Za-z0-9._-]{1,32})(?::|\s)([\s\S]*)$/;
 const NO_CONVERSATION =
-  "No conversation open: start the line with @name, or type /query name";
+  "No conversation open: start the line with @name or #room, or type /query name";
 
 /**
  * Reads a submitted line.
@@ -120,20 +132,30 @@ export function parseInput(
         return { type: "send", to: current, text: arg, kind: "action" };
       case "/history":
         return history(arg);
+      case "/members":
+        if (arg.trim() !== "") break;
+        if (current?.[0] !== "#") {
+          return {
+            type: "hint",
+            text:
+              "Usage: /members #room (or /members alone in the room's conversation)",
+          };
+        }
+        return { type: "command", line: `/members ${current}` };
       case "/help":
         return { type: "help" };
       case "/quit":
       case "/exit":
         return { type: "quit" };
-      default:
-        return { type: "command", line: start.trim() };
     }
+    return { type: "command", line: start.trim() };
   }
   const m = TARGET.exec(start);
+  const usage = start[0] === "#"
+    ? "Usage: #room message"
+    : "Usage: @name message";
   if (m) {
-    if (m[2]!.trim() === "") {
-      return { type: "hint", text: "Usage: @name message" };
-    }
+    if (m[2]!.trim() === "") return { type: "hint", text: usage };
     return {
       type: "send",
       to: conversationId(m[1]!)!,
@@ -141,9 +163,7 @@ export function parseInput(
       kind: "text",
     };
   }
-  if (/^[@#]\S*$/.test(start.trim())) {
-    return { type: "hint", text: "Usage: @name message" };
-  }
+  if (/^[@#]\S*$/.test(start.trim())) return { type: "hint", text: usage };
   return toCurrent(line, current);
 }
 

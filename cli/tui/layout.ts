@@ -8,7 +8,7 @@
  */
 import { escapeControls } from "../../protocol/mod.ts";
 import { fit, formatItem } from "./format.ts";
-import type { ChatModel, MessageItem } from "./model.ts";
+import type { ChatModel, ConversationId, MessageItem } from "./model.ts";
 import { type Row, type Span, STYLES } from "./style.ts";
 import { graphemeWidth, textWidth } from "./width.ts";
 
@@ -116,6 +116,20 @@ function inputRows(
   return { rows, ...at };
 }
 
+/**
+ * What the status line says of the current conversation after its name: a
+ * peer's trust, or a room's member count (or that one is not in it).
+ */
+function conversationState(model: ChatModel, id: ConversationId): string {
+  if (id[0] === "#") {
+    const members = model.rooms.get(id);
+    if (!members) return " (not a member)";
+    return ` ${members.length} member${members.length === 1 ? "" : "s"}`;
+  }
+  const trust = model.trust.get(id.slice(1));
+  return trust === "changed" ? " KEYS CHANGED" : trust ? ` ${trust}` : "";
+}
+
 /** The status line's text. */
 function statusText(model: ChatModel, scroll: number, now: number): string {
   const parts: string[] = [];
@@ -123,12 +137,7 @@ function statusText(model: ChatModel, scroll: number, now: number): string {
   const cur = model.current;
   if (cur) {
     const label = model.conversations.get(cur)?.label ?? cur;
-    const trust = cur[0] === "@" ? model.trust.get(cur.slice(1)) : undefined;
-    parts.push(
-      `${me}${label}${
-        trust === "changed" ? " KEYS CHANGED" : trust ? ` ${trust}` : ""
-      }`,
-    );
+    parts.push(`${me}${label}${conversationState(model, cur)}`);
   } else {
     parts.push(`${me}all conversations`);
   }

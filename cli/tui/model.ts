@@ -85,6 +85,18 @@ export type ViewEvent =
   | { type: "presence"; name: string; online: boolean }
   | { type: "trust"; name: string; trust: TrustState }
   /**
+   * One is in the room `room` (its name as spelled: `label`) with
+   * `members`; with `member` false, one is no longer in it (removed, or
+   * left).
+   */
+  | {
+    type: "room";
+    room: `#${string}`;
+    label: string;
+    member: boolean;
+    members: string[];
+  }
+  /**
    * Entries of the history kept on disk, oldest first (items with `seq`),
    * for `view` (`undefined`: all conversations). `end`: nothing older is
    * kept for that view; `floor`: every entry of all conversations from that
@@ -126,9 +138,10 @@ const ITEM_LIMIT = 5000;
  * ```
  */
 export function conversationId(target: string): ConversationId | undefined {
-  const m = /^([@#]?)([A-Za-z0-9][A-Za-z0-9._-]{0,31})$/.exec(target);
-  if (!m) return undefined;
-  return `${m[1] === "#" ? "#" : "@"}${m[2]!.toLowerCase()}`;
+  const room = /^#[A-Za-z0-9._-]{1,32}$/.exec(target);
+  if (room) return room[0].toLowerCase() as `#${string}`;
+  const m = /^@?([A-Za-z0-9][A-Za-z0-9._-]{0,31})$/.exec(target);
+  return m ? `@${m[1]!.toLowerCase()}` : undefined;
 }
 
 /**
@@ -152,6 +165,8 @@ export class ChatModel {
   readonly online = new Map<string, string>();
   /** Key trust by lower-case name. */
   readonly trust = new Map<string, TrustState>();
+  /** The rooms one is in, with their members' names. */
+  readonly rooms = new Map<ConversationId, string[]>();
   /** The last person who wrote to us, for `/reply`. */
   lastSender: string | undefined;
   /** What is loaded of the history kept on disk; `undefined`: none is kept. */
@@ -190,6 +205,13 @@ export class ChatModel {
       case "trust":
         this.trust.set(e.name.toLowerCase(), e.trust);
         return false;
+      case "room": {
+        const c = this.#conversation(e.room, e.label);
+        if (c.label === c.id) c.label = e.label;
+        if (e.member) this.rooms.set(e.room, e.members);
+        else this.rooms.delete(e.room);
+        return false;
+      }
       case "history":
         this.#addHistory(e);
         return false;
@@ -254,8 +276,11 @@ export class ChatModel {
     }
     if (item.own) this.#own.set(item.id, item);
     const message = item.kind === "text" || item.kind === "action";
+    // A security warning about a room counts as loudly as a message there.
+    const loud = message ||
+      (item.kind === "security" && item.conversation[0] === "#");
     // Only messages start a conversation (a join notice does not).
-    if (item.conversation === "" || !message) return false;
+    if (item.conversation === "" || !loud) return false;
     const label = item.conversation[0] === "@" && !item.own
       ? `@${item.from}`
       : undefined;
