@@ -305,3 +305,48 @@ Deno.test({
     await tmux.restored();
   },
 });
+
+Deno.test({
+  name:
+    "terminal: a 1 MB paste is refused with a notice and the client keeps working; a 100 KB paste goes to bob as one message",
+  ignore: TMUX_MISSING !== undefined,
+  async fn(): Promise<void> {
+    await using server = await ServerProc.start();
+    await using bob = await Bob.start(server.port);
+    await using tmux = await Tmux.start(80, 24);
+    await tmux.connect(server.port, await testHome(["alice"]), "alice");
+    await tmux.type("/query bob");
+    await tmux.press("Enter");
+    await tmux.until(
+      (rows) => rows.at(-1) === "@bob>",
+      "the prompt of the conversation",
+    );
+    const file = await Deno.makeTempFile();
+    try {
+      await Deno.writeTextFile(file, "x".repeat(1_000_000));
+      await tmux.tmux("load-buffer", "-b", "big", file);
+      await tmux.tmux("paste-buffer", "-p", "-b", "big", "-t", "t");
+      await tmux.until(
+        (rows) =>
+          flat(rows).includes(
+            "Not inserted: the paste would make the line longer than 256 KiB",
+          ) && rows.at(-1) === "@bob>",
+        "the 1 MB paste refused, the input line empty",
+      );
+      const text = "y".repeat(100_000);
+      await Deno.writeTextFile(file, text);
+      await tmux.tmux("load-buffer", "-b", "big", file);
+      await tmux.tmux("paste-buffer", "-p", "-b", "big", "-t", "t");
+      await tmux.until(
+        (rows) => rows.at(-1)!.endsWith("yyyy"),
+        "the 100 KB paste in the input line",
+      );
+      await tmux.press("Enter");
+      assert.equal(await bob.message(), text);
+    } finally {
+      await Deno.remove(file);
+    }
+    await tmux.press("C-d");
+    await tmux.restored();
+  },
+});

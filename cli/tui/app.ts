@@ -15,7 +15,7 @@ import {
 } from "./history_view.ts";
 import type { KeyEvent } from "./keys.ts";
 import { type Frame, itemRows, layout } from "./layout.ts";
-import { LineEditor } from "./line_editor.ts";
+import { LineEditor, MAX_LINE_BYTES } from "./line_editor.ts";
 import {
   ChatModel,
   type ConversationId,
@@ -142,7 +142,14 @@ export class TuiApp {
       return;
     }
     const result = this.editor.handle(e);
-    if (typeof result === "object" && result.candidates.length > 1) {
+    if (result === "too_long") {
+      const kind = e.type === "paste" ? "paste" : "text";
+      this.notice(
+        `Not inserted: the ${kind} would make the line longer than ${
+          Math.floor(MAX_LINE_BYTES / 1024)
+        } KiB, more than one message can hold; send it in parts`,
+      );
+    } else if (typeof result === "object" && result.candidates.length > 1) {
       this.notice(`completions: ${result.candidates.join(" ")}`);
     }
   }

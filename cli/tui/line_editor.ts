@@ -4,11 +4,18 @@
  *
  * @module
  */
+import { MAX_TEXT_BYTES } from "../../protocol/mod.ts";
 import type { KeyEvent } from "./keys.ts";
 import { graphemes } from "./width.ts";
 
 /** Lines kept in the input history. */
 const HISTORY_LIMIT = 500;
+
+/**
+ * The longest input line, in UTF-8 bytes: the longest message, plus room
+ * for `@name ` or a command.
+ */
+export const MAX_LINE_BYTES = MAX_TEXT_BYTES + 64;
 
 /** What completion found for the word before the cursor. */
 export interface Completion {
@@ -27,6 +34,8 @@ export type EditResult =
   | "edited"
   /** The key means nothing to the line editor. */
   | "ignored"
+  /** The text was not inserted: the line would pass {@linkcode MAX_LINE_BYTES}. */
+  | "too_long"
   /** Tab found several candidates (in `candidates`), or none. */
   | { candidates: string[] };
 
@@ -76,11 +85,21 @@ export class LineEditor {
     return this.#cursor;
   }
 
-  /** Inserts text at the cursor. */
-  insert(text: string): void {
+  /**
+   * Inserts text at the cursor, unless the line would then be longer than
+   * {@linkcode MAX_LINE_BYTES}.
+   *
+   * @returns false when nothing was inserted
+   */
+  insert(text: string): boolean {
+    const bytes = (s: string) => new TextEncoder().encode(s).length;
+    if (bytes(this.text) + bytes(text) > MAX_LINE_BYTES) return false;
     const add = graphemes(text);
-    this.#g.splice(this.#cursor, 0, ...add);
+    // concat, not a spread: a paste may be 100,000s of graphemes.
+    const g = this.#g;
+    this.#g = g.slice(0, this.#cursor).concat(add, g.slice(this.#cursor));
     this.#cursor += add.length;
+    return true;
   }
 
   /** Empties the line and returns its text, keeping it in the history. */
@@ -106,8 +125,7 @@ export class LineEditor {
   /** Applies an editing key, or inserts text; other keys are ignored. */
   handle(e: KeyEvent): EditResult {
     if (e.type === "text" || e.type === "paste") {
-      this.insert(e.text);
-      return "edited";
+      return this.insert(e.text) ? "edited" : "too_long";
     }
     const g = this.#g;
     const at = this.#cursor;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Key } from "./keys.ts";
-import { type Completer, LineEditor } from "./line_editor.ts";
+import { type Completer, LineEditor, MAX_LINE_BYTES } from "./line_editor.ts";
 
 function k(spec: string): Key {
   const parts = spec.split("-");
@@ -99,4 +99,20 @@ Deno.test("LineEditor takes a paste with newlines as text in the line", () => {
   e.insert("@ali ");
   e.handle({ type: "paste", text: "one\ntwo" });
   assert.equal(e.text, "@ali one\ntwo");
+});
+
+Deno.test("LineEditor: a paste of 200,000 characters goes in whole; one past the longest line is refused and changes nothing", () => {
+  const e = new LineEditor();
+  e.insert("@bob ");
+  assert.equal(
+    e.handle({ type: "paste", text: "x".repeat(200_000) }),
+    "edited",
+  );
+  assert.equal(e.text.length, 200_005);
+  assert.equal(
+    e.handle({ type: "paste", text: "y".repeat(MAX_LINE_BYTES) }),
+    "too_long",
+  );
+  assert.equal(e.text.length, 200_005);
+  assert.equal(e.cursor, 200_005);
 });

@@ -138,14 +138,17 @@ export class Terminal {
   }
 
   async #read(): Promise<void> {
-    try {
-      while (true) {
-        const { value, done } = await this.#reader.read();
-        if (done) break;
-        this.#handlers.input(value);
+    while (true) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await this.#reader.read();
+      } catch {
+        break; // The terminal went away: same as its end.
       }
-    } catch {
-      // The terminal went away: same as its end.
+      if (chunk.done) break;
+      // A fault in handling input is not the end of input: it surfaces
+      // (the crash handler gives the terminal back) instead of a quiet quit.
+      this.#handlers.input(chunk.value);
     }
     if (!this.#closed) this.#handlers.ended();
   }
