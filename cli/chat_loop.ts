@@ -73,6 +73,7 @@ export async function chatLoop(
   // The relay's last word (e.g. `shutdown`) is shown once, not again as
   // the reason the session ended.
   let lastError = "";
+  let roomFailures = 0;
   let c: ChatClient;
   try {
     c = await ChatClient.connect(engineOptions(opts, state, (event) => {
@@ -80,6 +81,8 @@ export async function chatLoop(
       if (event.type === "error" && event.id === undefined) {
         lastError = event.message;
       }
+      // Room messages have no receipts: a refusal is what a script counts.
+      if (event.type === "error" && event.room !== undefined) roomFailures++;
       print(event);
     }));
   } catch (err) {
@@ -119,7 +122,10 @@ export async function chatLoop(
   const code = outcome instanceof ChatError
     ? 1
     : outcome === "eof" && !terminal
-    ? await finishScript(c, commands.settled, print)
+    ? Math.max(
+      await finishScript(c, commands.settled, print),
+      roomFailures > 0 ? 1 : 0,
+    )
     : 0;
   await c.close();
   return code;

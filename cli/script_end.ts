@@ -5,6 +5,8 @@
  * code is 0 only if every message was delivered (the recipient's end-to-end
  * receipt) or stored for an offline recipient (`queued`); else 1, with each
  * message that was not named by its id and text (`undelivered` events).
+ * Room messages have no receipts: `chat_loop.ts` makes the code 1 when one
+ * was refused (an `error` event with its `room`).
  *
  * @module
  */

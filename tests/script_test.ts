@@ -166,3 +166,28 @@ Deno.test("sends the relay still refuses go again after its wait, in order: 150 
   assert.equal(await ali.quit(), 0);
   assert.equal(await server.stop(), 0);
 });
+
+Deno.test("a script's room lines: exit 0 when each was sent; exit 1 when one was refused, with the room named", async () => {
+  await using server = await ServerProc.start();
+  const home = await testHome(["ali", "emir"]);
+  await using ali = await ClientProc.start("ali", server.port, { home });
+  await using emir = await ClientProc.start("emir", server.port, {
+    home,
+    ready: false,
+  });
+  await emir.write("/invite #team ali\n#team selam herkes");
+  assert.equal(await emir.exit(), 0, emir.err.join("\n"));
+  await ali.waitFor({ type: "message", room: "#team", text: "selam herkes" });
+  await using again = await ClientProc.start("emir", server.port, {
+    home,
+    ready: false,
+  });
+  await again.write("#team ikinci\n#nowhere hello");
+  assert.equal(await again.exit(), 1);
+  await ali.waitFor({ type: "message", room: "#team", text: "ikinci" });
+  assert.ok(
+    again.ofType("error").some((e: Event) => e.room === "#nowhere"),
+    JSON.stringify(again.events),
+  );
+  assert.equal(await ali.quit(), 0);
+});
