@@ -157,7 +157,9 @@ export class RateLimit {
       message:
         `Over the limit of ${this.#rate} messages a second; not delivered, slow down`,
       ...(id === undefined ? {} : { id }),
-      retry_ms: Math.max(bucket.retryMs(), held ? 1 : 0),
+      // At least 1: refused now, so never "try again at once" (the bucket
+      // may have refilled between take() and here).
+      retry_ms: Math.max(bucket.retryMs(), 1),
     });
     return false;
   }
