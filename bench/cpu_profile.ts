@@ -62,3 +62,24 @@ export async function topFunctions(
       share: busy ? hits / busy : 0,
     }));
 }
+
+/** Prints each profile's top functions by self time. */
+export async function printProfiles(
+  dir: string,
+  serverPid?: number,
+): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".cpuprofile")) continue;
+    const path = `${dir}/${entry.name}`;
+    const pid = Number(entry.name.split(".")[2]);
+    const what = pid === serverPid ? "server" : "worker";
+    console.error(`loadtest: ${what} profile ${path}, top self time:`);
+    for (const f of await topFunctions(path, 12)) {
+      console.error(
+        `  ${(f.share * 100).toFixed(1).padStart(5)}%  ${
+          f.selfMs.toFixed(0).padStart(6)
+        } ms  ${f.name}`,
+      );
+    }
+  }
+}
