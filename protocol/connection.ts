@@ -28,8 +28,13 @@ export const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
  * goes back to the first size.
  */
 const READ_BUFFER_BYTES = { first: 1024, max: 64 * 1024 };
-/** First size of a write buffer, in bytes; it doubles as frames are queued. */
-const WRITE_BUFFER_BYTES = 8 * 1024;
+/**
+ * Write buffers: one is made at 1 KiB and doubles as frames are queued.
+ * Once written, it goes back to a pool shared by all connections (at most
+ * `pooled` buffers of at most `keep` bytes) for the next turn's frames:
+ * busy connections allocate nothing per turn, and a quiet one holds none.
+ */
+const WRITE_BUFFER = { first: 1024, keep: 64 * 1024, pooled: 64 };
 /**
  * A read of at least this many bytes hands the event loop to the other
  * connections before the next read (fairness under a flood).
@@ -72,6 +77,8 @@ export class FramedConnection {
   static #flushDue(): void {
     for (const fc of FramedConnection.#due.splice(0)) fc.#flush();
   }
+  /** Written buffers, for the next frames of any connection. */
+  static #pool: Uint8Array[] = [];
   /** The socket underneath. */
   readonly conn: ByteConn;
   readonly #maxFrame: number;
@@ -145,11 +152,14 @@ export class FramedConnection {
     }
     const at = this.#outBytes;
     const out = this.#out;
-    if (!out || out.length - at < size) {
-      let capacity = out ? out.length * 2 : WRITE_BUFFER_BYTES;
+    if (!out && FramedConnection.#pool.length > 0) {
+      this.#out = FramedConnection.#pool.pop();
+    }
+    if (!this.#out || this.#out.length - at < size) {
+      let capacity = this.#out ? this.#out.length * 2 : WRITE_BUFFER.first;
       while (capacity < at + size) capacity *= 2;
       const bigger = new Uint8Array(capacity);
-      if (out) bigger.set(out.subarray(0, at));
+      if (at > 0) bigger.set(this.#out!.subarray(0, at));
       this.#out = bigger;
     }
     this.#outBytes = at + size;
@@ -171,8 +181,9 @@ export class FramedConnection {
   async #flush(): Promise<void> {
     try {
       while (this.#outBytes > 0 && !this.#closed) {
-        // Frames queued while this buffer is written go to a new one.
-        const buf = this.#out!.subarray(0, this.#outBytes);
+        // Frames queued while this buffer is written go to another one.
+        const whole = this.#out!;
+        const buf = whole.subarray(0, this.#outBytes);
         this.#out = undefined;
         this.#outBytes = 0;
         this.#writingBytes = buf.length;
@@ -181,6 +192,12 @@ export class FramedConnection {
           off += await this.conn.write(buf.subarray(off));
         }
         this.#writingBytes = 0;
+        const pool = FramedConnection.#pool;
+        if (
+          whole.length <= WRITE_BUFFER.keep && pool.length < WRITE_BUFFER.pooled
+        ) {
+          pool.push(whole);
+        }
       }
     } catch (err) {
       // A failed write never throws out of here (nobody awaits the flush):
