@@ -14,6 +14,7 @@
  */
 import { identityPool } from "../testing/fixtures.ts";
 import { cpuSeconds, memory } from "../testing/proc_stats.ts";
+import { printProfiles } from "./cpu_profile.ts";
 import { choosePeers } from "./loadtest_parts.ts";
 import { ServerProcess, WorkerProcess } from "./loadtest_procs.ts";
 import type { RawConfig, RawResult } from "./raw_load_worker.ts";
@@ -71,6 +72,7 @@ function median(values: number[]): number {
 async function runOnce(
   relay: "chat" | "floor",
   o: CompareOptions,
+  servers: Map<number, string>,
 ): Promise<RelayRun> {
   const dataDir = await Deno.makeTempDir({ prefix: "chat-floor-data-" });
   const server = relay === "floor"
@@ -82,6 +84,7 @@ async function runOnce(
   const workers: WorkerProcess[] = [];
   try {
     await server.start();
+    servers.set(server.child.pid, `${relay} relay`);
     const tag = crypto.getRandomValues(new Uint8Array(3)).toHex();
     const names = Array.from({ length: o.clients }, (_, i) => `raw${tag}-${i}`);
     const peers = names.map((_, i) =>
@@ -144,11 +147,17 @@ export async function compareFloor(
 ): Promise<Record<string, unknown>> {
   await identityPool(Math.min(o.keys, o.clients));
   const runs: Record<"chat" | "floor", RelayRun[]> = { chat: [], floor: [] };
+  const servers = new Map<number, string>();
   for (let r = 0; r < o.rounds; r++) {
     const order = r % 2 === 0
       ? ["chat", "floor"] as const
       : ["floor", "chat"] as const;
-    for (const relay of order) runs[relay].push(await runOnce(relay, o));
+    for (const relay of order) {
+      runs[relay].push(await runOnce(relay, o, servers));
+    }
+  }
+  if (o.cpuProf) {
+    await printProfiles(o.cpuProf, (pid) => servers.get(pid) ?? "worker");
   }
   const summary = (list: RelayRun[]) => ({
     "cpu_us_per_msg": median(list.map((x) => x["cpu_us_per_msg"])),

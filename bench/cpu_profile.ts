@@ -63,17 +63,19 @@ export async function topFunctions(
     }));
 }
 
-/** Prints each profile's top functions by self time. */
+/**
+ * Prints the top functions by self time of each profile in `dir`, named by
+ * `what` from the process id in its file name.
+ */
 export async function printProfiles(
   dir: string,
-  serverPid?: number,
+  what: (pid: number) => string,
 ): Promise<void> {
   for await (const entry of Deno.readDir(dir)) {
     if (!entry.name.endsWith(".cpuprofile")) continue;
     const path = `${dir}/${entry.name}`;
     const pid = Number(entry.name.split(".")[2]);
-    const what = pid === serverPid ? "server" : "worker";
-    console.error(`loadtest: ${what} profile ${path}, top self time:`);
+    console.error(`loadtest: ${what(pid)} profile ${path}, top self time:`);
     for (const f of await topFunctions(path, 12)) {
       console.error(
         `  ${(f.share * 100).toFixed(1).padStart(5)}%  ${

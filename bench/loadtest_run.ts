@@ -289,6 +289,11 @@ export async function runLoadtest(o: LoadtestOptions): Promise<Figures> {
     await Promise.all(run.workers.map((w) => w.close()));
     await run.server?.stop();
     if (run.dataDir) await Deno.remove(run.dataDir, { recursive: true });
-    if (o.cpuProf) await printProfiles(o.cpuProf, run.pid);
+    if (o.cpuProf) {
+      await printProfiles(
+        o.cpuProf,
+        (pid) => pid === run.pid ? "server" : "worker",
+      );
+    }
   }
 }
