@@ -24,8 +24,9 @@ export const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
  * Read buffer sizes, in bytes: a connection starts small, so ten thousand
  * idle ones hold little memory, and a read that fills the buffer doubles
  * it, up to the largest size (or the size of a frame that does not fit).
- * Once a read finds it empty and takes no more than the first size, it
- * goes back to the first size.
+ * Once a read leaves it empty after taking at most a 32nd of it (and no
+ * more than the first size: a ping, an ack), it goes back to the first
+ * size; reads of a burst, larger, do not make it shrink and grow by turns.
  */
 const READ_BUFFER_BYTES = { first: 1024, max: 64 * 1024 };
 /**
@@ -333,7 +334,9 @@ function nextReadBuffer(
   let size = buf.length;
   if (need > size) size = need;
   else if (filled && size < READ_BUFFER_BYTES.max) size *= 2;
-  else if (fill === 0 && read <= READ_BUFFER_BYTES.first) {
+  else if (
+    fill === 0 && read <= Math.min(READ_BUFFER_BYTES.first, size / 32)
+  ) {
     size = READ_BUFFER_BYTES.first;
   }
   if (size === buf.length) return buf;
