@@ -24,9 +24,9 @@ export const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
  * Read buffer sizes, in bytes: a connection starts small, so ten thousand
  * idle ones hold little memory, and a read that fills the buffer doubles
  * it, up to the largest size (or the size of a frame that does not fit).
- * Once a read leaves it empty after taking at most a 32nd of it (and no
- * more than the first size: a ping, an ack), it goes back to the first
- * size; reads of a burst, larger, do not make it shrink and grow by turns.
+ * Once a read that did not fill it leaves it empty (the peer sent all it
+ * had), it goes back to the first size: a connection that goes quiet
+ * after a big frame (a login's prekeys) holds 1 KiB, not the frame's size.
  */
 const READ_BUFFER_BYTES = { first: 1024, max: 64 * 1024 };
 /**
@@ -262,7 +262,7 @@ export class FramedConnection {
       }
       if (at > 0) buf.copyWithin(0, at, fill);
       fill -= at;
-      buf = nextReadBuffer(buf, fill, need, filled, n);
+      buf = nextReadBuffer(buf, fill, need, filled);
       // After a big read more is likely waiting, and the next read would
       // complete at once, as a microtask: a flooding peer would then keep
       // the event loop from every other connection (stalls of seconds,
@@ -322,23 +322,19 @@ export class FramedConnection {
 /**
  * The read buffer for the next read, holding the `fill` bytes of a frame
  * begun: bigger when a frame of `need` bytes does not fit or a read
- * filled it, back to the first size once a small read left it empty.
+ * filled it, back to the first size once a read that did not fill it
+ * left it empty.
  */
 function nextReadBuffer(
   buf: Uint8Array<ArrayBuffer>,
   fill: number,
   need: number,
   filled: boolean,
-  read: number,
 ): Uint8Array<ArrayBuffer> {
   let size = buf.length;
   if (need > size) size = need;
   else if (filled && size < READ_BUFFER_BYTES.max) size *= 2;
-  else if (
-    fill === 0 && read <= Math.min(READ_BUFFER_BYTES.first, size / 32)
-  ) {
-    size = READ_BUFFER_BYTES.first;
-  }
+  else if (fill === 0 && !filled) size = READ_BUFFER_BYTES.first;
   if (size === buf.length) return buf;
   const next = new Uint8Array(size);
   next.set(buf.subarray(0, fill));
