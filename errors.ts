@@ -6,6 +6,7 @@
  *
  * - {@linkcode ProtocolError}: a peer broke the wire protocol.
  * - {@linkcode SecurityError}: data failed a security check and was dropped.
+ * - {@linkcode LimitError}: over a limit for now; the same again later may pass.
  * - `UsageError` (in `cli/`): the command line was wrong.
  *
  * @module
@@ -38,6 +39,33 @@ export class ProtocolError extends ChatError {
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(code, message, options);
     this.name = "ProtocolError";
+  }
+}
+
+/**
+ * Over a limit for now (`rate_limited`, `too_many_logins`): the same again
+ * after `retryMs` may pass.
+ *
+ * @example Usage
+ * ```ts
+ * import { ChatError, LimitError } from "./errors.ts";
+ * const err = new LimitError("rate_limited", "Over the limit", 50);
+ * if (!(err instanceof ChatError) || err.retryMs !== 50) throw new Error();
+ * ```
+ */
+export class LimitError extends ChatError {
+  /** How long to wait before trying again, in ms. */
+  readonly retryMs: number;
+  /** Makes a limit error; `retryMs` is the wait before the next try, in ms. */
+  constructor(
+    code: string,
+    message: string,
+    retryMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, options);
+    this.name = "LimitError";
+    this.retryMs = retryMs;
   }
 }
 

@@ -16,7 +16,11 @@ import { identityPool } from "../testing/fixtures.ts";
 import { cpuSeconds, memory } from "../testing/proc_stats.ts";
 import { printProfiles } from "./cpu_profile.ts";
 import { choosePeers } from "./loadtest_parts.ts";
-import { ServerProcess, WorkerProcess } from "./loadtest_procs.ts";
+import {
+  CAPACITY_ARGS,
+  ServerProcess,
+  WorkerProcess,
+} from "./loadtest_procs.ts";
 import type { RawConfig, RawResult } from "./raw_load_worker.ts";
 
 const WORKER = new URL("./raw_load_worker.ts", import.meta.url).pathname;
@@ -78,7 +82,7 @@ async function runOnce(
   const server = relay === "floor"
     ? ServerProcess.floor(o.cpuProf)
     : ServerProcess.chat(
-      ["--data", dataDir, "--msg-rate", "0", "--max-conns-per-ip", "0"],
+      ["--data", dataDir, ...CAPACITY_ARGS],
       o.cpuProf,
     );
   const workers: WorkerProcess[] = [];

@@ -46,6 +46,10 @@ async function startServer(
       "0",
       "--data",
       ":memory:",
+      // Plain TCP: the flooder writes raw frames.
+      "--no-tls",
+      "--login-rate",
+      "0",
       ...args,
     ],
     stdout: "piped",

@@ -47,10 +47,17 @@ const USAGE = `deno task loadtest [options]
   --procs K          worker processes for the clients (default 1)
   --idle K           also hold K idle logged-in clients (scale test)
   --keys K           distinct identities, reused round-robin (default 50)
-  --host H --port P  use a running server instead of starting one
+  --host H --port P  use a running server (started with --no-tls) instead
+                     of starting one
   --server-arg ARG   extra argument for the started server (repeatable);
                      it starts with --msg-rate 0 --max-conns-per-ip 0
-                     --data TMPDIR (a fresh folder, removed at the end)
+                     --login-rate 0 --names-per-ip 0 --names-per-key 0
+                     --no-tls --data TMPDIR (a fresh folder, removed at
+                     the end)
+  --cluster N        start a private Redis and N relays (chat serve --cluster)
+                     instead of one server; clients spread round-robin
+  --redis-arg ARG    extra argument for that redis-server (repeatable; it
+                     starts with --appendonly yes --appendfsync always)
   --cpu-prof DIR     profile the server and workers; print top functions
   --compare-floor    instead: the same raw load (no end-to-end crypto,
                      frames written by hand) through chat serve and through
@@ -101,6 +108,8 @@ const FLAGS = {
   port: { type: "string" },
   "server-arg": { type: "string", multiple: true },
   "cpu-prof": { type: "string" },
+  cluster: { type: "string" },
+  "redis-arg": { type: "string", multiple: true },
   "compare-floor": { type: "boolean", default: false },
   rounds: { type: "string" },
   json: { type: "boolean", default: false },
@@ -141,6 +150,10 @@ function loadtestOptions(values: Values): LoadtestOptions {
     ...(values["cpu-prof"] === undefined
       ? {}
       : { cpuProf: values["cpu-prof"] }),
+    ...(values.cluster === undefined ? {} : {
+      cluster: whole("cluster", values.cluster, 1),
+      redisArgs: values["redis-arg"] ?? [],
+    }),
   };
 }
 

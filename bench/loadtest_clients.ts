@@ -27,15 +27,25 @@ export class Identities {
   }
 }
 
-/** A client named `name` logged in to the configured server. */
+/** The port client `i` connects to (a cluster's relays round-robin). */
+function portOf(config: WorkerConfig, i: number): number {
+  const { ports, port } = config;
+  return ports ? ports[i % ports.length]! : port;
+}
+
+/**
+ * Client `i`, named `name`, logged in to the configured server over plain
+ * TCP (the load test starts its server with `--no-tls`).
+ */
 export async function connectClient(
   config: WorkerConfig,
+  i: number,
   name: string,
   identity: Identity,
   onEvent: (e: ClientEvent) => void,
 ): Promise<ChatClient> {
   return await ChatClient.connect({
-    dial: dialer({ hostname: config.hostname, port: config.port }),
+    dial: dialer({ hostname: config.hostname, port: portOf(config, i) }),
     name,
     identity,
     onEvent,
@@ -54,9 +64,10 @@ export async function loginIdle(
 ): Promise<LoginReply> {
   const { idle, names } = config;
   return await loginAll(config.loginConcurrency, idle.length, async (k) => {
-    const identity = await identities.get(names.length + k);
+    const i = names.length + k;
+    const identity = await identities.get(i);
     into.push(
-      await connectClient(config, idle[k]!, identity, (e) => {
+      await connectClient(config, i, idle[k]!, identity, (e) => {
         if (e.type === "join" || e.type === "leave") onPresence();
       }),
     );

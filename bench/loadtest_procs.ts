@@ -16,6 +16,26 @@ const PERMISSIONS = [
   "--allow-env",
 ];
 
+/**
+ * What a started `chat serve` gets so that a load test measures capacity,
+ * not the abuse limits: no message rate, login rate or name limits, any
+ * number of connections from 127.0.0.1, and plain TCP (the load clients
+ * dial without TLS).
+ */
+export const CAPACITY_ARGS = [
+  "--msg-rate",
+  "0",
+  "--max-conns-per-ip",
+  "0",
+  "--login-rate",
+  "0",
+  "--names-per-ip",
+  "0",
+  "--names-per-key",
+  "0",
+  "--no-tls",
+];
+
 /** Lines of a child's output stream. */
 export async function* lines(
   stream: ReadableStream<Uint8Array>,

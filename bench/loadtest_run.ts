@@ -21,7 +21,12 @@ import {
   round,
 } from "./loadtest_figures.ts";
 import { choosePeers } from "./loadtest_parts.ts";
-import { ServerProcess, WorkerProcess } from "./loadtest_procs.ts";
+import {
+  CAPACITY_ARGS,
+  ServerProcess,
+  WorkerProcess,
+} from "./loadtest_procs.ts";
+import { ClusterRelays } from "./cluster_relays.ts";
 import type {
   LoginReply,
   WorkerConfig,
@@ -70,6 +75,10 @@ export interface LoadtestOptions {
   serverArgs: string[];
   /** Folder for the server's CPU profile. */
   cpuProf?: string;
+  /** Relays of a cluster to start (with a Redis) instead of one server. */
+  cluster?: number;
+  /** Extra arguments for that `redis-server`. */
+  redisArgs?: string[];
 }
 
 function all<T>(
@@ -84,15 +93,16 @@ interface Run {
   o: LoadtestOptions;
   workers: WorkerProcess[];
   server?: ServerProcess;
+  cluster?: ClusterRelays;
   pid?: number;
   dataDir?: string;
 }
 
 /**
- * Starts a real `chat serve` unless the options name a running one. A load
- * test measures capacity: no rate limit, every client may come from
- * 127.0.0.1, and all of them fit; the database is a file, as in use, in a
- * fresh folder unless `--server-arg` gives one.
+ * Starts a real `chat serve` (or a cluster of them with a Redis) unless the
+ * options name a running one. A load test measures capacity
+ * ({@linkcode CAPACITY_ARGS}), and all the clients fit; the database is a
+ * file, as in use, in a fresh folder unless `--server-arg` gives one.
  */
 async function startServer(run: Run): Promise<void> {
   const o = run.o;
@@ -100,19 +110,19 @@ async function startServer(run: Run): Promise<void> {
   if (!o.serverArgs.includes("--data")) {
     run.dataDir = await Deno.makeTempDir({ prefix: "chat-loadtest-data-" });
   }
-  const capacity = [
+  const args = [
     ...(run.dataDir ? ["--data", run.dataDir] : []),
-    "--msg-rate",
-    "0",
-    "--max-conns-per-ip",
-    "0",
+    ...CAPACITY_ARGS,
     "--max-conns",
     String(o.clients + o.idle + 100),
+    ...o.serverArgs,
   ];
+  if (o.cluster) {
+    run.cluster = await ClusterRelays.start(o.cluster, args, o.redisArgs ?? []);
+    return;
+  }
   // The relay times each message from read to write (server/latency_probe.ts).
-  run.server = ServerProcess.chat([...capacity, ...o.serverArgs], o.cpuProf, {
-    CHAT_RELAY_LATENCY: "1",
-  });
+  run.server = ServerProcess.chat(args, o.cpuProf, { CHAT_RELAY_LATENCY: "1" });
   await run.server.start();
   run.pid = run.server.child.pid;
 }
@@ -127,7 +137,7 @@ async function startWorkers(run: Run, tag: string): Promise<void> {
     const mine = names.map((_, i) => i).filter((i) => i % o.procs === w);
     const config: WorkerConfig = {
       hostname: o.host ?? "127.0.0.1",
-      port: o.port ?? run.server!.port,
+      port: o.port ?? run.cluster?.ports[0] ?? run.server!.port,
       names,
       mine,
       peers: mine.map((i) => choosePeers(i, o.clients, peerCount)),
@@ -141,6 +151,7 @@ async function startWorkers(run: Run, tag: string): Promise<void> {
       drainTimeoutMs: 10_000,
       loginConcurrency: 16,
       ...(o.room ? { room: `#lt${tag}` } : {}),
+      ...(run.cluster ? { ports: run.cluster.ports } : {}),
     };
     const worker = new WorkerProcess(WORKER, [], o.cpuProf);
     run.workers.push(worker);
@@ -179,6 +190,7 @@ async function idlePhase(run: Run, rss0: number): Promise<Figures> {
 /** The measured run: every worker sends, until all is delivered. */
 async function measuredRun(run: Run): Promise<Figures> {
   const { o, workers, pid } = run;
+  await run.cluster?.mark();
   const serverCpu0 = pid ? cpuSeconds(pid) : 0;
   const serverMain0 = pid ? cpuSeconds(pid, pid) : 0;
   const start = performance.timeOrigin + performance.now() + 100;
@@ -208,6 +220,9 @@ async function measuredRun(run: Run): Promise<Figures> {
       "cpu_us_per_msg": round(server.cpu * 1e6 / Math.max(1, delivered), 1),
       "main_thread_busy": round(server.main / wallS, 2),
     };
+  }
+  if (run.cluster) {
+    figures["cluster_stats"] = await run.cluster.figures(delivered);
   }
   if (o.room) figures["sender_cost"] = await senderCost(o.clients, o.size);
   figures["generator"] = generatorFigures(
@@ -265,7 +280,11 @@ export async function runLoadtest(o: LoadtestOptions): Promise<Figures> {
         "peers_per_client": Math.min(o.peers, o.clients - 1),
       }),
       "procs": o.procs,
-      "server": run.pid ? "started" : `${o.host}:${o.port}`,
+      "server": run.cluster
+        ? `${o.cluster} relays and Redis, started`
+        : run.pid
+        ? "started"
+        : `${o.host}:${o.port}`,
     };
     const rss0 = run.pid ? memory(run.pid).rss : 0;
     if (o.idle > 0) result["idle"] = await idlePhase(run, rss0);
@@ -288,6 +307,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<Figures> {
   } finally {
     await Promise.all(run.workers.map((w) => w.close()));
     await run.server?.stop();
+    await run.cluster?.stop();
     if (run.dataDir) await Deno.remove(run.dataDir, { recursive: true });
     if (o.cpuProf) {
       await printProfiles(

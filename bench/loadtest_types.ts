@@ -11,6 +11,8 @@ export interface WorkerConfig {
   hostname: string;
   /** Server port. */
   port: number;
+  /** A cluster's relays (`--cluster N`): client `i` uses `ports[i % N]`. */
+  ports?: number[];
   /** Names of all active clients, of every worker. */
   names: string[];
   /** Indices (into `names`) of the active clients this worker runs. */

@@ -83,6 +83,7 @@ export class LoadWorker {
         };
         sender.client = await connectClient(
           this.#config,
+          index,
           names[index]!,
           await this.#identities.get(index),
           (e) => this.#onEvent(sender, e),

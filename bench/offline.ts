@@ -24,6 +24,7 @@ import {
 } from "../client/mod.ts";
 import { ServerProc } from "../testing/process.ts";
 import { fixtureIdentity } from "../testing/fixtures.ts";
+import { testDial } from "../testing/transport.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -46,7 +47,7 @@ async function connect(
   state?: StateDb,
 ): Promise<ChatClient> {
   return await ChatClient.connect({
-    dial: dialer({ hostname: "127.0.0.1", port }),
+    dial: dialer(testDial(port)),
     name,
     identity: await fixtureIdentity(name),
     onEvent,

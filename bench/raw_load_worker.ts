@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { signLogin } from "../crypto/mod.ts";
+import { NO_BINDING, signLogin } from "../crypto/mod.ts";
 import { identityPool } from "../testing/fixtures.ts";
 import { RawPeer } from "./raw_peer.ts";
 
@@ -85,7 +85,8 @@ async function login(
   }));
   const challenge = await peer.next("challenge");
   const nonce = Uint8Array.fromBase64(challenge.nonce as string);
-  const signature = await signLogin(id.signPrivate, nonce, name);
+  // Plain TCP (the relay runs with --no-tls): no certificate to bind to.
+  const signature = await signLogin(id.signPrivate, nonce, name, NO_BINDING);
   peer.write(peer.frame({ type: "auth", signature: signature.toBase64() }));
   await peer.next("welcome");
   return peer;

@@ -19,6 +19,7 @@ import { testHome } from "../testing/fixtures.ts";
 import { RUN_ARGS, ServerProc } from "../testing/process.ts";
 import { VirtualTerminal } from "../testing/xterm.ts";
 import { fixtureIdentity } from "../testing/fixtures.ts";
+import { testDial } from "../testing/transport.ts";
 
 /** p50, p95, p99 and max of latencies, in ms. */
 function stats(ms: number[]): Record<string, number> {
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
   const rate = Number(values.rate);
   await using server = await ServerProc.start(["--msg-rate", "0"]);
   const bob = await ChatClient.connect({
-    dial: dialer({ hostname: "127.0.0.1", port: server.port }),
+    dial: dialer(testDial(server.port)),
     name: "bob",
     identity: await fixtureIdentity("bob"),
     onEvent: () => {},

@@ -15,6 +15,8 @@ import {
   type ClientEvent,
   type ConnectOptions,
   dialer,
+  failover,
+  type History,
   type PinStore,
   type StateDb,
 } from "../client/mod.ts";
@@ -23,13 +25,10 @@ import { type Command, HELP, parseLine } from "./commands.ts";
 import type { RunConnectOptions } from "./connect.ts";
 import { jsonPrinter, oneLine, type Printer, textPrinter } from "./output.ts";
 import { pasteInput } from "./paste.ts";
+import { finishScript } from "./script_end.ts";
+import { onStopSignals } from "./signals.ts";
 import { runRoomCommand } from "./room_commands.ts";
 import { runChatTui } from "./tui/mod.ts";
-
-/** How long a script waits at end of input for its messages to be delivered, in ms. */
-const DRAIN_TIMEOUT_MS = 10_000;
-/** How often that wait looks at what is still pending, in ms. */
-const DRAIN_POLL_MS = 50;
 
 /** The user's state the engine runs with. */
 export interface UserState {
@@ -39,6 +38,8 @@ export interface UserState {
   pins: PinStore;
   /** Sessions, prekeys, conversation numbers. */
   state: StateDb;
+  /** The message history, if one is kept. */
+  history?: History;
 }
 
 type Outcome = "quit" | "eof" | "interrupt" | ChatError;
@@ -58,8 +59,9 @@ export async function chatLoop(
     !opts.json && !opts.plain && Deno.stdin.isTerminal() &&
     Deno.stdout.isTerminal()
   ) {
-    return await runChatTui((onEvent) =>
-      ChatClient.connect(engineOptions(opts, state, onEvent))
+    return await runChatTui(
+      (onEvent) => ChatClient.connect(engineOptions(opts, state, onEvent)),
+      state.history,
     );
   }
   const terminal = Deno.stdin.isTerminal() && !opts.json;
@@ -117,7 +119,7 @@ export async function chatLoop(
   const code = outcome instanceof ChatError
     ? 1
     : outcome === "eof" && !terminal
-    ? await drain(c, commands, print)
+    ? await finishScript(c, commands.settled, print)
     : 0;
   await c.close();
   return code;
@@ -130,7 +132,15 @@ function engineOptions(
   onEvent: (event: ClientEvent) => void,
 ): ConnectOptions {
   return {
-    dial: dialer(opts),
+    dial: opts.servers && opts.servers.length > 1
+      ? failover(opts.servers.map((s) =>
+        dialer({
+          hostname: s.hostname,
+          port: s.port,
+          ...(s.tls ? { tls: s.tls } : {}),
+        })
+      ))
+      : dialer(opts),
     name: opts.name,
     identity: state.identity,
     onEvent,
@@ -138,6 +148,7 @@ function engineOptions(
     keepaliveMs: opts.keepaliveMs,
     pins: state.pins,
     state: state.state,
+    ...(state.history ? { history: state.history } : {}),
   };
 }
 
@@ -148,18 +159,10 @@ function engineOptions(
  * @returns a function that removes the listeners
  */
 function onSignals(loggedIn: () => boolean, quit: () => void): () => void {
-  const handler = (signal: "SIGINT" | "SIGTERM") => () => {
+  return onStopSignals((signal) => {
     if (loggedIn()) quit();
     else Deno.exit(signal === "SIGINT" ? 130 : 143);
-  };
-  const onInt = handler("SIGINT");
-  const onTerm = handler("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
-  return () => {
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
-  };
+  });
 }
 
 /**
@@ -246,37 +249,6 @@ class Commands {
   }
 }
 
-/**
- * A script's input ended: its commands finish and its messages arrive
- * (or {@linkcode DRAIN_TIMEOUT_MS} pass) before it leaves.
- *
- * @returns the exit code: 1 when the connection ended meanwhile
- */
-async function drain(
-  c: ChatClient,
-  commands: Commands,
-  print: Printer,
-): Promise<number> {
-  await commands.settled;
-  await c.flush();
-  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-  while (c.pendingCount > 0 && Date.now() < deadline) {
-    const end = await Promise.race([c.closed, delay(DRAIN_POLL_MS)]);
-    if (end instanceof ChatError) {
-      print({ type: "error", code: end.code, message: end.message });
-      return 1;
-    }
-  }
-  return 0;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    Deno.unrefTimer(t);
-  });
-}
-
 function run(
   client: ChatClient,
   cmd: Command,
@@ -301,6 +273,11 @@ function run(
       return;
     case "fingerprint":
       return client.fingerprintOf(cmd.name).then(print, printError(print));
+    case "history":
+      return client.history(cmd.conversation, cmd.count).then(
+        print,
+        printError(print),
+      );
     case "trust":
     case "verify":
       return client.trust(cmd.name, cmd.kind === "verify", cmd.compared).then(

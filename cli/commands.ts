@@ -5,7 +5,12 @@
  * @module
  */
 import { ChatError } from "../errors.ts";
-import { validateName, validateRoomName } from "../protocol/mod.ts";
+import {
+  isRoomName,
+  roomKey,
+  validateName,
+  validateRoomName,
+} from "../protocol/mod.ts";
 
 /** A parsed input line. */
 export type Command =
@@ -15,6 +20,7 @@ export type Command =
   | { kind: "help" }
   | { kind: "quit" }
   | { kind: "fingerprint"; name?: string }
+  | { kind: "history"; conversation?: string; count: number }
   | { kind: "trust"; name: string; compared?: string }
   | { kind: "verify"; name: string; compared?: string }
   | { kind: "room"; room: string; text: string; action: boolean }
@@ -37,6 +43,7 @@ export const HELP = [
   "/rooms            the rooms you are in",
   "/kick #room name  remove name from #room (its admin only)",
   "/leave #room      leave #room",
+  "/history [name|#room] [N]  the last N messages kept (20; of all conversations without a name)",
   "/verify name [N]  mark name's keys verified, after comparing the safety number N",
   "/trust name N     accept name's changed keys, N being the new safety number you compared",
   "/help             this list",
@@ -92,6 +99,7 @@ export function parseLine(line: string): Command | undefined {
         ? { kind: "fingerprint" }
         : { kind: "fingerprint", name: args[0] };
     }
+    if (cmd === "/history") return parseHistory(args);
     if ((cmd === "/trust" || cmd === "/verify") && args.length >= 1) {
       const kind = cmd === "/trust" ? "trust" : "verify";
       const [name, ...digits] = args as [string, ...string[]];
@@ -154,4 +162,55 @@ function roomCommand(cmd: string, args: string[]): Command {
   return cmd === "/members"
     ? { kind: "members", room }
     : { kind: "leave", room };
+}
+
+/** Entries `/history` shows when no number is given. */
+export const HISTORY_DEFAULT = 20;
+/** Most entries one `/history` shows. */
+export const HISTORY_MAX = 1000;
+
+/**
+ * The arguments of `/history [name|@name|#room] [N]`: a bare number is a
+ * count (write `@5` for a user named 5).
+ *
+ * @example Usage
+ * ```ts
+ * import { parseHistory } from "./commands.ts";
+ * const cmd = parseHistory(["Bob", "5"]);
+ * if (cmd.conversation !== "@bob" || cmd.count !== 5) throw new Error();
+ * ```
+ *
+ * @throws {ChatError} `usage` for anything else
+ */
+export function parseHistory(
+  args: string[],
+): { kind: "history"; conversation?: string; count: number } {
+  const usage = () =>
+    new ChatError(
+      "usage",
+      `Usage: /history [name|#room] [N], N from 1 to ${HISTORY_MAX}`,
+    );
+  let conversation: string | undefined;
+  let count = HISTORY_DEFAULT;
+  const rest = [...args];
+  if (rest[0] !== undefined && !/^\d+$/.test(rest[0])) {
+    const target = rest.shift()!;
+    const m = /^@?([A-Za-z0-9][A-Za-z0-9._-]{0,31})$/.exec(target);
+    if (isRoomName(target)) conversation = roomKey(target);
+    else if (m) conversation = `@${m[1]!.toLowerCase()}`;
+    else throw usage();
+  }
+  if (rest[0] !== undefined) {
+    const raw = rest.shift()!;
+    count = Number(raw);
+    if (!/^\d{1,4}$/.test(raw) || count < 1 || count > HISTORY_MAX) {
+      throw usage();
+    }
+  }
+  if (rest.length > 0) throw usage();
+  return {
+    kind: "history",
+    ...(conversation === undefined ? {} : { conversation }),
+    count,
+  };
 }

@@ -89,3 +89,37 @@ Deno.test("parseLine() refuses an unknown slash command or extra arguments with 
     );
   }
 });
+
+Deno.test("parseLine() reads /history [name|@name|#room] [N]; a bare number is a count", () => {
+  assert.deepEqual(parseLine("/history"), { kind: "history", count: 20 });
+  assert.deepEqual(parseLine("/history Bob 5"), {
+    kind: "history",
+    conversation: "@bob",
+    count: 5,
+  });
+  assert.deepEqual(parseLine("/history #Team"), {
+    kind: "history",
+    conversation: "#team",
+    count: 20,
+  });
+  assert.deepEqual(parseLine("/history #_Dev 3"), {
+    kind: "history",
+    conversation: "#_dev",
+    count: 3,
+  });
+  assert.deepEqual(parseLine("/history 7"), { kind: "history", count: 7 });
+  assert.deepEqual(parseLine("/history @7 2"), {
+    kind: "history",
+    conversation: "@7",
+    count: 2,
+  });
+  for (
+    const bad of ["0", "1001", "bob 1e3", "bob 5 6", "b@d", "bob -1", "#", "_x"]
+  ) {
+    assert.throws(
+      () => parseLine(`/history ${bad}`),
+      (err: ChatError) => err.code === "usage" && /\/history/.test(err.message),
+      bad,
+    );
+  }
+});

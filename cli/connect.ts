@@ -1,22 +1,28 @@
 /**
- * `chat connect`: flags, then keys (made on first use), pins and the
- * receive log from the user's folder, then the engine, driven by the chat
- * loop from the terminal or a script.
+ * `chat connect`: flags, then keys (made on first use), pins, the receive
+ * log and the history from the user's folder, then the engine, driven by
+ * the chat loop from the terminal or a script.
  *
  * @module
  */
 import {
   type DialOptions,
-  loadOrCreateIdentity,
+  History,
+  KnownServers,
+  openIdentity,
+  openServerDir,
   PinStore,
   resolveHome,
+  serverAddress,
+  serverDir,
   StateDb,
   userDir,
 } from "../client/mod.ts";
 import { ChatError } from "../errors.ts";
 import { parseFingerprint, validateName } from "../protocol/mod.ts";
+import { isLoopback } from "./serve_options.ts";
 import { chatLoop } from "./chat_loop.ts";
-import { parse, parsePort, parseSeconds } from "./flags.ts";
+import { parse, parsePort, parseSeconds, parseServers } from "./flags.ts";
 import { jsonPrinter } from "./output.ts";
 import { passphraseSource } from "./passphrase.ts";
 import { UsageError } from "./usage.ts";
@@ -47,17 +53,33 @@ export interface RunConnectOptions extends DialOptions {
   reconnect: { forMs: number; maxDelayMs: number };
   /** Server silence before a keep-alive ping, in ms; 0: off. */
   keepaliveMs: number;
+  /**
+   * How the server is trusted: `pin` (TLS, its certificate pinned on first
+   * use, or exactly `fingerprint`), `ca` (TLS, the default roots and the
+   * host name), `plain` (no TLS). Default `pin`. Sets `tls` at the start.
+   */
+  trust?: { kind: "pin"; fingerprint?: string } | { kind: "ca" } | {
+    kind: "plain";
+  };
+  /**
+   * `--server a,b`: the relays of one cluster, tried in this order at each
+   * (re)connection, each with its own certificate check (`tls`);
+   * `hostname` and `port` are the first's.
+   */
+  servers?: { hostname: string; port: number; tls?: DialOptions["tls"] }[];
 }
 
 /** The flags of `chat connect`. */
 const FLAGS = {
   name: { type: "string" },
-  host: { type: "string", default: "127.0.0.1" },
+  host: { type: "string" },
   port: { type: "string" },
+  server: { type: "string" },
   home: { type: "string" },
   json: { type: "boolean", default: false },
   plain: { type: "boolean", default: false },
-  tls: { type: "boolean", default: false },
+  "no-tls": { type: "boolean", default: false },
+  "tls-ca": { type: "boolean", default: false },
   "server-fingerprint": { type: "string" },
   passphrase: { type: "boolean", default: false },
   "reconnect-for": { type: "string" },
@@ -84,10 +106,7 @@ export function connect(args: string[]): Promise<number> {
     const v = values[name] as string | undefined;
     return v === undefined ? fallback : parseSeconds(name, v, true);
   };
-  const tls = tlsOption(
-    values["server-fingerprint"] as string | undefined,
-    values.tls as boolean,
-  );
+  const trust = trustOption(values);
   return runConnect({
     reconnect: {
       forMs: seconds("reconnect-for", CONNECT_DEFAULTS.reconnectForMs),
@@ -97,31 +116,61 @@ export function connect(args: string[]): Promise<number> {
       ),
     },
     keepaliveMs: seconds("keepalive", CONNECT_DEFAULTS.keepaliveMs),
-    hostname: values.host as string,
-    port: parsePort(values.port as string | undefined),
+    ...serverOption(values),
     name: values.name as string,
     json: values.json as boolean,
     plain: values.plain as boolean,
     passphrase: values.passphrase as boolean,
     ...(values.home === undefined ? {} : { home: values.home as string }),
-    ...(tls ? { tls } : {}),
+    trust,
   });
 }
 
-/** `--server-fingerprint HEX` or `--tls` as the dialer's TLS option. */
-function tlsOption(
-  pin: string | undefined,
-  tls: boolean,
-): { fingerprint?: string } | undefined {
-  if (pin === undefined) return tls ? {} : undefined;
+/** `--no-tls`, `--tls-ca` or `--server-fingerprint HEX` (else a pin on first use). */
+function trustOption(
+  values: Record<string, unknown>,
+): NonNullable<RunConnectOptions["trust"]> {
+  const pin = values["server-fingerprint"] as string | undefined;
+  const chosen = [values["no-tls"], values["tls-ca"], pin !== undefined]
+    .filter(Boolean).length;
+  if (chosen > 1) {
+    throw new UsageError(
+      "--no-tls, --tls-ca and --server-fingerprint exclude each other",
+      "give one of them, or none: the server's certificate is then pinned on first use",
+    );
+  }
+  if (values["no-tls"]) return { kind: "plain" };
+  if (values["tls-ca"]) return { kind: "ca" };
+  if (pin === undefined) return { kind: "pin" };
   try {
-    return { fingerprint: parseFingerprint(pin) };
+    return { kind: "pin", fingerprint: parseFingerprint(pin) };
   } catch (err) {
     throw new UsageError(
       (err as Error).message,
       "copy the line `tls certificate sha256 …` that chat serve prints",
     );
   }
+}
+
+/** `--server a,b`, or `--host` and `--port`: where the relay is. */
+function serverOption(
+  values: Record<string, unknown>,
+): Pick<RunConnectOptions, "hostname" | "port" | "servers"> {
+  const list = values.server as string | undefined;
+  if (list === undefined) {
+    return {
+      hostname: (values.host as string | undefined) ?? "127.0.0.1",
+      port: parsePort(values.port as string | undefined),
+    };
+  }
+  if (values.host !== undefined || values.port !== undefined) {
+    throw new UsageError(
+      "--server replaces --host and --port",
+      "chat connect --name emir --server 127.0.0.1:7001,127.0.0.1:7002",
+    );
+  }
+  const servers = parseServers(list);
+  return { ...servers[0]!, servers };
 }
 
 /**
@@ -149,7 +198,7 @@ async function start(opts: RunConnectOptions): Promise<number> {
   const home = resolveHome(opts.home);
   const protectNew = !!opts.passphrase ||
     Deno.env.get("CHAT_PASSPHRASE") !== undefined;
-  const identity = await loadOrCreateIdentity(
+  const { identity, historyRoot } = await openIdentity(
     home,
     opts.name,
     () => {
@@ -159,12 +208,78 @@ async function start(opts: RunConnectOptions): Promise<number> {
     },
     passphraseSource(opts.name, protectNew),
   );
+  const address = serverAddress(opts.hostname, opts.port);
+  const trust = opts.trust ?? { kind: "pin" as const };
+  const tls = await tlsOption(home, address, trust);
+  // The relays of a cluster: each address has its own certificate pin.
+  const servers = opts.servers && await Promise.all(
+    opts.servers.map(async (s) => {
+      const at = serverAddress(s.hostname, s.port);
+      const own = at === address ? tls : await tlsOption(home, at, trust);
+      return {
+        hostname: s.hostname,
+        port: s.port,
+        ...(own ? { tls: own } : {}),
+      };
+    }),
+  );
+  const moved = await openServerDir(userDir(home, opts.name), address);
+  if (moved.length > 0) {
+    console.error(
+      `chat: ${
+        moved.join(" and ")
+      } now belong to ${address} (each server has its own)`,
+    );
+  }
   const dir = userDir(home, opts.name);
-  const pins = await PinStore.load(`${dir}/known_peers.json`);
+  const pins = await PinStore.load(
+    `${serverDir(dir, address)}/known_peers.json`,
+  );
   const state = new StateDb(`${dir}/state.db`);
   try {
-    return await chatLoop(opts, { identity, pins, state });
+    const history = await History.open(`${dir}/history.db`, historyRoot);
+    try {
+      return await chatLoop({
+        ...opts,
+        ...(tls ? { tls } : {}),
+        ...(servers ? { servers } : {}),
+      }, {
+        identity,
+        pins,
+        state,
+        history,
+      });
+    } finally {
+      await history.close();
+    }
   } finally {
     state.close();
   }
+}
+
+/** The dialer's TLS option for `trust`, pins kept in the home's `known_servers.json`. */
+async function tlsOption(
+  home: string,
+  address: string,
+  trust: NonNullable<RunConnectOptions["trust"]>,
+): Promise<DialOptions["tls"]> {
+  if (trust.kind === "plain") {
+    const host = address.slice(0, address.lastIndexOf(":"));
+    if (!isLoopback(host.replace(/^\[|\]$/g, ""))) {
+      console.error(
+        "chat: warning: --no-tls: anyone on the path sees who you talk to, and can play the server",
+      );
+    }
+    return undefined;
+  }
+  if (trust.kind === "ca") return {};
+  const known = await KnownServers.load(`${home}/known_servers.json`);
+  const verify = known.verifier(address, {
+    ...(trust.fingerprint ? { expected: trust.fingerprint } : {}),
+    onPinned: (fp, replaced) =>
+      replaced
+        ? `the certificate of ${address} is now ${fp} (it was ${replaced}); pinned`
+        : `first connection to ${address}: its TLS certificate ${fp} is pinned (compare it with the one chat serve printed)`,
+  });
+  return { verify };
 }

@@ -58,6 +58,29 @@ export function parsePort(value: string | undefined): number {
 }
 
 /**
+ * `--server HOST:PORT[,HOST:PORT…]`: the relays of one cluster, in order
+ * (an IPv6 address in brackets, `[::1]:7001`).
+ *
+ * @throws {UsageError} for an empty list, a missing port or a bad port
+ */
+export function parseServers(
+  value: string,
+): { hostname: string; port: number }[] {
+  const servers = value.split(",").map((item) => {
+    const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d+)$/.exec(item.trim());
+    const port = Number(m?.[3]);
+    if (!m || port < 1 || port > 65535) {
+      throw new UsageError(
+        `--server "${item}" is not HOST:PORT`,
+        "for example: --server 127.0.0.1:7001,127.0.0.1:7002",
+      );
+    }
+    return { hostname: (m[1] ?? m[2])!, port };
+  });
+  return servers;
+}
+
+/**
  * A time in seconds (decimals allowed, > 0, or ≥ 0 with `zero`), in ms.
  *
  * @throws {UsageError} for anything else

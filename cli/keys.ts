@@ -1,13 +1,19 @@
 /**
  * `chat keys`: one's fingerprint, or the public keys for export. Needs no
  * passphrase: the public keys are stored in the clear even in a protected
- * key file.
+ * key file. `--forget-history` wipes the message history.
  *
  * @module
  */
 import { fingerprint, formatFingerprint } from "../crypto/mod.ts";
 import { validateName } from "../protocol/mod.ts";
-import { protectKeyFile, readKeyFile, resolveHome } from "../client/mod.ts";
+import {
+  forgetHistory,
+  protectKeyFile,
+  readKeyFile,
+  resolveHome,
+  userDir,
+} from "../client/mod.ts";
 import { passphraseSource } from "./passphrase.ts";
 import { ChatError } from "../errors.ts";
 import { parse } from "./flags.ts";
@@ -26,6 +32,7 @@ export function keys(args: string[]): Promise<number> {
     home: { type: "string" },
     export: { type: "boolean", default: false },
     protect: { type: "boolean", default: false },
+    "forget-history": { type: "boolean", default: false },
   });
   if (values.name === undefined) {
     throw new UsageError("chat keys needs --name", "chat keys --name emir");
@@ -34,6 +41,7 @@ export function keys(args: string[]): Promise<number> {
     name: values.name as string,
     export: values.export as boolean,
     protect: values.protect as boolean,
+    forgetHistory: values["forget-history"] as boolean,
     ...(values.home === undefined ? {} : { home: values.home as string }),
   });
 }
@@ -54,6 +62,11 @@ export interface RunKeysOptions {
    * terminal, or `CHAT_PASSPHRASE`).
    */
   protect?: boolean;
+  /**
+   * Wipe the message history (`history.db`: overwritten, then removed).
+   * Quit `chat connect` for that name first.
+   */
+  forgetHistory?: boolean;
 }
 
 /**
@@ -68,6 +81,15 @@ export interface RunKeysOptions {
 export async function runKeys(opts: RunKeysOptions): Promise<number> {
   const name = validateName(opts.name);
   const home = resolveHome(opts.home);
+  if (opts.forgetHistory) {
+    const path = `${userDir(home, name)}/history.db`;
+    console.log(
+      await forgetHistory(path)
+        ? `history of ${name} forgotten: ${path} overwritten and removed`
+        : `no history of ${name} in ${path}: nothing to forget`,
+    );
+    return 0;
+  }
   if (opts.protect) {
     await protectKeyFile(home, name, passphraseSource(name, true));
   }

@@ -6,7 +6,7 @@
  * @module
  */
 import { connect } from "./connect.ts";
-import { USAGE, VERSION } from "./help.ts";
+import { helpFor, USAGE, VERSION } from "./help.ts";
 import { keys } from "./keys.ts";
 import { report } from "./report.ts";
 import { serve } from "./serve.ts";
@@ -21,7 +21,7 @@ export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   try {
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(USAGE);
+      console.log(helpFor(command));
       return 0;
     }
     switch (command) {

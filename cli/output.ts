@@ -7,8 +7,9 @@
  */
 import readline from "node:readline";
 import process from "node:process";
-import type { ClientEvent } from "../client/mod.ts";
+import type { ClientEvent, HistoryItem } from "../client/mod.ts";
 import { escapeControls } from "../protocol/mod.ts";
+import { stamp } from "./tui/format.ts";
 
 /** Prints events. */
 export type Printer = (event: ClientEvent) => void;
@@ -53,7 +54,8 @@ export function oneLine(text: string): string {
 
 /** The event with every string that came from outside made safe to print. */
 function cleanEvent(e: ClientEvent): ClientEvent {
-  if (e.type === "info") return e; // Made locally (help text).
+  // Made locally (help text); history entries are made safe one by one.
+  if (e.type === "info" || e.type === "history") return e;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(e)) {
     out[k] = typeof v === "string" && k !== "text" ? oneLine(v) : v;
@@ -101,36 +103,9 @@ export function formatEvent(
     case "leave":
       return { err: false, text: `${e.name} has left the chat` };
     case "who":
-      return {
-        err: false,
-        text: [
-          `online (${e.total}):`,
-          ...e.users.map((u) =>
-            `  ${u.name.padEnd(16)} ${u.fingerprint}  ${
-              u.trust === "changed" ? "CHANGED" : u.trust
-            }`
-          ),
-        ]
-          .join("\n"),
-      };
     case "fingerprint":
-      return {
-        err: false,
-        text: e.safety_number === undefined
-          ? `your fingerprint: ${e.fingerprint}`
-          : `safety number with ${e.name}:\n  ${
-            e.safety_number.slice(0, 35)
-          }\n  ${
-            e.safety_number.slice(36)
-          }\ncompare it with ${e.name} in person or by phone`,
-      };
     case "trust":
-      return {
-        err: false,
-        text: e.trust === "verified"
-          ? `${e.name}'s keys are marked verified (safety number ${e.safety_number})`
-          : `${e.name}'s keys are trusted, not verified (safety number ${e.safety_number}); type /verify ${e.name} once you have compared it with ${e.name}`,
-      };
+      return { err: false, text: formatKeysEvent(e) };
     case "queued":
       return {
         err: false,
@@ -141,14 +116,52 @@ export function formatEvent(
       return { err: false, text: e.message };
     case "error":
       return { err: true, text: `chat: error: ${e.message}` };
+    case "undelivered":
+      return {
+        err: true,
+        text: `chat: error: not delivered (${e.code}): @${e.to} ${
+          visible(e.text)
+        } [id ${e.id}]: ${e.message}`,
+      };
     case "security":
       return {
         err: true,
         text: `chat: SECURITY WARNING from ${e.from}: ${e.message}`,
       };
+    case "history":
+      return { err: false, text: historyText(e) };
     case "sent":
     case "delivered":
       return undefined;
+  }
+}
+
+/** The text of an event about keys: `/who`, `/fingerprint`, `/trust`. */
+function formatKeysEvent(
+  e: Extract<ClientEvent, { type: "who" | "fingerprint" | "trust" }>,
+): string {
+  switch (e.type) {
+    case "who":
+      return [
+        `online (${e.total}):`,
+        ...e.users.map((u) =>
+          `  ${u.name.padEnd(16)} ${u.fingerprint}  ${
+            u.trust === "changed" ? "CHANGED" : u.trust
+          }`
+        ),
+      ].join("\n");
+    case "fingerprint":
+      return e.safety_number === undefined
+        ? `your fingerprint: ${e.fingerprint}`
+        : `safety number with ${e.name}:\n  ${
+          e.safety_number.slice(0, 35)
+        }\n  ${
+          e.safety_number.slice(36)
+        }\ncompare it with ${e.name} in person or by phone`;
+    case "trust":
+      return e.trust === "verified"
+        ? `${e.name}'s keys are marked verified (safety number ${e.safety_number})`
+        : `${e.name}'s keys are trusted, not verified (safety number ${e.safety_number}); type /verify ${e.name} once you have compared it with ${e.name}`;
   }
 }
 
@@ -200,6 +213,52 @@ function formatRoomEvent(
         ? `you left ${e.room}`
         : `${e.room}: ${e.name} left ${members}`;
   }
+}
+
+/**
+ * The text of a `/history` answer: a heading, then one line per entry,
+ * `[time] name: text`, indented (a live message never starts with a space
+ * or `[`).
+ */
+function historyText(
+  e: Extract<ClientEvent, { type: "history" }>,
+  now = Date.now(),
+): string {
+  const of = e.conversation === undefined ? "" : ` of ${e.conversation}`;
+  if (e.entries.length === 0) return `no history${of} kept`;
+  const n = e.entries.length;
+  return [
+    `history${of} (${n} entr${n === 1 ? "y" : "ies"}, oldest first):`,
+    ...e.entries.map((h) => {
+      const where = e.conversation === undefined && h.conversation !== ""
+        ? ` ${oneLine(h.conversation)}`
+        : "";
+      return `  [${stamp(h.time, now)}${where}] ${historyLine(h)}`;
+    }),
+  ].join("\n");
+}
+
+/** One history entry after its time. */
+function historyLine(h: HistoryItem): string {
+  const from = oneLine(h.from);
+  const text = visible(h.text);
+  switch (h.kind) {
+    case "gap":
+      return `~~ ${text}`;
+    case "security":
+      return `!! SECURITY WARNING from ${from}: ${text}`;
+    case "action":
+      return `* ${from} ${text}${ownStatus(h)}`;
+    default:
+      return `${from}: ${text}${ownStatus(h)}`;
+  }
+}
+
+/** ` (delivered)` and the like after one's own message. */
+function ownStatus(h: HistoryItem): string {
+  if (!h.own || h.status === undefined) return "";
+  if (h.status !== "failed") return ` (${h.status})`;
+  return ` (not sent${h.detail ? `: ${oneLine(h.detail)}` : ""})`;
 }
 
 /**

@@ -96,3 +96,62 @@ Deno.test("formatEvent() leaves help text made by the client itself as it is", (
   const message = "commands:\n  @name text   send a message";
   assert.deepEqual(lines({ type: "info", message }), message.split("\n"));
 });
+
+Deno.test("formatEvent() names an undelivered line on stderr: its recipient, text, id and why", () => {
+  const out = formatEvent({
+    type: "undelivered",
+    id: "0123456789abcdef",
+    to: "ali",
+    text: "four\x1b[2J",
+    code: "queue_full",
+    message: "The server keeps at most 3 messages",
+  });
+  assert.equal(out?.err, true);
+  assert.equal(
+    out?.text,
+    "chat: error: not delivered (queue_full): @ali four^[[2J [id 0123456789abcdef]: The server keeps at most 3 messages",
+  );
+});
+
+Deno.test("formatEvent() prints a history answer one indented line per entry, with its time, escaped, and marks on one's own", () => {
+  const at = new Date(2001, 0, 2, 9, 5).getTime(); // Not this year: with the year.
+  const entry = {
+    conversation: "@bob",
+    from: "bob",
+    own: false,
+    id: "1",
+    time: at,
+    kind: "text" as const,
+  };
+  const shown = lines({
+    type: "history",
+    entries: [
+      { ...entry, text: "hi\nalice: fake\x1b[2J" },
+      { ...entry, from: "alice", own: true, text: "ok", status: "delivered" },
+      {
+        ...entry,
+        from: "alice",
+        own: true,
+        text: "x",
+        status: "failed",
+        detail: "Too long",
+      },
+      { ...entry, kind: "gap", text: "2 messages from bob missing" },
+    ],
+  });
+  assert.deepEqual(shown, [
+    "history (4 entries, oldest first):",
+    "  [2001-01-02 09:05 @bob] bob: hi",
+    "    alice: fake^[[2J",
+    "  [2001-01-02 09:05 @bob] alice: ok (delivered)",
+    "  [2001-01-02 09:05 @bob] alice: x (not sent: Too long)",
+    "  [2001-01-02 09:05 @bob] ~~ 2 messages from bob missing",
+  ]);
+  assert.ok(!shown.some((l) => SPEAKER.test(l) || ACTIVE.test(l)));
+  assert.deepEqual(
+    lines({ type: "history", conversation: "@zed", entries: [] }),
+    [
+      "no history of @zed kept",
+    ],
+  );
+});

@@ -4,56 +4,38 @@
  *
  * @module
  */
-import { certificateFingerprint } from "../protocol/mod.ts";
 import {
-  databasePath,
-  resolveDataDir,
+  resolveQueueLimits,
   type ServerOptions,
   startServer,
 } from "../server/mod.ts";
-import {
-  parse,
-  parseCount,
-  parsePort,
-  parseSeconds,
-  readPem,
-} from "./flags.ts";
+import { parse } from "./flags.ts";
 import { UsageError } from "./usage.ts";
-
-/** The flags of `chat serve`. */
-const FLAGS = {
-  host: { type: "string", default: "127.0.0.1" },
-  port: { type: "string" },
-  "login-timeout": { type: "string" },
-  "idle-timeout": { type: "string" },
-  "max-frame-bytes": { type: "string" },
-  "max-backlog-bytes": { type: "string" },
-  "max-queue-bytes": { type: "string" },
-  "msg-rate": { type: "string" },
-  "msg-burst": { type: "string" },
-  "max-conns": { type: "string" },
-  "max-conns-per-ip": { type: "string" },
-  "presence-limit": { type: "string" },
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-  data: { type: "string" },
-  "queue-messages": { type: "string" },
-  "queue-bytes": { type: "string" },
-  "queue-ttl": { type: "string" },
-} as const;
+import { onStopSignals } from "./signals.ts";
+import {
+  isLoopback,
+  SERVE_FLAGS,
+  serverOptions,
+  serverTls,
+} from "./serve_options.ts";
 
 /**
  * Runs `chat serve ARGS` until stopped.
  *
  * @returns the exit code, 0 after a clean stop
  * @throws {UsageError} for bad flags
- * @throws {ChatError} `bad_tls_file`, `bad_certificate`, `bad_data_folder`, `bad_database`
+ * @throws {ChatError} `bad_tls_file`, `bad_certificate`, `bad_data_folder`,
+ * `bad_database`, `store_unavailable` (Redis cannot be reached)
  */
 export async function serve(args: string[]): Promise<number> {
-  const { values } = parse(args, FLAGS);
-  const { options, fingerprint } = await serverOptions(
-    values as Record<string, string>,
-  );
+  const { values } = parse(args, SERVE_FLAGS);
+  const flags = values as Record<string, string | boolean | undefined>;
+  const options = serverOptions(flags);
+  const tls = await serverTls(flags);
+  if (tls) options.tls = { cert: tls.cert, key: tls.key };
+  if (typeof flags.cluster === "string") {
+    options.cluster = await joinCluster(flags.cluster, options);
+  }
   const server = startServer(options);
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -61,8 +43,7 @@ export async function serve(args: string[]): Promise<number> {
     console.error("chat: shutting down");
     stopped = server.shutdown();
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  const removeSignals = onStopSignals(stop);
   // A backstop: a bug met by one connection is logged, and the relay stays
   // up for everyone else (each connection's handler already catches its own).
   const survive = (e: PromiseRejectionEvent | ErrorEvent) => {
@@ -74,71 +55,50 @@ export async function serve(args: string[]): Promise<number> {
   globalThis.addEventListener("error", survive);
   // Only now: whoever reads this line may stop the server at once.
   console.log(`listening on ${server.addr.hostname}:${server.addr.port}`);
-  if (fingerprint) console.log(`tls certificate sha256 ${fingerprint}`);
+  if (tls) {
+    console.log(`tls certificate sha256 ${tls.fingerprint}`);
+    if (tls.made) console.error(madeNotice(flags.data as string | undefined));
+  } else if (!isLoopback(options.hostname!)) {
+    console.error(
+      "chat: warning: --no-tls on a network address: anyone on the path sees who talks to whom, and can play the relay",
+    );
+  }
   await server.finished;
   await stopped;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  removeSignals();
   return 0;
 }
 
-/** The server options the flags ask for, and the TLS certificate's fingerprint. */
-async function serverOptions(
-  flags: Record<string, string | undefined>,
-): Promise<{ options: ServerOptions; fingerprint?: string }> {
-  const options: ServerOptions = {
-    hostname: flags.host!,
-    port: parsePort(flags.port),
-  };
-  const seconds = (name: string) => {
-    const v = flags[name];
-    return v === undefined ? undefined : parseSeconds(name, v);
-  };
-  const count = (name: string, min: number) => {
-    const v = flags[name];
-    return v === undefined ? undefined : parseCount(name, v, min);
-  };
-  const set = <K extends keyof ServerOptions>(
-    key: K,
-    value: ServerOptions[K] | undefined,
-  ) => {
-    if (value !== undefined) options[key] = value;
-  };
-  set("loginTimeoutMs", seconds("login-timeout"));
-  set("idleTimeoutMs", seconds("idle-timeout"));
-  // 16 KiB at least: a login frame must always fit.
-  set("maxFrameBytes", count("max-frame-bytes", 16 * 1024));
-  if (flags["max-queue-bytes"] !== undefined) {
-    console.error(
-      "chat: warning: --max-queue-bytes is now --max-backlog-bytes; the old name will go",
-    );
-    set("maxBacklogBytes", count("max-queue-bytes", 16 * 1024));
-  }
-  set("maxBacklogBytes", count("max-backlog-bytes", 16 * 1024));
-  set("messageRate", count("msg-rate", 0));
-  set("messageBurst", count("msg-burst", 1));
-  set("maxConnections", count("max-conns", 1));
-  set("maxConnectionsPerIp", count("max-conns-per-ip", 0));
-  set("presenceLimit", count("presence-limit", 0));
-  const queue: ServerOptions["queue"] = {};
-  const queueMessages = count("queue-messages", 1);
-  const queueBytes = count("queue-bytes", 1);
-  const queueTtl = seconds("queue-ttl");
-  if (queueMessages !== undefined) queue.maxMessages = queueMessages;
-  if (queueBytes !== undefined) queue.maxBytes = queueBytes;
-  if (queueTtl !== undefined) queue.ttlMs = queueTtl;
-  options.queue = queue;
-  options.database = databasePath(resolveDataDir(flags.data));
-  const certFile = flags["tls-cert"];
-  const keyFile = flags["tls-key"];
-  if ((certFile === undefined) !== (keyFile === undefined)) {
+/** What `chat serve` says when it has made its certificate. */
+function madeNotice(data: string | undefined): string {
+  const kept = data === ":memory:"
+    ? "kept in memory only: a new one at every start"
+    : "kept in the data folder, used from now on";
+  return `chat: made a TLS certificate for this server (${kept}); clients pin it the first time they connect: the fingerprint above is what they should see`;
+}
+
+/**
+ * `--cluster URL`: the relay shares its state with the others through the
+ * Redis at URL. Loaded only then, so a single relay never loads the Redis
+ * client.
+ *
+ * @throws {UsageError} for a URL that is not `redis://` or `rediss://`
+ * @throws {ChatError} `store_unavailable`
+ */
+async function joinCluster(
+  url: string,
+  options: ServerOptions,
+): Promise<NonNullable<ServerOptions["cluster"]>> {
+  if (!/^rediss?:\/\/./.test(url)) {
     throw new UsageError(
-      "--tls-cert and --tls-key go together",
-      "chat serve --tls-cert cert.pem --tls-key key.pem",
+      `--cluster takes a Redis URL, not ${JSON.stringify(url.slice(0, 80))}`,
+      "chat serve --cluster redis://127.0.0.1:6379",
     );
   }
-  if (certFile === undefined || keyFile === undefined) return { options };
-  const cert = await readPem("tls-cert", certFile);
-  options.tls = { cert, key: await readPem("tls-key", keyFile) };
-  return { options, fingerprint: await certificateFingerprint(cert) };
+  const { openCluster } = await import("../server/cluster/mod.ts");
+  return await openCluster({
+    url,
+    queue: resolveQueueLimits(options),
+    log: (line) => console.error(`chat: ${line}`),
+  });
 }

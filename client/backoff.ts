@@ -19,7 +19,16 @@ export const FINAL_CODES: ReadonlySet<string> = new Set([
   "version_mismatch",
   "tls_failed",
   "server_fingerprint_mismatch",
+  "server_certificate_changed",
+  "too_many_names",
+  "server_full",
 ]);
+
+/**
+ * The longest the client waits, in all, for a first login the relay turned
+ * away for now (`too_many_logins`, with its `retry_ms`), in ms.
+ */
+export const FIRST_LOGIN_PATIENCE_MS = 60_000;
 
 /**
  * The wait before attempt `attempt` (0 for the first), in ms: from 0.5 s,

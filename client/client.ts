@@ -2,124 +2,59 @@
  * The client engine's front door: it logs in, then turns frames from the
  * relay into {@linkcode ClientEvent}s and the user's intents into frames.
  * It prints nothing and reads no terminal; the connection is dialled through
- * an injected {@linkcode Dialer}, so any front end (terminal, script,
+ * an injected `Dialer` (`dial.ts`), so any front end (terminal, script,
  * another transport) can drive it.
  *
  * @module
  */
-import {
-  fingerprint,
-  formatFingerprint,
-  type Identity,
-} from "../crypto/mod.ts";
-import type { ChatError } from "../errors.ts";
+import { fingerprint, formatFingerprint } from "../crypto/mod.ts";
+import { ChatError } from "../errors.ts";
 import {
   decodeError,
-  encodeOneTimePrekey,
-  encodeSignedPrekey,
   type Frame,
   idOf,
-  intField,
   nameOf,
   objectField,
   validateName,
 } from "../protocol/mod.ts";
-import { Conversations } from "./conversations.ts";
 import type { ClientEvent, EmitEvent } from "./events.ts";
-import { Inbox } from "./inbox.ts";
-import { type Dialer, Link, type ReconnectOptions } from "./link.ts";
-import { Outbox } from "./outbox.ts";
-import { Peers } from "./peers.ts";
+import {
+  historyEvent,
+  recordingRooms,
+  recordOwn,
+  withHistory,
+} from "./history_record.ts";
+import type { Unsettled } from "./outcomes.ts";
+import { assemble, type ConnectOptions, type Parts } from "./parts.ts";
 import { PinStore, type Trust } from "./pins.ts";
-import { PrekeyStore } from "./prekey_store.ts";
-import { type RoomCommands, Rooms } from "./rooms.ts";
-import { SeenLog } from "./seen_log.ts";
-import { Sessions } from "./sessions.ts";
-import { SessionStore } from "./session_store.ts";
+import type { RoomCommands } from "./rooms.ts";
 import { StateDb } from "./state_db.ts";
 
-/** Options of {@linkcode ChatClient.connect}. */
-export interface ConnectOptions {
-  /** Opens the byte stream to the relay (see `client/dial.ts`). */
-  dial: Dialer;
-  /** The name to log in as. */
-  name: string;
-  /** One's own identity. */
-  identity: Identity;
-  /** Receives every event. */
-  onEvent: EmitEvent;
-  /**
-   * After a lost connection, reconnect and log in again, waiting between
-   * attempts with exponential back-off and jitter: from 0.5 s, doubling, up
-   * to `maxDelayMs`; give up after `forMs` without a connection. Messages
-   * typed meanwhile wait and then go out in order. Default: no reconnecting.
-   */
-  reconnect?: ReconnectOptions;
-  /**
-   * Silence from the relay after which the client pings it, in ms; as long
-   * again without any answer and the connection counts as lost. 0 or
-   * absent: off.
-   */
-  keepaliveMs?: number;
-  /** Pinned peer keys; default: pins in memory only. */
-  pins?: PinStore;
-  /** Sessions, prekeys and conversation state (`state.db`); default: in memory only. */
-  state?: StateDb;
-}
-
-/** How often a logged-in client checks whether its signed prekey is due for rotation, in ms. */
-const UPKEEP_EVERY_MS = 3600_000;
-
-/** Longest wait for the relay's answer to a prekey upload before `ready`, in ms. */
-const UPLOAD_ANSWER_MS = 10_000;
-
-/** Resolves when `p` does, or after `ms`. */
-function timeout(p: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
-
-/** The parts of the engine. */
-interface Parts {
-  link: Link;
-  peers: Peers;
-  outbox: Outbox;
-  inbox: Inbox;
-  prekeys: PrekeyStore;
-  state: StateDb;
-  rooms: Rooms;
-}
+export type { ConnectOptions };
 
 /** A logged-in client; see the module doc. */
 export class ChatClient {
   readonly #parts: Parts;
-  readonly #identity: Identity;
   readonly #emit: EmitEvent;
   readonly #fingerprint: string;
   #logins = 0;
-  /** What the relay holds of one's prekeys, as last told (or as last uploaded). */
-  #held: { spk: number | null; opks: number } = { spk: null, opks: 0 };
-  /** Resolves the wait for the relay's answer to a prekey upload. */
-  #uploaded: (() => void) | undefined;
-  /** Rotates the signed prekey of a client that stays logged in for days. */
-  #upkeepTimer: ReturnType<typeof setInterval> | undefined;
+  #roomCommands: RoomCommands | undefined;
 
   private constructor(
     parts: Parts,
-    identity: Identity,
     emit: EmitEvent,
     fp: string,
   ) {
     this.#parts = parts;
-    this.#identity = identity;
     this.#emit = emit;
     this.#fingerprint = fp;
   }
 
   /**
    * Connects and logs in: hello, signed challenge, welcome. A `ready` event
-   * is emitted before any other.
+   * is emitted before any other about the chat; only notices about the
+   * connection itself (a certificate pinned on first use, a login the relay
+   * turned away for now) may come first.
    *
    * @throws {ChatError} with the relay's code (e.g. `name_taken`, `bad_name`)
    * or the dialer's (e.g. `connect_failed`)
@@ -131,81 +66,17 @@ export class ChatClient {
     );
     const pins = opts.pins ?? await PinStore.load();
     const state = opts.state ?? new StateDb(":memory:");
-    const emit = opts.onEvent;
-    const identity = opts.identity;
-    // The parts are made before the link starts: frames may follow the
-    // welcome at once.
-    const link: Link = new Link({
-      dial: opts.dial,
-      name,
-      identity,
-      ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
-      ...(opts.keepaliveMs ? { keepaliveMs: opts.keepaliveMs } : {}),
-      emit,
+    const { history } = opts;
+    const emit = history ? withHistory(opts.onEvent, history) : opts.onEvent;
+    const parts = assemble(opts, name, fp, pins, state, emit, {
       onReady: (bound, welcome) => client.#onReady(bound, welcome),
       onFrame: (frame) => client.#onFrame(frame),
-      onLost: () => {
-        peers.connectionLost();
-        rooms.connectionLost();
-      },
     });
-    const peers: Peers = new Peers({
-      identity,
-      fingerprint: fp,
-      name: () => link.name,
-      pins,
-      send: (frame) => link.send(frame),
-      keysReplaced: (key) => sessions.forget(key),
-      emit,
-    });
-    const prekeys = new PrekeyStore(state);
-    const sessions: Sessions = new Sessions({
-      identity,
-      name: () => link.name,
-      peers,
-      store: new SessionStore(state),
-      prekeys,
-    });
-    const conversations = new Conversations(state);
-    const outbox = new Outbox({
-      link,
-      peers,
-      sessions,
-      conversations,
-      state,
-      emit,
-    });
-    const seen = new SeenLog(state);
-    const rooms: Rooms = new Rooms({
-      identity,
-      link,
-      peers,
-      outbox,
-      conversations,
-      seen,
-      state,
-      emit,
-    });
-    const inbox = new Inbox({
-      link,
-      peers,
-      sessions,
-      conversations,
-      seen,
-      outbox,
-      state,
-      emit,
-      rooms,
-    });
-    const parts = { link, peers, outbox, inbox, prekeys, state, rooms };
-    const client = new ChatClient(parts, identity, emit, fp);
-    await link.start();
-    client.#upkeepTimer = setInterval(
-      () => client.#prekeyUpkeep(undefined),
-      UPKEEP_EVERY_MS,
-    );
-    const stop = () => clearInterval(client.#upkeepTimer);
-    link.closed.then(stop, stop);
+    const client = new ChatClient(parts, emit, fp);
+    await parts.link.start();
+    parts.upkeep.start();
+    const stop = () => parts.upkeep.stop();
+    parts.link.closed.then(stop, stop);
     return client;
   }
 
@@ -232,48 +103,8 @@ export class ChatClient {
     if (this.#logins > 1) peers.refreshAll();
     // Ready once reachable: prekeys the relay lacked are published first
     // (before any stored message is shown, which waits behind this).
-    this.#prekeyUpkeep(objectField(welcome, "prekeys"), () => {
+    this.#parts.upkeep.run(objectField(welcome, "prekeys"), () => {
       this.#emit({ type: "ready", name, fingerprint: this.#fingerprint });
-    });
-  }
-
-  /**
-   * Publishes prekeys when the relay holds too few (`welcome`,
-   * `prekey_count`, and hourly for rotation): new private halves are on
-   * disk before their public halves leave. `then` runs once the relay has
-   * them (or at once when nothing was published).
-   */
-  #prekeyUpkeep(told: Frame | undefined, then?: () => void): void {
-    const { prekeys, state, link, inbox } = this.#parts;
-    if (told) {
-      const spk = typeof told.spk === "number" ? told.spk : null;
-      this.#held = { spk, opks: intField(told, "opks") };
-    }
-    inbox.inOrder(async () => {
-      try {
-        const up = await prekeys.upkeep(
-          this.#identity.signPrivate,
-          this.name,
-          this.#held,
-        );
-        if (!up.spk && !up.opks) return;
-        state.commit();
-        if (up.spk) this.#held.spk = up.spk.id;
-        this.#held.opks = (up.replace ? 0 : this.#held.opks) +
-          (up.opks?.length ?? 0);
-        const answered = Promise.withResolvers<void>();
-        this.#uploaded = answered.resolve;
-        const sent = link.send({
-          type: "prekeys",
-          ...(up.replace ? { replace: true } : {}),
-          ...(up.spk ? { spk: encodeSignedPrekey(up.spk) } : {}),
-          ...(up.opks ? { opks: up.opks.map(encodeOneTimePrekey) } : {}),
-        });
-        if (sent && then) await timeout(answered.promise, UPLOAD_ANSWER_MS);
-      } finally {
-        this.#uploaded = undefined;
-        then?.();
-      }
     });
   }
 
@@ -297,16 +128,20 @@ export class ChatClient {
         return;
       case "prekey_count":
         // The answer to an upload, or the relay's word that few are left.
-        if (this.#uploaded) this.#uploaded();
-        else this.#prekeyUpkeep(frame);
+        this.#parts.upkeep.counted(frame);
         return;
       case "keys":
       case "error": {
         const id = typeof frame.id === "string" ? frame.id : undefined;
         if (peers.answer(id, frame) || frame.type === "keys") return;
+        const { code, message, retryMs } = decodeError(frame);
+        // Refused for the rate limit: it goes again, in its place.
+        if (
+          code === "rate_limited" && id !== undefined &&
+          outbox.rateLimited(id, retryMs ?? 1000)
+        ) return;
         if (rooms.answer(id, frame)) return;
-        if (id !== undefined) outbox.refused(id);
-        const { code, message } = decodeError(frame);
+        if (id !== undefined) outbox.refused(id, code, message);
         const room = typeof frame.room === "string" ? frame.room : undefined;
         this.#emit({
           type: "error",
@@ -344,8 +179,29 @@ export class ChatClient {
    */
   sendText(to: string, text: string, action = false): string {
     const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
-    this.#parts.outbox.queue(id, to, text, action ? "action" : "text");
+    const { history, outbox } = this.#parts;
+    if (history) recordOwn(history, { id, from: this.name, to, text, action });
+    outbox.queue(id, to, text, action ? "action" : "text");
     return id;
+  }
+
+  /**
+   * The last `count` entries of the history, of one conversation (`@name`,
+   * `#room`) or of all, as a `history` event.
+   *
+   * @throws {ChatError} `no_history` when no history is kept
+   */
+  history(
+    conversation: string | undefined,
+    count: number,
+  ): Promise<ClientEvent> {
+    const { history } = this.#parts;
+    if (!history) {
+      return Promise.reject(
+        new ChatError("no_history", "This client keeps no history"),
+      );
+    }
+    return historyEvent(history, conversation, count);
   }
 
   /**
@@ -363,7 +219,14 @@ export class ChatClient {
 
   /** Rooms: `/invite`, `#room text`, `/members`, `/rooms`, `/kick`, `/leave`. */
   get rooms(): RoomCommands {
-    return this.#parts.rooms;
+    const { rooms, history } = this.#parts;
+    if (!history) return rooms;
+    // One's own room messages go into the history as they are typed.
+    return this.#roomCommands ??= recordingRooms(
+      rooms,
+      history,
+      () => this.name,
+    );
   }
 
   /** Asks the relay who is online; a `who` event follows. */
@@ -400,6 +263,15 @@ export class ChatClient {
     return this.#parts.outbox.pendingCount;
   }
 
+  /**
+   * The messages of this run that were neither delivered nor stored for an
+   * offline recipient, in the order sent: each with the code of its
+   * failure, or `no_receipt` while none came.
+   */
+  unsettled(): Unsettled[] {
+    return this.#parts.outbox.outcomes.unsettled();
+  }
+
   /** Resolves once queued sends have been handed to the socket. */
   async flush(): Promise<void> {
     await this.#parts.rooms.settled();
@@ -411,8 +283,8 @@ export class ChatClient {
    * are reported as not sent.
    */
   async close(): Promise<void> {
-    const { link, inbox, state } = this.#parts;
-    clearInterval(this.#upkeepTimer);
+    const { link, inbox, state, upkeep } = this.#parts;
+    upkeep.stop();
     link.stop();
     // What arrived is shown and recorded, and prekeys being published are
     // sent, before the goodbye.
@@ -421,5 +293,6 @@ export class ChatClient {
     await link.bye();
     await inbox.settled();
     state.commit();
+    await this.#parts.history?.flush();
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Ways to reach the relay, as {@linkcode Dialer}s for the engine: plain TCP,
- * or TLS (see `tls.ts` for how the server's certificate is trusted).
+ * Ways to reach the relay, as {@linkcode Dialer}s for the engine: TLS (see
+ * `tls.ts` for how the server's certificate is trusted), or plain TCP.
  *
  * @module
  */
@@ -14,8 +14,12 @@ export interface DialOptions {
   hostname: string;
   /** Server port. */
   port: number;
-  /** Connect with TLS; with `fingerprint`, trust only that certificate (see `tls.ts`). */
-  tls?: { fingerprint?: string };
+  /**
+   * Connect with TLS; with `verify`, the certificate's fingerprint is
+   * checked by it (a pin), else the default roots and the host name are
+   * (see `tls.ts`). Absent: plain TCP.
+   */
+  tls?: { verify?: (fingerprint: string) => Promise<string | void> };
 }
 
 /**
@@ -46,5 +50,38 @@ export function dialer(opts: DialOptions): Dialer {
     }
     conn.setNoDelay(true);
     return conn;
+  };
+}
+
+/**
+ * A dialer over the relays of one cluster (`--server a,b`): each call
+ * tries them in the order given and returns the first connection made, so
+ * a client whose relay died reconnects to the next one (the link's
+ * back-off runs between calls, not between relays).
+ *
+ * @throws {ChatError} the first relay's failure (e.g. `connect_failed`)
+ * when none can be reached
+ *
+ * @example Usage
+ * ```ts
+ * import { dialer, failover } from "./dial.ts";
+ * const dial = failover([
+ *   dialer({ hostname: "127.0.0.1", port: 7001 }),
+ *   dialer({ hostname: "127.0.0.1", port: 7002 }),
+ * ]);
+ * if (typeof dial !== "function") throw new Error();
+ * ```
+ */
+export function failover(dialers: readonly Dialer[]): Dialer {
+  return async () => {
+    let first: unknown;
+    for (const dial of dialers) {
+      try {
+        return await dial();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    throw first;
   };
 }

@@ -28,6 +28,47 @@ export interface RoomEntry {
   members: number;
 }
 
+/** What a history entry is. */
+export type HistoryKind =
+  /** A message. */
+  | "text"
+  /** A `/me` action. */
+  | "action"
+  /** Messages that never arrived (a `gap` event). */
+  | "gap"
+  /** A security warning (a `security` event). */
+  | "security";
+
+/** Where one's own message was when last heard of. */
+export type HistoryStatus =
+  | "sending"
+  | "sent"
+  | "queued"
+  | "delivered"
+  | "failed";
+
+/** One entry of the history kept by the client, as `/history` reports it. */
+export interface HistoryItem {
+  /** `@name` (lower case) for a person, `#room` for a room; `""` for none. */
+  conversation: string;
+  /** Who wrote it (the name as bound); one's own name for one's own messages. */
+  from: string;
+  /** One's own message. */
+  own: boolean;
+  /** The message id (for gaps and warnings, an id of the history's own). */
+  id: string;
+  /** When it was written (the sender's clock), ms since the Unix epoch. */
+  time: number;
+  /** The text as received (a gap's or warning's: what was reported). */
+  text: string;
+  /** What it is. */
+  kind: HistoryKind;
+  /** For one's own messages: where it was when last heard of. */
+  status?: HistoryStatus;
+  /** Why it failed, for `failed`. */
+  detail?: string;
+}
+
 /** What the client reports; `--json` prints these one per line. */
 export type ClientEvent =
   /** Logged in (again, after a reconnect); one's own fingerprint. */
@@ -113,7 +154,26 @@ export type ClientEvent =
     room?: string;
   }
   /** Help text and notices. */
-  | { type: "info"; message: string };
+  | { type: "info"; message: string }
+  /**
+   * At the end of a script (not emitted by the engine; `chat connect`
+   * prints one per line): a message that was neither delivered nor stored
+   * for an offline recipient, with its text and why (`code`: the failure,
+   * or `no_receipt` when no answer came in time).
+   */
+  | {
+    type: "undelivered";
+    id: string;
+    to: string;
+    text: string;
+    code: string;
+    message: string;
+  }
+  /**
+   * The answer to `/history`: the entries asked for, oldest first;
+   * `conversation` when one was named (else entries of all of them).
+   */
+  | { type: "history"; conversation?: string; entries: HistoryItem[] };
 
 /** Where the engine sends its events. */
 export type EmitEvent = (event: ClientEvent) => void;

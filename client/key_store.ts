@@ -21,6 +21,7 @@ import {
 } from "../crypto/mod.ts";
 import { nameKey } from "../protocol/mod.ts";
 import { ChatError, SecurityError } from "../errors.ts";
+import { historyRoot } from "./history_key.ts";
 
 /** Version of the identity file format with the private keys in the clear. */
 const FILE_VERSION = 1;
@@ -39,6 +40,17 @@ export interface PassphraseSource {
   ask(isNew: boolean): Promise<string>;
   /** Protect newly made keys with a passphrase. */
   protectNew: boolean;
+}
+
+/** An identity as opened, with the root of its history's keys. */
+export interface OpenedIdentity {
+  /** The keys. */
+  identity: Identity;
+  /**
+   * The private keys as a non-extractable HKDF key, from which the keys of
+   * `history.db` are derived (client/history_key.ts).
+   */
+  historyRoot: CryptoKey;
 }
 
 /** An identity file read without its passphrase. */
@@ -120,6 +132,20 @@ export async function loadOrCreateIdentity(
   onGenerate: () => void = () => {},
   passphrase?: PassphraseSource,
 ): Promise<Identity> {
+  return (await openIdentity(home, name, onGenerate, passphrase)).identity;
+}
+
+/**
+ * As {@linkcode loadOrCreateIdentity}, with the history root.
+ *
+ * @throws {ChatError} as {@linkcode loadOrCreateIdentity}
+ */
+export async function openIdentity(
+  home: string,
+  name: string,
+  onGenerate: () => void = () => {},
+  passphrase?: PassphraseSource,
+): Promise<OpenedIdentity> {
   const file = await readKeyFile(home, name);
   if (file) {
     // The folder also holds pins and the receive log: owner only.
@@ -150,7 +176,10 @@ export async function loadOrCreateIdentity(
         },
       );
     }
-    return await importIdentity(stored);
+    return {
+      identity: await importIdentity(stored),
+      historyRoot: await historyRoot(stored),
+    };
   } finally {
     stored.signPrivate.fill(0);
     stored.kxPrivate.fill(0);
@@ -314,7 +343,7 @@ function damaged(path: string, cause: unknown): ChatError {
 async function openKeyFile(
   file: KeyFile,
   passphrase?: PassphraseSource,
-): Promise<Identity> {
+): Promise<OpenedIdentity> {
   let stored = file.plain;
   try {
     if (file.sealed) {
@@ -329,7 +358,10 @@ async function openKeyFile(
         await passphrase.ask(false),
       );
     }
-    return await importIdentity(stored!);
+    return {
+      identity: await importIdentity(stored!),
+      historyRoot: await historyRoot(stored!),
+    };
   } catch (err) {
     if (err instanceof SecurityError && err.code === "wrong_passphrase") {
       throw new ChatError(
@@ -362,5 +394,5 @@ export async function parseIdentity(
   text: string,
   passphrase?: PassphraseSource,
 ): Promise<Identity> {
-  return await openKeyFile(decodeKeyFile(path, text), passphrase);
+  return (await openKeyFile(decodeKeyFile(path, text), passphrase)).identity;
 }

@@ -7,8 +7,13 @@
  *
  * @module
  */
-import { type Identity, signLogin } from "../crypto/mod.ts";
-import { ChatError, ProtocolError } from "../errors.ts";
+import {
+  certificateBinding,
+  type Identity,
+  NO_BINDING,
+  signLogin,
+} from "../crypto/mod.ts";
+import { ChatError, LimitError, ProtocolError } from "../errors.ts";
 import {
   type ByteConn,
   decodeChallenge,
@@ -24,10 +29,12 @@ import {
 import {
   backoffDelay,
   FINAL_CODES,
+  FIRST_LOGIN_PATIENCE_MS,
   randomUnit,
   STABLE_CONNECTION_MS,
 } from "./backoff.ts";
 import type { EmitEvent } from "./events.ts";
+import { Pacer, welcomeLimits } from "./pacer.ts";
 
 /**
  * Opens a byte stream to the relay (TCP, TLS, or anything with `read`,
@@ -76,8 +83,12 @@ const MAX_INCOMING_FRAME_BYTES = MAX_FRAME_BYTES * 4;
 
 /** The link; see the module doc. */
 export class Link {
+  /** The client's copy of the relay's rate limit, reset at every login. */
+  readonly pacer: Pacer = new Pacer();
   readonly #opts: LinkOptions;
   #fc: FramedConnection | undefined;
+  /** What the current connection's login is bound to (its server certificate). */
+  #binding: Uint8Array = NO_BINDING;
   #name: string;
   #welcomed = false;
   /** Set at the first login: only a link that got in reconnects. */
@@ -100,6 +111,8 @@ export class Link {
   #closed: Promise<ChatError> | undefined;
   /** Set by {@linkcode fail}: the reason the link ends. */
   #failure: ChatError | undefined;
+  /** How long the first login has waited for the relay's `too_many_logins`, in ms. */
+  #loginWaited = 0;
 
   /** A link that is not connected yet: see {@linkcode start}. */
   constructor(opts: LinkOptions) {
@@ -122,6 +135,10 @@ export class Link {
 
   async #dial(): Promise<FramedConnection> {
     const conn = await this.#opts.dial();
+    if (conn.notice) this.#opts.emit({ type: "info", message: conn.notice });
+    this.#binding = conn.certificate
+      ? await certificateBinding(conn.certificate)
+      : NO_BINDING;
     return new FramedConnection(conn, {
       maxFrameBytes: MAX_INCOMING_FRAME_BYTES,
     });
@@ -150,7 +167,9 @@ export class Link {
 
   /** Queues a frame on the current connection; false when it is down. */
   send(frame: unknown): boolean {
-    return this.#fc?.send(frame) ?? false;
+    const sent = this.#fc?.send(frame) ?? false;
+    if (sent && this.#welcomed) this.pacer.sent(frame);
+    return sent;
   }
 
   /** Resolves when what is queued was written (or the connection closed). */
@@ -215,12 +234,20 @@ export class Link {
       const retry = this.#opts.reconnect;
       let lostAt = Date.now();
       let attempt = 0;
-      while (
-        retry && retry.forMs > 0 && this.#loggedInOnce && !this.#closing &&
-        !FINAL_CODES.has(reason.code)
-      ) {
-        const wait = backoffDelay(attempt++, retry.maxDelayMs, randomUnit());
-        if (Date.now() + wait - lostAt > retry.forMs) {
+      while (!this.#closing) {
+        const turnedAway = this.#turnedAway(reason);
+        if (
+          turnedAway === undefined &&
+          !(retry && retry.forMs > 0 && this.#loggedInOnce &&
+            !FINAL_CODES.has(reason.code))
+        ) break;
+        const wait = turnedAway ?? Math.max(
+          backoffDelay(attempt++, retry!.maxDelayMs, randomUnit()),
+          reason instanceof LimitError ? reason.retryMs : 0,
+        );
+        if (
+          turnedAway === undefined && Date.now() + wait - lostAt > retry!.forMs
+        ) {
           return new ChatError(
             "reconnect_failed",
             `No connection to the server for ${
@@ -231,9 +258,9 @@ export class Link {
         this.#opts.emit({
           type: "error",
           code: reason.code,
-          message: `${reason.message}; reconnecting in ${
-            (wait / 1000).toFixed(1)
-          } s`,
+          message: `${reason.message}; ${
+            this.#loggedInOnce ? "reconnecting" : "trying again"
+          } in ${(wait / 1000).toFixed(1)} s`,
         });
         await this.#sleep(wait);
         if (this.#closing) break;
@@ -259,6 +286,28 @@ export class Link {
       this.#finished = true;
       this.#online.resolve();
     }
+  }
+
+  /**
+   * The wait before trying the first login again, when the relay turned it
+   * away for now (`too_many_logins`) and the client has waited less than
+   * {@linkcode FIRST_LOGIN_PATIENCE_MS} in all; else undefined.
+   */
+  #turnedAway(reason: ChatError): number | undefined {
+    if (
+      this.#loggedInOnce || !(reason instanceof LimitError) ||
+      reason.code !== "too_many_logins" ||
+      this.#loginWaited + reason.retryMs > FIRST_LOGIN_PATIENCE_MS
+    ) return undefined;
+    this.#loginWaited += reason.retryMs;
+    return reason.retryMs;
+  }
+
+  /** True when {@linkcode #turnedAway} will let the first login try again. */
+  #willRetryFirst(reason: ChatError): boolean {
+    return !this.#loggedInOnce && !this.#closing &&
+      reason instanceof LimitError && reason.code === "too_many_logins" &&
+      this.#loginWaited + reason.retryMs <= FIRST_LOGIN_PATIENCE_MS;
   }
 
   /** Waits `ms`, or less when {@linkcode close} is called. */
@@ -290,7 +339,7 @@ export class Link {
       );
     } else if (silent >= keepalive && !this.#pinged && this.#welcomed) {
       this.#pinged = true;
-      fc.send({ type: "ping" });
+      this.send({ type: "ping" });
     }
   }
 
@@ -301,6 +350,7 @@ export class Link {
         this.#opts.identity.signPrivate,
         nonce,
         this.#name,
+        this.#binding,
       );
       this.send({ type: "auth", signature: sig.toBase64() });
     } else if (frame.type === "welcome") {
@@ -313,6 +363,7 @@ export class Link {
         );
       }
       this.#name = name;
+      this.pacer.reset(welcomeLimits(frame));
       this.#welcomed = true;
       this.#loggedInOnce = true;
       this.#welcomedAt = Date.now();
@@ -320,8 +371,10 @@ export class Link {
       this.#loggedIn.resolve();
       this.#online.resolve();
     } else if (frame.type === "error") {
-      const { code, message } = decodeError(frame);
-      throw new ChatError(code, message);
+      const { code, message, retryMs } = decodeError(frame);
+      throw retryMs === undefined
+        ? new ChatError(code, message)
+        : new LimitError(code, message, retryMs);
     } else {
       throw new ProtocolError(
         "bad_frame",
@@ -343,8 +396,11 @@ export class Link {
         this.#pinged = false;
         const frame = last = parseRelayedFrame(payload);
         if (!this.#welcomed) return this.#onLoginFrame(frame);
-        if (frame.type === "ping") fc.send({ type: "pong" });
-        else this.#opts.onFrame(frame);
+        if (frame.type === "ping") this.send({ type: "pong" });
+        else {
+          if (frame.type === "msg") this.pacer.received();
+          this.#opts.onFrame(frame);
+        }
       });
       // A relay that closes says why in its last frame (e.g. `shutdown`).
       reason = fc.closeReason ??
@@ -365,7 +421,8 @@ export class Link {
       this.#welcomed = false;
       this.#online = Promise.withResolvers();
     }
-    this.#loggedIn.reject(reason);
+    // A first login turned away for now is tried again (see #serve).
+    if (!this.#willRetryFirst(reason)) this.#loggedIn.reject(reason);
     this.#opts.onLost();
     return reason;
   }

@@ -10,6 +10,8 @@ import type { Frame } from "../protocol/mod.ts";
 
 /** Longest wait for a look-up answer, in ms. */
 export const LOOKUP_TIMEOUT_MS = 10_000;
+/** How often a look-up refused for the rate limit is asked again. */
+const RATE_LIMITED_TRIES = 5;
 
 /** The look-ups under way; see the module doc. */
 export class Lookups {
@@ -24,9 +26,24 @@ export class Lookups {
   /**
    * Asks the relay for `name`'s keys (with a prekey bundle when `bundle`)
    * and resolves with its answer: `keys`, or an `error` frame (also
-   * `lookup_timeout` and `connection_lost`, made here).
+   * `lookup_timeout` and `connection_lost`, made here). A look-up the relay
+   * refused for the rate limit is asked again after the wait it gave.
    */
-  ask(name: string, bundle: boolean): Promise<Frame> {
+  async ask(name: string, bundle: boolean): Promise<Frame> {
+    for (let tries = 1;; tries++) {
+      const frame = await this.#askOnce(name, bundle);
+      const retry = frame.retry_ms;
+      if (
+        frame.type !== "error" || frame.code !== "rate_limited" ||
+        typeof retry !== "number" || tries >= RATE_LIMITED_TRIES
+      ) return frame;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(Math.max(retry, 1), 60_000))
+      );
+    }
+  }
+
+  #askOnce(name: string, bundle: boolean): Promise<Frame> {
     const id = crypto.getRandomValues(new Uint8Array(8)).toHex();
     return new Promise<Frame>((resolve) => {
       const timer = setTimeout(() => {

@@ -10,8 +10,13 @@
 export * from "./client.ts";
 export * from "./dial.ts";
 export * from "./events.ts";
+export type { Unsettled } from "./outcomes.ts";
 export type { Dialer, ReconnectOptions } from "./link.ts";
 export * from "./key_store.ts";
 export * from "./pins.ts";
+export * from "./server_pins.ts";
+export * from "./server_dir.ts";
 export { StateDb } from "./state_db.ts";
-export type { RoomCommands } from "./rooms.ts";
+export type { RoomCommands, RoomRoster } from "./rooms.ts";
+export { forgetHistory, History, HISTORY_LIMIT } from "./history.ts";
+export type { HistoryEntry } from "./history.ts";

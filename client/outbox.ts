@@ -2,65 +2,40 @@
  * The send pipeline: texts in, sealed `send` frames out, in the order given,
  * each numbered in its conversation (docs/PROTOCOL.md §7.5) and sealed in the
  * peer's current session (started from the peer's prekeys when there is
- * none). What happens next: `queued` (the relay stored it), `delivered` (the
- * peer's end-to-end receipt covers it), or a refusal (`nack`), after which
- * the message goes once more, with its number, in a new session. Receipts
- * for the peer's messages leave through here too.
+ * none). Frames leave at the pace the relay's rate limit allows; one the
+ * relay still refuses (`rate_limited`) goes again, with those sent after
+ * it, in order, after the wait it gave (`resender.ts`). What
+ * happens next is in `pending.ts`: `queued`, `delivered`, or a `nack`, after
+ * which the message goes once more, with its number, in a new session.
+ * Receipts for the peer's messages, sender keys and room messages sealed in
+ * `rooms_send.ts` leave through here too, in the same order and pacing.
  *
  * @module
  */
 import { ChatError, SecurityError } from "../errors.ts";
-import {
-  decodeRelayedNack,
-  type Frame,
-  MAX_TEXT_BYTES,
-  nameKey,
-} from "../protocol/mod.ts";
+import { type Frame, MAX_TEXT_BYTES, nameKey } from "../protocol/mod.ts";
 import { type Content, encodeContent, type ReceiptContent } from "./content.ts";
 import type { Conversations } from "./conversations.ts";
 import type { EmitEvent } from "./events.ts";
 import type { Link } from "./link.ts";
+import { Outcomes } from "./outcomes.ts";
 import { keyChanged, type Peer, type Peers } from "./peers.ts";
+import { type Pending, PendingMessages } from "./pending.ts";
+import { Resender } from "./resender.ts";
 import type { Sessions } from "./sessions.ts";
 import type { StateDb } from "./state_db.ts";
 
 /** Unsent bytes after which sending waits for the socket to drain (1 MiB). */
 const SEND_BACKLOG_BYTES = 1024 * 1024;
+/**
+ * Most messages, and most bytes of text, sealed ahead of the one leaving: a
+ * long paste paced by the rate limit waits unsealed, not in memory.
+ */
+const MAX_SEALED_AHEAD = { messages: 256, bytes: 8 * 1024 * 1024 };
 
 const encoder = new TextEncoder();
-/**
- * `nack` codes that say the peer cannot use the session (it lost its state,
- * or never had the prekey): messages go out in a new one. Other refusals
- * (a message damaged on the way, out of order) leave the session be.
- */
-const SESSION_LOST: ReadonlySet<string> = new Set([
-  "unknown_session",
-  "unknown_prekey",
-  "stale_session_start",
-  "bad_key_transport",
-  "bad_signature",
-  "replay",
-  "too_many_skipped",
-]);
-
-/** Receipts remembered for a `nack`. */
-const MAX_RECENT_RECEIPTS = 256;
 
 const newId = () => crypto.getRandomValues(new Uint8Array(8)).toHex();
-
-/** A text sent and not yet receipted, stored or refused. */
-interface Pending {
-  to: string;
-  kind: "text" | "action";
-  text: string;
-  epoch: string;
-  seq: number;
-  resent: boolean;
-  /** The session it was sealed in (hex id). */
-  session: string;
-  /** The relay keeps it for an offline recipient. */
-  queued: boolean;
-}
 
 /** What to send: a new text, a resend, or other content (a receipt, a sender key). */
 type Item =
@@ -86,35 +61,44 @@ export interface OutboxContext {
 
 /** The outbox; see the module doc. */
 export class Outbox {
+  /** What became of each message asked for (a script's exit code). */
+  readonly outcomes: Outcomes = new Outcomes();
   readonly #ctx: OutboxContext;
-  readonly #pending = new Map<string, Pending>();
-  /** Receipts sent lately, by id: a `nack` of one gives up its session. */
-  readonly #receipts = new Map<string, { to: string; session: string }>();
+  readonly #pending: PendingMessages;
+  readonly #gate: Resender;
   #sendChain: Promise<void> = Promise.resolve();
   /** Sealed frames leave through this chain, in the order they were queued. */
   #outChain: Promise<void> = Promise.resolve();
+  /** Messages (and bytes of their text) sealed and not yet handed to the link. */
+  #ahead = { messages: 0, bytes: 0 };
+  #room: (() => void)[] = [];
 
   /** An outbox over `ctx`. */
   constructor(ctx: OutboxContext) {
     this.#ctx = ctx;
+    this.#pending = new PendingMessages(ctx.emit, this.outcomes);
+    this.#gate = new Resender(
+      ctx.link,
+      (id, to, err) => this.#failed(id, to, err),
+    );
   }
 
   /** Messages sent and not yet delivered, kept by the relay, or refused. */
   get pendingCount(): number {
-    let n = 0;
-    for (const p of this.#pending.values()) if (!p.queued) n++;
-    return n;
+    return this.#pending.count;
   }
 
   /** Resolves once queued sends have been handed to the socket. */
   async flush(): Promise<void> {
     await this.#sendChain;
     await this.#outChain;
+    await this.#gate.settled();
     await this.#ctx.link.drained();
   }
 
   /** Queues a text (or a `/me` action); they leave in the order given, once logged in. */
   queue(id: string, to: string, text: string, kind: "text" | "action"): void {
+    this.outcomes.asked(id, to, text);
     this.#enqueue({ kind, id, to, text });
   }
 
@@ -136,14 +120,14 @@ export class Outbox {
     return sent.promise;
   }
 
-  /** Queues a frame sealed elsewhere (a room message): it leaves after what was queued before it, then `sent`. */
+  /**
+   * Queues a frame sealed elsewhere (a room message): it leaves after what
+   * was queued before it, through the same pacing and resending as a
+   * `send`, then `sent`.
+   */
   frame(frame: { id: string } & Record<string, unknown>, to: string): void {
     const framing = Promise.resolve(frame);
-    this.#run(() => {
-      this.#outChain = this.#outChain.then(() =>
-        this.#transmit(frame.id, to, framing, true)
-      );
-    });
+    this.#run(() => this.#leave(frame.id, to, framing, true, 0));
   }
 
   /**
@@ -163,9 +147,37 @@ export class Outbox {
   #run(step: () => unknown): void {
     // While the connection is down, messages wait here, in order.
     this.#sendChain = this.#sendChain.then(async () => {
+      while (
+        this.#ahead.messages >= MAX_SEALED_AHEAD.messages ||
+        this.#ahead.bytes >= MAX_SEALED_AHEAD.bytes
+      ) {
+        await new Promise<void>((resolve) => this.#room.push(resolve));
+      }
       await this.#ctx.link.ready();
       await step(); // Never throws: failures are reported.
     });
+  }
+
+  /**
+   * Puts a frame on the out chain, counted as sealed ahead (`bytes` of
+   * text) until it leaves.
+   */
+  #leave(
+    id: string,
+    to: string,
+    framing: Promise<Record<string, unknown>>,
+    shown: boolean,
+    bytes: number,
+  ): void {
+    this.#ahead.messages++;
+    this.#ahead.bytes += bytes;
+    this.#outChain = this.#outChain.then(() =>
+      this.#transmit(id, to, framing, shown).finally(() => {
+        this.#ahead.messages--;
+        this.#ahead.bytes -= bytes;
+        this.#room.shift()?.();
+      })
+    );
   }
 
   /** Seals an item in its turn; returns the error when it could not be (reported if `report`). */
@@ -181,24 +193,18 @@ export class Outbox {
       // The session first: a send that fails here has used no number.
       const session = await this.#ctx.sessions.forSending(peer);
       const content = this.#content(item, peer);
-      const plaintext = encodeContent(content);
+      const sessionId = session.id.toHex();
       if (content.t === "receipt" || content.t === "sender_key") {
-        this.#receipts.set(item.id, {
-          to: peer.name,
-          session: session.id.toHex(),
-        });
-        if (this.#receipts.size > MAX_RECENT_RECEIPTS) {
-          this.#receipts.delete(this.#receipts.keys().next().value!);
-        }
+        this.#pending.addReceipt(item.id, peer.name, sessionId);
       } else if (content.t === "text" || content.t === "action") {
-        this.#pending.set(item.id, {
+        this.#pending.add(item.id, {
           to: peer.name,
           kind: content.t,
           text: content.text,
           epoch: content.e,
           seq: content.s,
           resent: item.kind === "resend",
-          session: session.id.toHex(),
+          session: sessionId,
           queued: false,
         });
       }
@@ -209,14 +215,18 @@ export class Outbox {
         peer,
         session,
         item.id,
-        plaintext,
+        encodeContent(content),
       );
       sealing.catch(() => {}); // Reported by #transmit, in its turn.
       const head = { type: "send", id: item.id, to: peer.name };
       const framing = sealing.then((fields) => ({ ...head, ...fields }));
       const shown = content.t === "text" || content.t === "action";
-      this.#outChain = this.#outChain.then(() =>
-        this.#transmit(item.id, peer.name, framing, shown)
+      this.#leave(
+        item.id,
+        peer.name,
+        framing,
+        shown,
+        shown ? content.text.length : 0,
       );
       return undefined;
     } catch (err) {
@@ -271,8 +281,8 @@ export class Outbox {
       // The ratchet's new state is on disk before its message leaves: a
       // crash never makes a key be used twice.
       this.#ctx.state.commit();
-      await link.ready(); // Sealed just before a cut: it goes out once back.
-      if (!link.send(frame)) {
+      await this.#gate.turn();
+      if (!this.#gate.send(id, frame)) {
         throw new ChatError(
           "connection_lost",
           "Not connected; message not sent",
@@ -287,102 +297,58 @@ export class Outbox {
   }
 
   /**
+   * The relay refused frame `id` for its rate limit, `retryMs` being the
+   * wait it gave: it goes again, in its place.
+   *
+   * @returns false when `id` is none of the recent `send` frames
+   */
+  rateLimited(id: string, retryMs: number): boolean {
+    return this.#gate.refused(id, retryMs);
+  }
+
+  /**
    * Reports a message that could not be sent. Nothing on the send path ends
    * the client: an unexpected failure is reported as `internal` too.
    */
   #failed(id: string, to: string, err: unknown): void {
-    this.#pending.delete(id);
+    const { code, message } = err instanceof ChatError ? err : {
+      code: "internal",
+      message: `Message not sent: ${(err as Error).message}`,
+    };
+    this.#pending.failed(id, code, message);
     if (err instanceof SecurityError) {
-      const { code, message } = err;
       this.#ctx.emit({ type: "security", code, from: to, message, id });
-    } else if (err instanceof ChatError) {
-      this.#ctx.emit({
-        type: "error",
-        code: err.code,
-        message: err.message,
-        id,
-      });
     } else {
-      this.#ctx.emit({
-        type: "error",
-        code: "internal",
-        message: `Message not sent: ${(err as Error).message}`,
-        id,
-      });
+      this.#ctx.emit({ type: "error", code, message, id });
     }
   }
 
   /** The relay's `queued` {`id`}: stored for an offline recipient. */
   queued(id: string): void {
-    const pending = this.#pending.get(id);
-    if (!pending || pending.queued) return;
-    pending.queued = true;
-    this.#ctx.emit({ type: "queued", id, to: pending.to });
+    this.#gate.passed(id);
+    this.#pending.queued(id);
   }
 
   /** The relay refused message `id` (an `error` with its id): no longer pending. */
-  refused(id: string): void {
-    this.#pending.delete(id);
+  refused(id: string, code: string, message: string): void {
+    this.#pending.failed(id, code, message);
   }
 
-  /**
-   * A receipt from `from`: every text of the epoch up to `upto` was shown,
-   * except those in `missing`, which never arrived.
-   */
+  /** A receipt from `from`; see `PendingMessages.receipted`. */
   receipted(from: string, receipt: ReceiptContent): void {
-    const missing = (seq: number) =>
-      receipt.missing.some(([a, b]) => a <= seq && seq <= b);
-    for (const [id, p] of this.#pending) {
-      if (nameKey(p.to) !== nameKey(from) || p.epoch !== receipt.e) continue;
-      if (missing(p.seq)) {
-        this.#pending.delete(id);
-        this.#ctx.emit({
-          type: "error",
-          code: "not_delivered",
-          message:
-            `${p.to} never received your message (number ${p.seq}): it was lost on the way`,
-          id,
-        });
-      } else if (p.seq <= receipt.upto) {
-        this.#pending.delete(id);
-        this.#ctx.emit({ type: "delivered", id, to: p.to });
-      }
-    }
+    this.#pending.receipted(from, receipt);
   }
 
   /**
-   * A `nack`: the peer could not read the message (it lost its session, or
-   * the message was damaged on the way). Its session is given up and the
-   * message goes again, once, with its number, in a new session; after a
-   * key change, or a second refusal, it is reported not delivered.
+   * A `nack`: the peer could not read the message. Its session is given up
+   * when the peer lost it, and the message goes again, once, with its
+   * number, in a new session (see `PendingMessages.nack`).
    */
   nack(frame: Frame): void {
-    const { id, peer: from, code } = decodeRelayedNack(frame);
-    const receipt = this.#receipts.get(id);
-    if (receipt && nameKey(receipt.to) === nameKey(from)) {
-      // The next receipt, in a new session, covers what this one said.
-      this.#receipts.delete(id);
-      if (SESSION_LOST.has(code)) {
-        this.#ctx.sessions.abandon(from, receipt.session);
-      }
-      return;
+    const { abandon, resend } = this.#pending.nack(frame);
+    if (abandon) this.#ctx.sessions.abandon(abandon.peer, abandon.session);
+    if (resend) {
+      this.#enqueue({ kind: "resend", id: String(frame.id), pending: resend });
     }
-    const pending = this.#pending.get(id);
-    if (!pending || nameKey(pending.to) !== nameKey(from)) return;
-    this.#pending.delete(id);
-    if (SESSION_LOST.has(code)) {
-      this.#ctx.sessions.abandon(from, pending.session);
-    }
-    if (!pending.resent && code !== "key_changed" && code !== "out_of_order") {
-      this.#enqueue({ kind: "resend", id, pending });
-      return;
-    }
-    this.#ctx.emit({
-      type: "error",
-      code: "not_delivered",
-      message:
-        `${pending.to} could not accept your message (${code}); it was not delivered`,
-      id,
-    });
   }
 }

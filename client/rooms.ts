@@ -94,6 +94,19 @@ export interface RoomCommands {
   members(room: string): Promise<ClientEvent>;
   /** The rooms one is in, with their member counts (a `rooms` event). */
   list(): ClientEvent;
+  /**
+   * The rooms one is in, each with its members' names (as bound) after the
+   * last change this client checked; no look-up, nothing sent.
+   */
+  roster(): RoomRoster[];
+}
+
+/** A room and its members, as {@linkcode RoomCommands.roster} lists them. */
+export interface RoomRoster {
+  /** The room's name, as its creator spelled it. */
+  room: string;
+  /** Its members' names, as bound. */
+  members: string[];
 }
 
 /** The rooms of a client; see the module doc. */
@@ -214,6 +227,14 @@ export class Rooms implements RoomCommands, RoomInbox {
         members: v.members.size,
       })),
     };
+  }
+
+  /** See {@linkcode RoomCommands.roster}. */
+  roster(): RoomRoster[] {
+    return this.#store.list().map((v) => ({
+      room: v.name,
+      members: [...v.members.values()],
+    }));
   }
 
   #view(room: string): RoomView {

@@ -1,16 +1,19 @@
 /**
- * The client's TLS connection (`chat connect --tls`). It goes through
- * `node:tls` because that is where Deno 2.9 shows the server's certificate
- * (`Deno.connectTls` does not), which a fingerprint pin needs.
+ * The client's TLS connection (the default of `chat connect`). It goes
+ * through `node:tls` because that is where Deno 2.9 shows the server's
+ * certificate (`Deno.connectTls` does not), which a fingerprint pin and
+ * the login's binding to the certificate need.
  *
  * Two ways to trust the server:
- * - the default root certificates with a host name check, as a browser does;
- * - a pinned SHA-256 fingerprint of the server's certificate: the chain and
- *   the host name are not checked, only that the certificate is exactly the
- *   pinned one. The TLS handshake still proves that the server holds the
- *   certificate's private key (Deno's `node:tls` checks the handshake
- *   signature even when it leaves the chain unchecked), and the check runs
- *   before a single byte of the chat is sent.
+ * - the default root certificates with a host name check, as a browser does
+ *   (`--tls-ca`);
+ * - a check of the SHA-256 fingerprint of the server's certificate (pinned
+ *   on first use, or given): the chain and the host name are not checked,
+ *   only that the certificate is exactly the one expected. The TLS
+ *   handshake still proves that the server holds the certificate's private
+ *   key (Deno's `node:tls` checks the handshake signature even when it
+ *   leaves the chain unchecked), and the check runs before a single byte of
+ *   the chat is sent.
  *
  * @module
  */
@@ -30,10 +33,12 @@ export interface TlsConnectOptions {
   /** Server port. */
   port: number;
   /**
-   * The server certificate's SHA-256 fingerprint, canonical form (see
-   * `parseFingerprint`); without it the default roots are trusted.
+   * Checks the server certificate's SHA-256 fingerprint (canonical form,
+   * see `derFingerprint`) and throws to refuse it, or resolves with a
+   * notice for the user (e.g. "pinned on first use"); without it the
+   * default roots and the host name are checked instead.
    */
-  fingerprint?: string;
+  verify?: (fingerprint: string) => Promise<string | void>;
 }
 
 /**
@@ -41,10 +46,10 @@ export interface TlsConnectOptions {
  *
  * @throws {ChatError} `connect_failed` when the server cannot be reached,
  * `tls_failed` when the certificate is not trusted or the handshake fails,
- * `server_fingerprint_mismatch` when the certificate is not the pinned one
+ * or what `verify` throws
  */
 export async function connectTls(opts: TlsConnectOptions): Promise<ByteConn> {
-  const pinned = opts.fingerprint !== undefined;
+  const pinned = opts.verify !== undefined;
   const socket = tls.connect({
     host: opts.hostname,
     port: opts.port,
@@ -62,7 +67,13 @@ export async function connectTls(opts: TlsConnectOptions): Promise<ByteConn> {
   } catch (err) {
     conn.close();
     const e = err as Error & { code?: string };
-    if (e.code === "ECONNREFUSED" || e.code === "ENOTFOUND") {
+    // Refused, unknown, or cut before the handshake was done (a server going
+    // down): worth another try. A certificate or protocol failure is not.
+    if (
+      e.code === "ECONNREFUSED" || e.code === "ENOTFOUND" ||
+      e.code === "ECONNRESET" || e.message === "connection closed" ||
+      /disconnected before secure TLS connection/.test(e.message)
+    ) {
       throw new ChatError(
         "connect_failed",
         `Cannot reach the server at ${where}: ${e.message}`,
@@ -70,23 +81,30 @@ export async function connectTls(opts: TlsConnectOptions): Promise<ByteConn> {
     }
     throw new ChatError("tls_failed", `TLS with ${where} failed: ${e.message}`);
   }
-  if (pinned) {
-    const raw = socket.getPeerCertificate(true)?.raw;
-    const actual = raw ? await derFingerprint(new Uint8Array(raw)) : "none";
-    if (actual !== opts.fingerprint) {
-      conn.close();
-      throw new ChatError(
-        "server_fingerprint_mismatch",
-        `The server at ${where} showed the certificate ${actual}, not the pinned ${opts.fingerprint}`,
+  const raw = socket.getPeerCertificate(true)?.raw;
+  const der = raw ? new Uint8Array(raw) : undefined;
+  if (opts.verify) {
+    try {
+      const notice = await opts.verify(
+        der ? await derFingerprint(der) : "none",
       );
+      if (notice) conn.notice = notice;
+    } catch (err) {
+      conn.close();
+      throw err;
     }
   }
   socket.setNoDelay(true);
+  conn.certificate = der;
   return conn;
 }
 
 /** `read`, `write` and `close` with `Deno.Conn`'s meaning over a `node:net` socket. */
 class NodeSocketConn implements ByteConn {
+  /** The server certificate's DER bytes. */
+  certificate: Uint8Array<ArrayBuffer> | undefined;
+  /** What the certificate check had to tell the user. */
+  notice: string | undefined;
   readonly #socket: tls.TLSSocket;
   #chunks: Uint8Array[] = [];
   #buffered = 0;

@@ -30,7 +30,11 @@ export type ErrorCode =
   | "no_such_user"
   | "queue_full"
   | "store_failed"
+  | "store_unavailable"
   | "no_prekeys"
+  | "too_many_logins"
+  | "too_many_names"
+  | "server_full"
   | RoomErrorCode;
 
 /** Codes of the relay's `error` frames about rooms (docs/PROTOCOL.md, Rooms). */

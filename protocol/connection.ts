@@ -46,7 +46,15 @@ const YIELD_AFTER_BYTES = 16 * 1024;
  * What a {@linkcode FramedConnection} needs of its socket: a TCP or TLS
  * `Deno.Conn`, or an adapter with the same `read`, `write` and `close`.
  */
-export type ByteConn = Pick<Deno.Conn, "read" | "write" | "close">;
+export type ByteConn = Pick<Deno.Conn, "read" | "write" | "close"> & {
+  /**
+   * The server certificate's DER bytes, on a TLS connection a client made:
+   * what its login is bound to (docs/PROTOCOL.md §8.3).
+   */
+  readonly certificate?: Uint8Array<ArrayBuffer> | undefined;
+  /** Something the user should be told about this connection (e.g. a certificate pinned on first use). */
+  readonly notice?: string | undefined;
+};
 
 /** Options of {@linkcode FramedConnection}. */
 export interface FramedConnectionOptions {
@@ -82,7 +90,7 @@ export class FramedConnection {
   static #pool: Uint8Array[] = [];
   /** The socket underneath. */
   readonly conn: ByteConn;
-  readonly #maxFrame: number;
+  #maxFrame: number;
   readonly #maxBacklog: number;
   /** Frames queued since the last write started; made at the first. */
   #out: Uint8Array | undefined;
@@ -105,6 +113,11 @@ export class FramedConnection {
   /** True once closed by either side. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Largest frame payload read from now on, in bytes. */
+  set maxFrameBytes(bytes: number) {
+    this.#maxFrame = bytes;
   }
 
   /** Bytes queued and not yet written. */

@@ -8,6 +8,11 @@ import { ProtocolError } from "../errors.ts";
 
 /** Default maximum payload size of one frame, in bytes (1 MiB). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * Largest frame payload a relay reads before `welcome`, in bytes (8 KiB): a
+ * `hello` with two 4096-bit keys is about 1.6 KB, an `auth` under 1 KB.
+ */
+export const MAX_LOGIN_FRAME_BYTES = 8 * 1024;
 /** Length of the frame header, in bytes. */
 export const HEADER_BYTES = 4;
 
@@ -72,7 +77,7 @@ export function writeFrameHeader(
  * ```
  */
 export class FrameDecoder {
-  readonly #max: number;
+  #max: number;
   /** Made only when a header is split over reads: idle connections do without. */
   #header: Uint8Array | undefined;
   #headerFill = 0;
@@ -86,6 +91,11 @@ export class FrameDecoder {
    */
   constructor(maxFrameBytes: number = MAX_FRAME_BYTES) {
     this.#max = maxFrameBytes;
+  }
+
+  /** Largest payload accepted from now on, in bytes (the relay raises it after login). */
+  set maxFrameBytes(bytes: number) {
+    this.#max = bytes;
   }
 
   /** True when a frame has started but not finished: EOF now means a truncated frame. */

@@ -150,7 +150,12 @@ export interface ErrorFrame {
   message: string;
   /** The message or look-up it concerns. */
   id?: string;
+  /** For `rate_limited` and `too_many_logins`: the wait before trying again, in ms. */
+  retryMs?: number;
 }
+
+/** The longest `retry_ms` a client heeds (an hour); a longer one is read as this. */
+export const MAX_RETRY_MS = 3600_000;
 
 /**
  * Reads an `error` frame.
@@ -160,8 +165,13 @@ export interface ErrorFrame {
 export function decodeError(frame: Frame): ErrorFrame {
   const code = stringField(frame, "code", BOUNDS.errorCodeChars);
   const message = stringField(frame, "message", BOUNDS.messageChars);
-  const id = typeof frame.id === "string" ? frame.id : undefined;
-  return id === undefined ? { code, message } : { code, message, id };
+  const out: ErrorFrame = { code, message };
+  if (typeof frame.id === "string") out.id = frame.id;
+  const retry = frame.retry_ms;
+  if (typeof retry === "number" && Number.isInteger(retry) && retry >= 0) {
+    out.retryMs = Math.min(retry, MAX_RETRY_MS);
+  }
+  return out;
 }
 
 /**

@@ -18,6 +18,7 @@ export * from "./connection.ts";
 export * from "./tls.ts";
 export * from "./control_chars.ts";
 export * from "./sealed.ts";
+export * from "./token_bucket.ts";
 export * from "./room_name.ts";
 export * from "./room_rules.ts";
 export * from "./room_frames.ts";

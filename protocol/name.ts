@@ -41,7 +41,18 @@ export function validateName(name: unknown): string {
   return name;
 }
 
-/** The key two names must not share: the name in lower case. */
+/**
+ * The key two names must not share: the name with ASCII `A`-`Z` folded to
+ * `a`-`z`, and nothing else folded. (`toLowerCase` would fold the Kelvin
+ * sign U+212A to "k", so a look-up of `"\u212aim"` would find kim.)
+ *
+ * @example Usage
+ * ```ts
+ * import { nameKey } from "./name.ts";
+ * if (nameKey("Emir") !== "emir") throw new Error("ASCII folds");
+ * if (nameKey("\u212aim") === "kim") throw new Error("the Kelvin sign does not");
+ * ```
+ */
 export function nameKey(name: string): string {
-  return name.toLowerCase();
+  return name.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
 }

@@ -72,3 +72,14 @@ Deno.test("nameKey() folds case, so Alice, ALICE and alice are one name", () => 
   assert.equal(nameKey("B.O_B-7"), "b.o_b-7");
   assert.notEqual(nameKey("alice"), nameKey("alice2"));
 });
+
+Deno.test("nameKey() folds ASCII only: the Kelvin sign, dotted İ and ſ stay themselves", () => {
+  // toLowerCase() folds U+212A KELVIN SIGN to "k" and U+0130 to "i̇";
+  // toUpperCase() folds U+017F LONG S to "S". None of them may reach kim,
+  // iris or sam (docs/PROTOCOL.md §3.3).
+  assert.equal(nameKey("\u212aim"), "\u212aim");
+  assert.notEqual(nameKey("\u212aim"), nameKey("kim"));
+  assert.notEqual(nameKey("\u0130ris"), nameKey("iris"));
+  assert.notEqual(nameKey("\u017fam"), nameKey("sam"));
+  assert.equal(nameKey("\u212aIM"), "\u212aim");
+});

@@ -30,19 +30,31 @@ export async function derFingerprint(
 }
 
 /**
+ * The DER bytes of the first certificate in a PEM text (the leaf of a
+ * chain).
+ *
+ * @throws {ChatError} `bad_certificate` when the text holds no certificate
+ */
+export function certificateDer(pem: string): Uint8Array<ArrayBuffer> {
+  const body = PEM_CERTIFICATE.exec(pem)?.[1];
+  if (body === undefined) {
+    throw new ChatError("bad_certificate", "No PEM certificate found");
+  }
+  try {
+    return Uint8Array.fromBase64(body.replace(/\s+/g, ""));
+  } catch {
+    throw new ChatError("bad_certificate", "The PEM certificate is not base64");
+  }
+}
+
+/**
  * The fingerprint of the first certificate in a PEM text (the leaf of a
  * chain).
  *
  * @throws {ChatError} `bad_certificate` when the text holds no certificate
  */
 export async function certificateFingerprint(pem: string): Promise<string> {
-  const body = PEM_CERTIFICATE.exec(pem)?.[1];
-  if (body === undefined) {
-    throw new ChatError("bad_certificate", "No PEM certificate found");
-  }
-  return await derFingerprint(
-    Uint8Array.fromBase64(body.replace(/\s+/g, "")),
-  );
+  return await derFingerprint(certificateDer(pem));
 }
 
 /**

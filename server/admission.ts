@@ -7,8 +7,11 @@
  */
 import { ChatError } from "../errors.ts";
 import { type Frame, optionalId } from "../protocol/mod.ts";
-import { TokenBucket } from "./rate_limit.ts";
+import { TokenBucket } from "../protocol/mod.ts";
 import type { Session } from "./session.ts";
+
+/** The frames held in order after a refusal: one's messages. */
+const MESSAGE_FRAMES: ReadonlySet<string> = new Set(["send", "room_send"]);
 
 /** Open connections, in total and per IP address, against their limits. */
 export class ConnectionLimits {
@@ -64,7 +67,14 @@ export class ConnectionLimits {
  * The rate limit of logged-in users: `rate` frames a second on average and
  * `burst` at once, per name. Answers (`ack`, `nack`) to messages relayed to
  * the connection are free. Over the limit a frame is refused with
- * `rate_limited`; after `burst` refusals in a row the connection is closed.
+ * `rate_limited` and the time until the next token (`retry_ms`); once a
+ * message (`send` or `room_send`) is refused, every later message of the
+ * connection is refused too until that one comes again (same `id`), so a
+ * client that sends again what was refused, in order, never has a later
+ * message arrive before an earlier one. A `room_send` takes one token,
+ * like a `send`, whatever the room's size: the fan-out is bounded by the
+ * room's member limit and each copy by the recipient's queue bounds. After
+ * `burst` refusals in a row the connection is closed.
  */
 export class RateLimit {
   readonly #rate: number;
@@ -98,20 +108,37 @@ export class RateLimit {
   }
 
   /**
+   * The limits a client is told in `welcome` (docs/PROTOCOL.md §6.5), so
+   * it can pace itself: `rate` and `burst`, and the `tokens` its bucket
+   * holds now; none when the limit is off.
+   */
+  welcome(bucket: TokenBucket | undefined): Record<string, number> | undefined {
+    if (!bucket) return undefined;
+    return { rate: this.#rate, burst: this.#burst, tokens: bucket.level() };
+  }
+
+  /**
    * Takes a token for a frame of `session`; a refused frame is answered
-   * `error` `rate_limited` (with the frame's `id`, if it has one).
+   * `error` `rate_limited` (with the frame's `id`, if it has one, and
+   * `retry_ms`).
    *
    * @returns false when the frame is refused
    * @throws {ChatError} `rate_limited` after a burst's worth of refusals in a
    * row: the connection is to be closed
    */
   admit(session: Session, frame: Frame): boolean {
-    if (!session.bucket) return true;
+    const bucket = session.bucket;
+    if (!bucket) return true;
     if ((frame.type === "ack" || frame.type === "nack") && session.owed > 0) {
       session.owed--;
       return true;
     }
-    if (session.bucket.take()) {
+    const id = optionalId(frame);
+    const message = MESSAGE_FRAMES.has(frame.type);
+    const held = message && session.refusedSend !== undefined &&
+      session.refusedSend !== id;
+    if (!held && bucket.take()) {
+      if (message) session.refusedSend = undefined;
       session.strikes = 0;
       return true;
     }
@@ -121,13 +148,16 @@ export class RateLimit {
         `Kept sending over the limit of ${this.#rate} messages a second; disconnected`,
       );
     }
-    const id = optionalId(frame);
+    if (message && session.refusedSend === undefined) {
+      session.refusedSend = id;
+    }
     session.out.send({
       type: "error",
       code: "rate_limited",
       message:
         `Over the limit of ${this.#rate} messages a second; not delivered, slow down`,
       ...(id === undefined ? {} : { id }),
+      retry_ms: Math.max(bucket.retryMs(), held ? 1 : 0),
     });
     return false;
   }

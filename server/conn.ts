@@ -32,6 +32,8 @@ export interface Conn {
   pinged: boolean;
   /** Set once the idle timeout has closed it, so that happens once. */
   timedOut: boolean;
+  /** Set once it logged in (it stays set after the user left). */
+  loggedIn: boolean;
   /** Where its login stands. */
   state: LoginState;
 }

@@ -7,6 +7,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { ChatError } from "../errors.ts";
+import { makePrivateDir, touchPrivate } from "./data_dir.ts";
 
 /** The database file's name inside the data folder. */
 export const DATABASE_FILE = "chat.db";
@@ -32,15 +33,20 @@ export function resolveDataDir(flag?: string): string {
 }
 
 /**
- * The database file of a data folder, made with mode 0700 if missing;
- * `:memory:` stays `:memory:`.
+ * The database file of a data folder: the folder made if missing, it and
+ * every file in it made owner-only (0700, 0600; see `data_dir.ts`), and the
+ * database file created 0600 before SQLite opens it. `:memory:` stays
+ * `:memory:`.
  *
- * @throws {ChatError} `bad_data_folder` when the folder cannot be made
+ * @throws {ChatError} `bad_data_folder` when the folder cannot be made or
+ * its modes cannot be set
  */
 export function databasePath(dir: string): string {
   if (dir === ":memory:") return dir;
+  makePrivateDir(dir);
+  const path = `${dir}/${DATABASE_FILE}`;
   try {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    touchPrivate(path);
   } catch (err) {
     throw new ChatError(
       "bad_data_folder",
@@ -48,7 +54,7 @@ export function databasePath(dir: string): string {
       { cause: err },
     );
   }
-  return `${dir}/${DATABASE_FILE}`;
+  return path;
 }
 
 /**

@@ -17,9 +17,14 @@ import {
   writeMsg,
 } from "../protocol/mod.ts";
 import type { Presence } from "./presence.ts";
-import type { MessageQueue, QueuedMessage } from "./queue.ts";
+import type { QueuedMessage } from "./queue.ts";
 import type { Session } from "./session.ts";
-import type { Store } from "./store.ts";
+import {
+  after,
+  type Bindings,
+  type Cluster,
+  type OfflineQueue,
+} from "./storage.ts";
 
 /** Most live messages per connection sent and not yet acknowledged. */
 export const MAX_IN_FLIGHT = 4096;
@@ -33,9 +38,15 @@ export interface DeliveryContext {
   /** Who is online. */
   presence: Presence;
   /** Name bindings. */
-  store: Store;
+  store: Bindings;
   /** The offline store. */
-  queue: MessageQueue;
+  queue: OfflineQueue;
+  /**
+   * The other relays of a cluster: every message is stored first (so none
+   * is lost with a relay), then the relay holding its recipient is told.
+   * Absent: one relay, live delivery.
+   */
+  cluster?: Pick<Cluster, "poke">;
   /** A recipient's backlog past half of this (bytes) sends messages through the store. */
   maxBacklogBytes: number;
   /** Log lines (no message bodies). */
@@ -58,9 +69,30 @@ export class Delivery {
    */
   relay(sender: Session, payload: Uint8Array, route: SendRoute): void {
     const { presence, store } = this.#ctx;
+    const { to } = route;
+    const known = presence.get(nameKey(to))?.name ?? store.binding(to)?.name;
+    if (known || store.complete) {
+      return this.#route(sender, payload, route, known);
+    }
+    // A cluster's bindings are cached: a name bound at another relay is
+    // looked up in the shared store (the payload copied: the read buffer
+    // it may be a view of is reused meanwhile).
+    const kept = payload.slice();
+    after(
+      store.find(to),
+      (b) => this.#route(sender, kept, route, b?.name),
+      (err) => this.#refuse(sender, route, err),
+    );
+  }
+
+  #route(
+    sender: Session,
+    payload: Uint8Array,
+    route: SendRoute,
+    recipient: string | undefined,
+  ): void {
+    const { presence } = this.#ctx;
     const { id, to } = route;
-    const recipient = presence.get(nameKey(to))?.name ??
-      store.binding(to)?.name;
     if (!recipient) {
       sender.out.send({
         type: "error",
@@ -80,7 +112,16 @@ export class Delivery {
     if (live) {
       presence.watch(sender, live.key);
       presence.watch(live, sender.key);
+    } else if (this.#ctx.cluster) {
+      presence.watch(sender, nameKey(recipient));
     }
+  }
+
+  /** A `send` that could not be routed: `error` with the store's code. */
+  #refuse(sender: Session, route: SendRoute, err: unknown): void {
+    const { code, message } = storeError(err, this.#ctx.log);
+    const { id, to } = route;
+    sender.out.send({ type: "error", code, message, id, to });
   }
 
   /**
@@ -99,6 +140,10 @@ export class Delivery {
     payload: Uint8Array,
     to: { recipient: string; notify: boolean },
   ): Session | undefined {
+    if (this.#ctx.cluster) {
+      this.keep(to.recipient, sender, id, payload, undefined, to.notify);
+      return undefined;
+    }
     const target = this.#ctx.presence.get(nameKey(to.recipient));
     // A recipient that reads slower than it is sent to gets the overflow
     // from the store, in order, as its socket drains: neither it nor its
@@ -191,7 +236,10 @@ export class Delivery {
   /**
    * Stores a message for a recipient who is offline (or behind, or whose
    * stored messages are being sent), as it arrived, then tells the sender
-   * `queued` once it is on disk, or `error` `queue_full` / `store_failed`.
+   * `queued` once it is on disk, or `error` `queue_full` / `store_failed`
+   * (`store_unavailable` when a cluster's store cannot be reached). In a
+   * cluster every message is stored first: then the relay holding the
+   * recipient sends it, and `queued` goes only when no relay holds it.
    *
    * @param seq its place in arrival order when it was sent live before
    * @param notify false: no `queued` (a room message's copy)
@@ -225,18 +273,31 @@ export class Delivery {
       now.rewound = true;
     }
     stored.then(() => {
-      if (notify) senderOut()?.send({ type: "queued", id, to: recipient });
       const target = presence.get(nameKey(recipient));
+      if (this.#ctx.cluster && !target) {
+        return this.#poke(recipient, notify ? senderOut : undefined, id);
+      }
+      if (notify && !this.#ctx.cluster) {
+        senderOut()?.send({ type: "queued", id, to: recipient });
+      }
       if (target) this.drain(target);
     }, (err) => {
-      this.#ctx.log(`cannot store a message for ${recipient}: ${err.message}`);
-      senderOut()?.send({
-        type: "error",
-        code: "store_failed",
-        message: "The server could not store the message; not delivered",
-        id,
-        to: recipient,
-      });
+      const { code, message } = storeError(err, this.#ctx.log, recipient);
+      senderOut()?.send({ type: "error", code, message, id, to: recipient });
+    });
+  }
+
+  /** Tells the relay holding `recipient` a message waits; `queued` when none holds it. */
+  #poke(
+    recipient: string,
+    senderOut: (() => Session["out"] | undefined) | undefined,
+    id: string,
+  ): void {
+    this.#ctx.cluster!.poke(recipient).then((held) => {
+      if (!held) senderOut?.()?.send({ type: "queued", id, to: recipient });
+    }, () => {
+      // Stored all the same: sent at the recipient's next login.
+      senderOut?.()?.send({ type: "queued", id, to: recipient });
     });
   }
 
@@ -246,15 +307,27 @@ export class Delivery {
    * them. Each is deleted when the user acknowledges it.
    */
   async drain(session: Session): Promise<void> {
-    if (session.draining) return;
+    if (session.draining) {
+      // A store across the network may have answered the page before
+      // this message was in it: ask once more before stopping.
+      session.more = true;
+      return;
+    }
     session.draining = true;
     const { queue, presence, maxBacklogBytes } = this.#ctx;
     const out = session.out;
     try {
       while (!out.closed) {
-        session.rewound = false;
-        const page = queue.page(session.name, session.drainedSeq, DRAIN_PAGE);
-        if (page.length === 0) break;
+        session.rewound = session.more = false;
+        const page = await queue.page(
+          session.name,
+          session.drainedSeq,
+          DRAIN_PAGE,
+        );
+        if (page.length === 0) {
+          if (session.more) continue;
+          break;
+        }
         for (const m of page) {
           // Never let stored messages alone overrun the outbound bound.
           if (out.queuedBytes > maxBacklogBytes / 2) await out.drained();
@@ -277,4 +350,25 @@ export class Delivery {
       session.draining = false;
     }
   }
+}
+
+/**
+ * The code and message for a failed store write: the store's own code
+ * (`queue_full`, `store_unavailable`), else `store_failed`, logged.
+ */
+function storeError(
+  err: unknown,
+  log: (line: string) => void,
+  recipient?: string,
+): { code: string; message: string } {
+  if (err instanceof ChatError) return err;
+  log(
+    `cannot store a message${recipient ? ` for ${recipient}` : ""}: ${
+      (err as Error).message
+    }`,
+  );
+  return {
+    code: "store_failed",
+    message: "The server could not store the message; not delivered",
+  };
 }

@@ -17,6 +17,8 @@ import { type KeysContext, lookup, publishPrekeys } from "./keys.ts";
 import { MAX_WHO_USERS } from "./presence.ts";
 import type { RoomService } from "./rooms.ts";
 import type { Session } from "./session.ts";
+import type { Maybe } from "./storage.ts";
+import type { Binding } from "./store.ts";
 
 /** What the dispatcher works with. */
 export interface DispatchContext extends KeysContext {
@@ -48,15 +50,8 @@ export function dispatch(
       return lookup(ctx, session, frame);
     case "prekeys":
       return publishPrekeys(ctx, session, frame);
-    case "who": {
-      const users = ctx.presence.list(MAX_WHO_USERS).map((s) => ({
-        name: s.name,
-        sign: s.binding.sign,
-        kx: s.binding.kx,
-      }));
-      session.out.send({ type: "who", users, total: ctx.presence.size });
-      return;
-    }
+    case "who":
+      return who(ctx, session);
     case "room_send":
       if (!ctx.rooms) break;
       return ctx.rooms.send(session, payload, frame);
@@ -83,15 +78,40 @@ export function dispatch(
 }
 
 /**
+ * A `who`: the first users online with their keys, this relay's first; in
+ * a cluster, the keys of users at other relays from the bindings.
+ */
+function who(ctx: DispatchContext, session: Session): void {
+  const { presence, store } = ctx;
+  const here = presence.list(MAX_WHO_USERS);
+  const found: Maybe<Binding | undefined>[] = here.map((s) => s.binding);
+  for (const name of presence.names(MAX_WHO_USERS).slice(here.length)) {
+    found.push(store.binding(name) ?? store.find(name));
+  }
+  const reply = (bindings: (Binding | undefined)[]) => {
+    const users = [];
+    for (const b of bindings) {
+      if (b) users.push({ name: b.name, sign: b.sign, kx: b.kx });
+    }
+    session.out.send({ type: "who", users, total: presence.size });
+  };
+  if (found.length === here.length) {
+    return reply(found as Binding[]);
+  }
+  Promise.all(found).then(reply, (err) => {
+    const { code, message } = err as ChatError;
+    session.out.send({ type: "error", code, message });
+  });
+}
+
+/**
  * A `nack`: passed on to the sender if online; not stored, and the message
  * is not forgotten (the recipient's `ack` does that).
  */
 function nack(ctx: DispatchContext, session: Session, frame: Frame): void {
   const { to, id, code } = decodeNack(frame);
-  ctx.presence.get(nameKey(to))?.out.send({
-    type: "nack",
-    id,
-    from: session.name,
-    code,
-  });
+  const relayed = { type: "nack", id, from: session.name, code };
+  const sender = ctx.presence.get(nameKey(to));
+  if (sender) sender.out.send(relayed);
+  else ctx.cluster?.tell(to, relayed);
 }

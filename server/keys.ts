@@ -16,22 +16,34 @@ import {
   type PrekeyBundle,
 } from "../protocol/mod.ts";
 import type { Presence } from "./presence.ts";
-import { PREKEY_LOW_WATER, type PrekeyStore } from "./prekeys.ts";
+import { PREKEY_LOW_WATER, type TakenBundle } from "./prekeys.ts";
 import type { Session } from "./session.ts";
-import type { Binding, Store } from "./store.ts";
+import {
+  after,
+  type Bindings,
+  type Cluster,
+  type PrekeyStorage,
+} from "./storage.ts";
+import type { Binding } from "./store.ts";
 
 /** What the key frames work with. */
 export interface KeysContext {
   /** Who is online. */
   presence: Presence;
   /** Name bindings. */
-  store: Store;
+  store: Bindings;
   /** Published prekeys. */
-  prekeys: PrekeyStore;
+  prekeys: PrekeyStorage;
+  /** The other relays of a cluster (an owner held elsewhere, a `nack`'s sender). */
+  cluster?: Pick<Cluster, "tell">;
 }
 
-/** Sends an `error` frame for `err`, naming the look-up `id` if any. */
-function refuse(session: Session, err: ChatError, id?: string): void {
+/**
+ * Sends an `error` frame for `err` (a store's fault that is not a
+ * {@linkcode ChatError} is thrown again), naming the look-up `id` if any.
+ */
+function refuse(session: Session, err: unknown, id?: string): void {
+  if (!(err instanceof ChatError)) throw err;
   const ref = id === undefined ? {} : { id };
   session.out.send({
     type: "error",
@@ -50,7 +62,24 @@ function refuse(session: Session, err: ChatError, id?: string): void {
  */
 export function lookup(ctx: KeysContext, session: Session, frame: Frame): void {
   const { name, id, bundle } = decodeLookup(frame);
-  const b = ctx.store.binding(name);
+  const { store } = ctx;
+  const known = store.binding(name);
+  const found = known || store.complete ? known : store.find(name);
+  after(
+    found,
+    (b) => answerLookup(ctx, session, { name, id, bundle }, b),
+    (err) => refuse(session, err, id),
+  );
+}
+
+/** Answers a look-up of `name` with the binding found, if any. */
+function answerLookup(
+  ctx: KeysContext,
+  session: Session,
+  query: { name: string; id: string | undefined; bundle: boolean },
+  b: Binding | undefined,
+): void {
+  const { name, id, bundle } = query;
   if (!b) {
     refuse(
       session,
@@ -68,23 +97,32 @@ export function lookup(ctx: KeysContext, session: Session, frame: Frame): void {
   }
   let taken;
   try {
-    taken = takeBundle(ctx, b);
+    taken = ctx.prekeys.take(b.name);
   } catch (err) {
-    if (!(err instanceof ChatError)) throw err;
-    refuse(session, err, id);
-    return;
+    return refuse(session, err, id);
   }
-  session.out.send({ ...keys, ...ref, ...encodeBundle(taken) });
+  after(taken, (t) => {
+    let handed;
+    try {
+      handed = handOut(ctx, b, t);
+    } catch (err) {
+      return refuse(session, err, id);
+    }
+    session.out.send({ ...keys, ...ref, ...encodeBundle(handed) });
+  }, (err) => refuse(session, err, id));
 }
 
 /**
- * Takes `owner`'s bundle; tells the owner, if online, when that took the
- * pool down to {@linkcode PREKEY_LOW_WATER}.
+ * The bundle taken from `owner`'s prekeys; tells the owner, if online,
+ * when that took the pool down to {@linkcode PREKEY_LOW_WATER}.
  *
- * @throws {ChatError} `no_prekeys`, `store_failed`
+ * @throws {ChatError} `no_prekeys`
  */
-function takeBundle(ctx: KeysContext, owner: Binding): PrekeyBundle {
-  const taken = ctx.prekeys.take(owner.name);
+function handOut(
+  ctx: KeysContext,
+  owner: Binding,
+  taken: TakenBundle | undefined,
+): PrekeyBundle {
   if (!taken) {
     throw new ChatError(
       "no_prekeys",
@@ -92,11 +130,14 @@ function takeBundle(ctx: KeysContext, owner: Binding): PrekeyBundle {
     );
   }
   if (taken.bundle.opk && taken.opksLeft === PREKEY_LOW_WATER) {
-    ctx.presence.get(nameKey(owner.name))?.out.send({
+    const count = {
       type: "prekey_count",
       spk: taken.bundle.spk.id,
       opks: taken.opksLeft,
-    });
+    };
+    const here = ctx.presence.get(nameKey(owner.name));
+    if (here) here.out.send(count);
+    else ctx.cluster?.tell(owner.name, count);
   }
   return taken.bundle;
 }
@@ -118,11 +159,15 @@ export function publishPrekeys(
   frame: Frame,
 ): void {
   const upload = decodePrekeys(frame);
+  let count;
   try {
-    const count = ctx.prekeys.publish(session.name, upload);
-    session.out.send({ type: "prekey_count", ...count });
+    count = ctx.prekeys.publish(session.name, upload);
   } catch (err) {
-    if (!(err instanceof ChatError)) throw err;
-    refuse(session, err);
+    return refuse(session, err);
   }
+  after(
+    count,
+    (c) => session.out.send({ type: "prekey_count", ...c }),
+    (err) => refuse(session, err),
+  );
 }

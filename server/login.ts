@@ -21,7 +21,22 @@ import {
   PROTOCOL_VERSION,
   validateName,
 } from "../protocol/mod.ts";
-import type { Binding, Store } from "./store.ts";
+import type { Registrations } from "./registration.ts";
+import type { Bindings } from "./storage.ts";
+import type { Binding } from "./store.ts";
+
+/** What a login works with. */
+export interface LoginContext {
+  /** Name bindings (a cluster's are shared by its relays). */
+  store: Bindings;
+  /** Limits on new names. */
+  registrations: Registrations;
+  /**
+   * What logins are bound to: SHA-256 of the relay's TLS certificate, or 32
+   * zero bytes over plain TCP (docs/PROTOCOL.md §8.3).
+   */
+  binding: Promise<Uint8Array>;
+}
 
 /** A claim under way: made by `hello`, checked by `auth`. */
 export interface PendingLogin {
@@ -34,14 +49,21 @@ export interface PendingLogin {
 }
 
 /**
- * Checks a `hello` and makes the challenge to send.
+ * Checks a `hello` and makes the challenge to send. Every check that costs
+ * nothing runs before the keys are imported (the one step that costs the
+ * relay real work): the version, the name, the keys' shape, whether the
+ * name is free, and whether a new name may be registered from `ip`.
  *
  * @throws {ProtocolError} `bad_frame`, `bad_field`
  * @throws {ChatError} `version_mismatch`, `bad_name`, `bad_key` (a key that
  * is not RSA of 2048 to 4096 bits with exponent 65537, refused before any
- * import), `name_taken`
+ * import), `name_taken`, `too_many_names`, `server_full`, `store_unavailable`
  */
-export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
+export async function hello(
+  ctx: LoginContext,
+  frame: Frame,
+  ip: string,
+): Promise<PendingLogin> {
   expect(frame, "hello");
   const h = decodeHello(frame);
   if (h.version !== PROTOCOL_VERSION) throw versionMismatch(h.version);
@@ -51,8 +73,10 @@ export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
   // A cheap strict check first: WebCrypto never sees an odd key.
   checkRsaPublicKey(der.sign);
   checkRsaPublicKey(der.kx);
+  const bound = await ctx.store.find(name);
+  checkFree(bound, claim);
+  if (!bound) await ctx.registrations.check(claim, ip);
   const keys = await importPeerKeys(der);
-  checkFree(store, claim);
   const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
   return { claim, signKey: keys.sign, challenge };
 }
@@ -63,28 +87,35 @@ export async function hello(store: Store, frame: Frame): Promise<PendingLogin> {
  *
  * @returns the binding the user is logged in with
  * @throws {ProtocolError} `bad_frame`, `bad_field`
- * @throws {ChatError} `bad_login`, `name_taken`
+ * @throws {ChatError} `bad_login`, `name_taken`, `too_many_names`,
+ * `server_full`, `store_failed`, `store_unavailable`
  */
 export async function auth(
-  store: Store,
+  ctx: LoginContext,
   pending: PendingLogin,
   frame: Frame,
+  ip: string,
 ): Promise<Binding> {
   expect(frame, "auth");
   const { claim, signKey, challenge } = pending;
   const signature = decodeAuth(frame);
-  if (!await verifyLogin(signKey, challenge, claim.name, signature)) {
+  const binding = await ctx.binding;
+  if (!await verifyLogin(signKey, challenge, claim.name, signature, binding)) {
     throw new ChatError(
       "bad_login",
-      `Login signature for "${claim.name}" does not verify`,
+      `Login signature for "${claim.name}" does not verify (for this server's certificate)`,
     );
   }
-  // Another claim may have bound the name while we verified.
-  checkFree(store, claim);
-  const bound = store.binding(claim.name);
-  if (bound) return bound;
-  store.bind(claim);
-  return claim;
+  // Another claim may have bound the name while we verified, here or at
+  // another relay of a cluster: the first claim wins.
+  const known = await ctx.store.find(claim.name);
+  checkFree(known, claim);
+  if (known) return known;
+  await ctx.registrations.check(claim, ip);
+  const bound = await ctx.store.claim(claim);
+  checkFree(bound, claim);
+  ctx.registrations.registered(ip);
+  return bound;
 }
 
 /** `version_mismatch`, telling an older client to upgrade. */
@@ -108,8 +139,7 @@ function expect(frame: Frame, type: string): void {
 }
 
 /** @throws {ChatError} `name_taken` when the name is bound to other keys */
-function checkFree(store: Store, claim: Binding): void {
-  const bound = store.binding(claim.name);
+function checkFree(bound: Binding | undefined, claim: Binding): void {
   if (bound && (bound.sign !== claim.sign || bound.kx !== claim.kx)) {
     throw new ChatError(
       "name_taken",

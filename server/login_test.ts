@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { ChatError } from "../errors.ts";
 import type { Frame } from "../protocol/mod.ts";
-import { hello } from "./login.ts";
+import { hello, type LoginContext } from "./login.ts";
+import { Registrations } from "./registration.ts";
 import { Store } from "./store.ts";
 
 type B = Uint8Array<ArrayBuffer>;
@@ -56,6 +57,21 @@ async function countingImports(fn: () => Promise<unknown>): Promise<number> {
   return calls;
 }
 
+/** A login context over `store`, with the default new-name limits. */
+function ctx(store: Store, namesPerKey = 3): LoginContext {
+  return {
+    store,
+    registrations: new Registrations(store, {
+      namesPerKey,
+      namesPerIpHour: 10,
+      maxNames: 100,
+    }),
+    binding: Promise.resolve(new Uint8Array(32)),
+  };
+}
+
+const IP = "192.0.2.1";
+
 function refusal(
   code: string,
   message?: RegExp,
@@ -68,17 +84,21 @@ function refusal(
 Deno.test("hello() answers version_mismatch with the upgrade wording to a version-1 client", async () => {
   const store = new Store(":memory:");
   await assert.rejects(
-    hello(store, { type: "hello", version: 1, name: "alice", sign: "x" }),
+    hello(
+      ctx(store),
+      { type: "hello", version: 1, name: "alice", sign: "x" },
+      IP,
+    ),
     refusal(
       "version_mismatch",
       /^Protocol version 1 is not supported; this server speaks 2: upgrade chat$/,
     ),
   );
   await assert.rejects(
-    hello(store, helloFrame(good, good, 3)),
+    hello(ctx(store), helloFrame(good, good, 3), IP),
     refusal("version_mismatch", /this server speaks 2/),
   );
-  const pending = await hello(store, helloFrame(good, good));
+  const pending = await hello(ctx(store), helloFrame(good, good), IP);
   assert.equal(pending.claim.name, "alice");
   store.close();
 });
@@ -89,16 +109,70 @@ Deno.test("hello() refuses a key that is not RSA 2048..4096 with e=65537 (bad_ke
   for (const key of bad) {
     for (const frame of [helloFrame(key, good), helloFrame(good, key)]) {
       await assert.rejects(
-        hello(store, frame),
+        hello(ctx(store), frame, IP),
         refusal("bad_key", /^RSA public key refused/),
       );
-      assert.equal(await countingImports(() => hello(store, frame)), 0);
+      assert.equal(
+        await countingImports(() => hello(ctx(store), frame, IP)),
+        0,
+      );
     }
   }
   // A good hello does import its keys.
   assert.equal(
-    await countingImports(() => hello(store, helloFrame(good, good))),
+    await countingImports(() => hello(ctx(store), helloFrame(good, good), IP)),
     2,
+  );
+  store.close();
+});
+
+Deno.test("hello() with a field missing: bad_field for the version or a key, bad_name for the name", async () => {
+  const store = new Store(":memory:");
+  const whole = helloFrame(good, good);
+  const without = (key: string): Frame => {
+    const f: Frame = { ...whole };
+    delete f[key];
+    return f;
+  };
+  await assert.rejects(
+    hello(ctx(store), without("version"), IP),
+    refusal("bad_field"),
+  );
+  await assert.rejects(
+    hello(ctx(store), without("name"), IP),
+    refusal("bad_name"),
+  );
+  await assert.rejects(
+    hello(ctx(store), without("sign"), IP),
+    refusal("bad_field"),
+  );
+  await assert.rejects(
+    hello(ctx(store), without("kx"), IP),
+    refusal("bad_field"),
+  );
+  store.close();
+});
+
+Deno.test("hello() refuses a name taken by other keys, or a fourth name for one key, before importing any key", async () => {
+  const store = new Store(":memory:");
+  const other = await rsaKey(2048);
+  store.bind({ name: "alice", sign: other.toBase64(), kx: other.toBase64() });
+  for (const n of ["a1", "a2", "a3"]) {
+    store.bind({ name: n, sign: good.toBase64(), kx: good.toBase64() });
+  }
+  const taken = helloFrame(good, good);
+  await assert.rejects(hello(ctx(store), taken, IP), refusal("name_taken"));
+  assert.equal(await countingImports(() => hello(ctx(store), taken, IP)), 0);
+  const fourth = { ...taken, name: "a4" };
+  await assert.rejects(
+    hello(ctx(store), fourth, IP),
+    refusal("too_many_names", /already hold 3 names/),
+  );
+  assert.equal(await countingImports(() => hello(ctx(store), fourth, IP)), 0);
+  // A name the key already holds logs in as ever.
+  assert.equal(
+    (await hello(ctx(store), { ...taken, name: "A2" }, IP)).claim.name,
+    "A2",
   );
   store.close();
 });

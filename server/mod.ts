@@ -16,3 +16,23 @@ export * from "./server.ts";
 export * from "./options.ts";
 export * from "./database.ts";
 export { QUEUE_DEFAULTS, type QueueLimits } from "./queue.ts";
+export * from "./certificate.ts";
+export type { PemPair } from "./make_certificate.ts";
+export type * from "./storage.ts";
+export type { Binding } from "./store.ts";
+export type { Session } from "./session.ts";
+export type { QueuedMessage } from "./queue.ts";
+export type { TakenBundle } from "./prekeys.ts";
+export type { RelayRoom, StoredChange } from "./rooms_store.ts";
+export type {
+  Membership,
+  OneTimePrekeyRecord,
+  PrekeyBundle,
+  PrekeyCount,
+  PrekeysUpload,
+  SignedPrekeyRecord,
+} from "../protocol/mod.ts";
+export type { TokenBucket } from "../protocol/mod.ts";
+export type { InFlight, LiveMessage } from "./in_flight.ts";
+export type { Outbound } from "./outbound.ts";
+export type { ChatError, ProtocolError } from "../errors.ts";

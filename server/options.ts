@@ -7,6 +7,7 @@
  */
 import { MAX_FRAME_BYTES } from "../protocol/mod.ts";
 import { QUEUE_DEFAULTS, type QueueLimits } from "./queue.ts";
+import type { Cluster } from "./storage.ts";
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -16,6 +17,11 @@ export interface ServerOptions {
   port?: number;
   /** SQLite database path, or `:memory:` (the default). */
   database?: string;
+  /**
+   * One of several relays sharing their state (`cluster/`, Redis): the
+   * shared storage and routing, instead of the SQLite `database`.
+   */
+  cluster?: Cluster;
   /** Bounds of each offline recipient's store; see {@linkcode QUEUE_DEFAULTS}. */
   queue?: Partial<QueueLimits>;
   /** Largest frame payload, in bytes. */
@@ -46,13 +52,30 @@ export interface ServerOptions {
   /** Most open connections from one IP address; 0 means no limit. */
   maxConnectionsPerIp?: number;
   /**
+   * Connection attempts a second per address, on average (a network, /24
+   * or /64, gets four times as many); failed attempts past an allowance
+   * back off, doubling. 0 means no limit. See `login_throttle.ts`.
+   */
+  loginRate?: number;
+  /** Connection attempts at once per address (a network: four times as many). */
+  loginBurst?: number;
+  /** Most names one signing key may hold; 0 means no limit. */
+  namesPerKey?: number;
+  /** Most new names one address (IPv6: one /64) may register an hour; 0 means no limit. */
+  namesPerIpHour?: number;
+  /** Most names bound in all; 0 means no limit. */
+  maxNames?: number;
+  /**
    * Most users online for which `join` and `leave` go to everyone (counting
    * the user who comes or goes). Above it they go only to the users who
    * looked that user up or exchanged messages with them, so presence costs
    * O(N) frames per login rather than O(N²) in all.
    */
   presenceLimit?: number;
-  /** PEM certificate chain and private key: serve TLS instead of plain TCP. */
+  /**
+   * PEM certificate chain and private key: serve TLS instead of plain TCP.
+   * Logins are then bound to the certificate (docs/PROTOCOL.md §8.3).
+   */
   tls?: { cert: string; key: string };
   /** Where log lines go; default stderr. Lines never hold message bodies or keys. */
   log?: (line: string) => void;
@@ -79,6 +102,16 @@ export const SERVER_DEFAULTS = {
   maxConnections: 10_000,
   /** Open connections per IP address. */
   maxConnectionsPerIp: 64,
+  /** Connection attempts a second per address. */
+  loginRate: 2,
+  /** Connection attempts at once per address. */
+  loginBurst: 20,
+  /** Names per signing key. */
+  namesPerKey: 3,
+  /** New names per address an hour. */
+  namesPerIpHour: 10,
+  /** Names in all. */
+  maxNames: 100_000,
   /** Users online up to which presence goes to everyone. */
   presenceLimit: 200,
 } as const;

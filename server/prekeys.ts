@@ -20,6 +20,7 @@ import {
   type PrekeysUpload,
   type SignedPrekeyRecord,
 } from "../protocol/mod.ts";
+import type { PrekeyStorage } from "./storage.ts";
 
 /** Most one-time prekeys kept per user; more are dropped at upload. */
 export const MAX_ONE_TIME_PREKEYS = 100;
@@ -38,7 +39,7 @@ export interface TakenBundle {
 }
 
 /** The prekeys of all users; see the module doc. */
-export class PrekeyStore {
+export class PrekeyStore implements PrekeyStorage {
   readonly #db: DatabaseSync;
   readonly #getSpk: StatementSync;
   readonly #putSpk: StatementSync;

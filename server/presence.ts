@@ -3,6 +3,8 @@
  * online, `join` and `leave` go to everyone; above, only to the users who
  * watch that user (they looked the user up, or exchanged messages with
  * them), so presence costs O(N) frames per login rather than O(N²) in all.
+ * In a cluster, the users online at the other relays count too, and their
+ * join and leave reach this relay's users by the same rule.
  *
  * @module
  */
@@ -18,19 +20,23 @@ export class Presence {
   readonly #online = new Map<string, Session>();
   /** By name key: the sessions that get that user's join and leave in a big room. */
   readonly #watchers = new Map<string, Set<Session>>();
+  /** Users online at other relays of a cluster: name key to name. */
+  readonly #remote: ReadonlyMap<string, string>;
 
   /**
    * Presence with nobody online.
    *
    * @param limit users online up to which presence goes to everyone
+   * @param remote users online at the other relays of a cluster (kept by it)
    */
-  constructor(limit: number) {
+  constructor(limit: number, remote: ReadonlyMap<string, string> = new Map()) {
     this.#limit = limit;
+    this.#remote = remote;
   }
 
-  /** Users online. */
+  /** Users online, here and at the other relays of a cluster. */
   get size(): number {
-    return this.#online.size;
+    return this.#online.size + this.#remote.size;
   }
 
   /** The session of the user with name key `key`, if online. */
@@ -89,15 +95,38 @@ export class Presence {
    * most `limit` users are online, counting this one; above, its watchers.
    */
   announce(type: "join" | "leave", session: Session): void {
-    const counted = this.#online.size + (type === "leave" ? 1 : 0);
-    const bytes = encodeFrame({ type, name: session.name });
-    const to = counted <= this.#limit
-      ? this.#online.values()
-      : this.#watchers.get(session.key) ?? [];
-    for (const s of to) if (s !== session) s.out.sendBytes(bytes);
+    this.announceName(type, session.name, session.key, session);
   }
 
-  /** The first `max` users online, in login order. */
+  /**
+   * Tells this relay's users that the user `name` (name key `key`) joined
+   * or left, by the rule of {@linkcode announce}; `except` hears nothing.
+   */
+  announceName(
+    type: "join" | "leave",
+    name: string,
+    key: string,
+    except?: Session,
+  ): void {
+    const counted = this.size + (type === "leave" ? 1 : 0);
+    const bytes = encodeFrame({ type, name });
+    const to = counted <= this.#limit
+      ? this.#online.values()
+      : this.#watchers.get(key) ?? [];
+    for (const s of to) if (s !== except) s.out.sendBytes(bytes);
+  }
+
+  /** The names of the first `max` users online: this relay's in login order, then the others'. */
+  names(max: number = MAX_WHO_USERS): string[] {
+    const names = this.list(max).map((s) => s.name);
+    for (const [key, name] of this.#remote) {
+      if (names.length >= max) break;
+      if (!this.#online.has(key)) names.push(name);
+    }
+    return names;
+  }
+
+  /** The first `max` users online here, in login order. */
   list(max: number = MAX_WHO_USERS): Session[] {
     const list: Session[] = [];
     for (const s of this.#online.values()) {

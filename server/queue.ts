@@ -10,8 +10,9 @@
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { ChatError } from "../errors.ts";
 import { nameKey } from "../protocol/mod.ts";
+import { QueueUsage, type Usage } from "./queue_usage.ts";
+import type { OfflineQueue } from "./storage.ts";
 
 /** Bounds of each recipient's queue. */
 export interface QueueLimits {
@@ -21,13 +22,16 @@ export interface QueueLimits {
   maxBytes: number;
   /** How long a message is kept, in ms. */
   ttlMs: number;
+  /** Most bytes kept for all recipients together: the relay's disk. */
+  maxTotalBytes: number;
 }
 
-/** Default bounds: 10,000 messages, 64 MiB, 7 days per recipient. */
+/** Default bounds: 10,000 messages, 64 MiB, 7 days per recipient; 1 GiB in all. */
 export const QUEUE_DEFAULTS: QueueLimits = {
   maxMessages: 10_000,
   maxBytes: 64 * 1024 * 1024,
   ttlMs: 7 * 24 * 3600_000,
+  maxTotalBytes: 1024 * 1024 * 1024,
 };
 
 /** A stored message, as handed back for delivery. */
@@ -42,17 +46,12 @@ export interface QueuedMessage {
   payload: Uint8Array;
 }
 
-interface Usage {
-  messages: number;
-  bytes: number;
-}
-
 /** The offline queues of all recipients; see the module doc. */
-export class MessageQueue {
+export class MessageQueue implements OfflineQueue {
   readonly #db: DatabaseSync;
   readonly #limits: QueueLimits;
   readonly #now: () => number;
-  readonly #usage = new Map<string, Usage>();
+  readonly #usage: QueueUsage;
   readonly #insert: StatementSync;
   readonly #delete: StatementSync;
   readonly #page: StatementSync;
@@ -75,6 +74,7 @@ export class MessageQueue {
   ) {
     this.#db = db;
     this.#limits = limits;
+    this.#usage = new QueueUsage(limits);
     this.#now = now;
     db.exec(`
       CREATE TABLE IF NOT EXISTS queue (
@@ -110,20 +110,17 @@ export class MessageQueue {
       "DELETE FROM queue WHERE expires_ms <= ? RETURNING recipient, length(payload) AS bytes",
     );
     this.#expire.all(now());
-    this.#recount();
+    this.#usage.recount(db);
   }
 
   /** Messages and bytes kept for `recipient`, counting adds not yet committed. */
   usage(recipient: string): Usage {
-    const u = this.#usage.get(nameKey(recipient));
-    return u ? { ...u } : { messages: 0, bytes: 0 };
+    return this.#usage.of(nameKey(recipient));
   }
 
   /** Messages kept for all recipients. */
   get size(): number {
-    let n = 0;
-    for (const u of this.#usage.values()) n += u.messages;
-    return n;
+    return this.#usage.messages;
   }
 
   /**
@@ -144,7 +141,8 @@ export class MessageQueue {
    * next one by default
    * @returns a promise that resolves once the message is on disk
    * @throws {ChatError} `queue_full` (at once, nothing written) when the
-   * recipient's queue is at its bound
+   * recipient's queue is at its bound; `server_full` when all queues
+   * together are at theirs
    */
   add(
     recipient: string,
@@ -154,20 +152,8 @@ export class MessageQueue {
     seq: number = this.reserve(),
   ): Promise<void> {
     const key = nameKey(recipient);
-    if (!this.#fits(key, payload.length)) {
-      this.expire();
-      if (!this.#fits(key, payload.length)) {
-        const { maxMessages, maxBytes } = this.#limits;
-        throw new ChatError(
-          "queue_full",
-          `The server keeps at most ${maxMessages} messages or ${maxBytes} bytes for "${recipient}" while offline; this one was not kept`,
-        );
-      }
-    }
-    const u = this.#usage.get(key) ?? { messages: 0, bytes: 0 };
-    u.messages++;
-    u.bytes += payload.length;
-    this.#usage.set(key, u);
+    if (!this.#usage.fits(key, payload.length)) this.expire();
+    this.#usage.add(key, recipient, payload.length);
     const now = this.#now();
     this.#durable = true;
     this.#writes.push(() =>
@@ -185,12 +171,6 @@ export class MessageQueue {
     return this.#scheduleCommit();
   }
 
-  #fits(key: string, bytes: number): boolean {
-    const u = this.#usage.get(key);
-    return !u || (u.messages < this.#limits.maxMessages &&
-      u.bytes + bytes <= this.#limits.maxBytes);
-  }
-
   /**
    * Forgets stored messages of `recipient` by their seqs (from
    * {@linkcode page}), once the recipient acknowledged them, with the next
@@ -204,7 +184,7 @@ export class MessageQueue {
     this.#writes.push(() => {
       for (const seq of seqs) {
         const row = this.#delete.get(seq, key);
-        if (row) this.#forget(String(row.recipient), Number(row.bytes));
+        if (row) this.#usage.forget(String(row.recipient), Number(row.bytes));
       }
     });
     this.#scheduleCommit().catch(() => {/* see above */});
@@ -243,34 +223,12 @@ export class MessageQueue {
       this.#db.exec("COMMIT");
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      this.#recount();
+      this.#usage.recount(this.#db);
       return done?.reject(err);
     } finally {
       if (!durable) this.#db.exec("PRAGMA synchronous = FULL");
     }
     done?.resolve();
-  }
-
-  #recount(): void {
-    this.#usage.clear();
-    const totals = this.#db.prepare(`
-      SELECT recipient, count(*) AS messages, sum(length(payload)) AS bytes
-      FROM queue GROUP BY recipient
-    `).all();
-    for (const row of totals) {
-      this.#usage.set(String(row.recipient), {
-        messages: Number(row.messages),
-        bytes: Number(row.bytes),
-      });
-    }
-  }
-
-  #forget(key: string, bytes: number): void {
-    const u = this.#usage.get(key);
-    if (!u) return;
-    u.messages--;
-    u.bytes -= bytes;
-    if (u.messages <= 0) this.#usage.delete(key);
   }
 
   /**
@@ -292,7 +250,7 @@ export class MessageQueue {
   expire(): number {
     const rows = this.#expire.all(this.#now());
     for (const row of rows) {
-      this.#forget(String(row.recipient), Number(row.bytes));
+      this.#usage.forget(String(row.recipient), Number(row.bytes));
     }
     return rows.length;
   }

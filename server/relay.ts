@@ -12,28 +12,27 @@ import { ChatError } from "../errors.ts";
 import {
   type Frame,
   FramedConnection,
+  MAX_LOGIN_FRAME_BYTES,
   nameKey,
   parseFrame,
   readAckHead,
   readSendHead,
 } from "../protocol/mod.ts";
-import { ConnectionLimits, RateLimit } from "./admission.ts";
+import { RateLimit } from "./admission.ts";
 import { type Conn, who } from "./conn.ts";
-import type { DatabaseSync } from "node:sqlite";
 import { Delivery } from "./delivery.ts";
 import { dispatch, type DispatchContext } from "./dispatch.ts";
 import { sweepIdle, sweepInterval } from "./keepalive.ts";
 import { LatencyProbe } from "./latency_probe.ts";
-import { auth, hello, type PendingLogin } from "./login.ts";
+import { auth, hello, type LoginContext, type PendingLogin } from "./login.ts";
+import { Gate } from "./gate.ts";
 import { closeSoon, goOnline } from "./online.ts";
 import type { Limits } from "./options.ts";
-import type { PrekeyStore } from "./prekeys.ts";
 import { Presence } from "./presence.ts";
-import type { MessageQueue } from "./queue.ts";
+import { Registrations } from "./registration.ts";
 import { RoomService } from "./rooms.ts";
-import type { RoomStore } from "./rooms_store.ts";
 import { Session } from "./session.ts";
-import type { Store } from "./store.ts";
+import type { Cluster, ClusterEvents, RelayStorage } from "./storage.ts";
 
 /** How often expired stored messages are deleted, in ms. */
 const EXPIRY_SWEEP_MS = 60_000;
@@ -42,50 +41,47 @@ const SHUTDOWN_GRACE_MS = 2000;
 /** What the rate limit reads of an `ack` read from its bytes. */
 const ACK: Frame = { type: "ack" };
 
-/** The relay's storage, opened by `startServer`. */
-export interface RelayStorage {
-  /** The database the stores below share. */
-  db: DatabaseSync;
-  /** Name bindings. */
-  store: Store;
-  /** The offline store. */
-  queue: MessageQueue;
-  /** Published prekeys. */
-  prekeys: PrekeyStore;
-  /** Rooms, their members and signed changes. */
-  rooms: RoomStore;
-}
-
 /** The relay's connections and state; see the module doc. */
 export class Relay {
   readonly #limits: Limits;
   readonly #log: (line: string) => void;
   readonly #storage: RelayStorage;
+  readonly #cluster: Cluster | undefined;
   readonly #presence: Presence;
   readonly #ctx: DispatchContext;
   readonly #rooms: RoomService;
-  readonly #connections: ConnectionLimits;
+  readonly #gate: Gate;
   readonly #rateLimit: RateLimit;
+  readonly #loginCtx: LoginContext;
   readonly #all = new Set<Conn>();
   readonly #timers: ReturnType<typeof setInterval>[];
   readonly #probe = LatencyProbe.fromEnv();
 
-  /** A relay over opened storage, with the given limits. */
+  /**
+   * A relay over opened storage, with the given limits; logins are bound
+   * to `binding` (SHA-256 of the relay's TLS certificate, or 32 zero bytes
+   * over plain TCP: docs/PROTOCOL.md §8.3); with `cluster`, one of several
+   * relays sharing its storage.
+   */
   constructor(
     limits: Limits,
     storage: RelayStorage,
     log: (line: string) => void,
+    binding: Promise<Uint8Array>,
+    cluster?: Cluster,
   ) {
     this.#limits = limits;
     this.#storage = storage;
     this.#log = log;
-    this.#presence = new Presence(limits.presenceLimit);
+    this.#cluster = cluster;
+    this.#presence = new Presence(limits.presenceLimit, cluster?.remote);
     const delivery = new Delivery({
       presence: this.#presence,
       store: storage.store,
       queue: storage.queue,
       maxBacklogBytes: limits.maxBacklogBytes,
       log,
+      ...(cluster ? { cluster } : {}),
     });
     this.#rooms = new RoomService({
       store: storage.store,
@@ -99,16 +95,47 @@ export class Relay {
       prekeys: storage.prekeys,
       delivery,
       rooms: this.#rooms,
+      ...(cluster ? { cluster } : {}),
     };
-    this.#connections = new ConnectionLimits(
-      limits.maxConnections,
-      limits.maxConnectionsPerIp,
-    );
+    this.#gate = new Gate(limits, log);
     this.#rateLimit = new RateLimit(limits.messageRate, limits.messageBurst);
+    this.#loginCtx = {
+      store: storage.store,
+      registrations: new Registrations(storage.store, limits),
+      binding,
+    };
     this.#timers = [
       setInterval(() => storage.queue.expire(), EXPIRY_SWEEP_MS),
       setInterval(() => this.#sweep(), sweepInterval(limits.idleTimeoutMs)),
     ];
+  }
+
+  /** What news from the other relays of a cluster does here. */
+  clusterEvents(): ClusterEvents {
+    const presence = this.#presence;
+    return {
+      poke: (key) => {
+        const s = presence.get(key);
+        if (s) this.#ctx.delivery.drain(s);
+      },
+      replaced: (key, generation) => {
+        const s = presence.get(key);
+        if (!s || s.generation >= generation) return;
+        // Nobody here hears of it: the user is online at the other relay.
+        presence.remove(s);
+        s.out.send({
+          type: "error",
+          code: "replaced",
+          message: "Logged in again from another connection",
+        });
+        closeSoon(s.out);
+      },
+      joined: (key, name) => presence.announceName("join", name, key),
+      left: (key, name) => {
+        if (!presence.has(key)) presence.announceName("leave", name, key);
+      },
+      told: (key, frame) => presence.get(key)?.out.send(frame),
+    };
   }
 
   /** Sends an error frame. */
@@ -116,22 +143,22 @@ export class Relay {
     conn.fc.send({ type: "error", code: err.code, message: err.message });
   }
 
-  /** Checks the connection limits, then serves the connection. */
+  /** Lets the connection in through the gate (limits, login throttle), then serves it. */
   accept(socket: Deno.Conn): void {
     const conn = this.#newConn(socket);
-    try {
-      this.#connections.admit(conn.ip);
-    } catch (err) {
-      if (!(err instanceof ChatError)) throw err;
-      // Refused: one error frame, then close.
-      this.#log(`refused ${conn.peer}: ${err.code}: ${err.message}`);
-      this.#fail(conn, err);
+    const refusal = this.#gate.admit(conn.ip, conn.peer);
+    if (refusal === null) {
+      conn.fc.close(); // Told already: no frame (over TLS, no handshake).
+      return;
+    }
+    if (refusal) {
+      conn.fc.send(refusal);
       closeSoon(conn.fc);
       return;
     }
     this.#serve(conn)
       .catch((err) => this.#log(`internal error: ${err}`))
-      .finally(() => this.#connections.release(conn.ip));
+      .finally(() => this.#gate.ended(conn.ip, conn.loggedIn));
   }
 
   /** The state of a connection that has just been accepted. */
@@ -139,7 +166,9 @@ export class Relay {
     const addr = socket.remoteAddr as Deno.NetAddr;
     return {
       fc: new FramedConnection(socket, {
-        maxFrameBytes: this.#limits.maxFrameBytes,
+        // A few KiB until logged in: a stranger cannot make the relay hold
+        // a 1 MiB partial frame (raised in #login).
+        maxFrameBytes: MAX_LOGIN_FRAME_BYTES,
         maxBacklogBytes: this.#limits.maxBacklogBytes,
       }),
       ip: addr.hostname,
@@ -147,6 +176,7 @@ export class Relay {
       lastFrame: Date.now(),
       pinged: false,
       timedOut: false,
+      loggedIn: false,
       state: { kind: "new" },
     };
   }
@@ -241,7 +271,7 @@ export class Relay {
 
   /** A `hello`: the challenge goes back. */
   async #challenge(conn: Conn, frame: Frame): Promise<void> {
-    const pending = await hello(this.#storage.store, frame);
+    const pending = await hello(this.#loginCtx, frame, conn.ip);
     conn.state = { kind: "challenged", pending };
     conn.fc.send({ type: "challenge", nonce: pending.challenge.toBase64() });
   }
@@ -252,11 +282,21 @@ export class Relay {
     pending: PendingLogin,
     frame: Frame,
   ): Promise<void> {
-    const binding = await auth(this.#storage.store, pending, frame);
+    const binding = await auth(this.#loginCtx, pending, frame, conn.ip);
+    conn.loggedIn = true;
+    this.#gate.loggedIn(conn.ip);
+    conn.fc.maxFrameBytes = this.#limits.maxFrameBytes;
     const bucket = this.#rateLimit.bucket(nameKey(binding.name));
     const session = new Session(conn.fc, binding, bucket);
+    if (this.#cluster) {
+      session.generation = await this.#cluster.online(session);
+      if (conn.fc.closed) return this.#cluster.offline(session, true);
+    }
     conn.state = { kind: "online", session };
-    goOnline(this.#ctx, session);
+    goOnline(this.#ctx, session, {
+      frame_bytes: this.#limits.maxFrameBytes,
+      ...this.#rateLimit.welcome(bucket),
+    });
     this.#log(`login ${session.name} from ${conn.peer}`);
   }
 
@@ -268,6 +308,9 @@ export class Relay {
       : undefined;
     const gone = session !== undefined && presence.remove(session);
     if (session) this.#ctx.delivery.retire(session);
+    // Gone from this relay unless a newer session here holds the user (a
+    // session closed before its welcome never was in presence).
+    if (session) this.#cluster?.offline(session, !presence.has(session.key));
     // What is queued (e.g. an error frame) goes out first, within 1 s.
     if (!conn.fc.closed) await closeSoon(conn.fc);
     this.#all.delete(conn);
@@ -281,6 +324,8 @@ export class Relay {
   /** Pings silent connections, closes those that stay silent, forgets full buckets. */
   #sweep(): void {
     this.#rateLimit.sweep((key) => this.#presence.has(key));
+    this.#gate.sweep();
+    this.#loginCtx.registrations.sweep();
     sweepIdle(this.#all, this.#limits.idleTimeoutMs, (c) => {
       this.#log(`closed ${who(c)}: idle_timeout: no answer to a ping`);
       this.#fail(
@@ -309,9 +354,7 @@ export class Relay {
     }
     for (const c of this.#all) c.fc.close();
     await this.#rooms.settled();
-    const { queue, store, db } = this.#storage;
-    queue.commit();
-    store.close();
-    db.close();
+    if (this.#cluster) await this.#cluster.close();
+    else await this.#storage.close();
   }
 }

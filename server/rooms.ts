@@ -35,16 +35,16 @@ import {
   validateRoomName,
 } from "../protocol/mod.ts";
 import type { Delivery } from "./delivery.ts";
-import type { RelayRoom, RoomStore } from "./rooms_store.ts";
+import type { RelayRoom } from "./rooms_store.ts";
 import type { Session } from "./session.ts";
-import type { Store } from "./store.ts";
+import { after, type Bindings, type RoomStorage } from "./storage.ts";
 
 /** What the room frames work with. */
 export interface RoomsContext {
   /** Name bindings (the authors' keys, the names added). */
-  store: Store;
+  store: Bindings;
   /** The rooms. */
-  rooms: RoomStore;
+  rooms: RoomStorage;
   /** Delivery of the relayed copies. */
   delivery: Delivery;
   /** Log lines (names and codes, never a message). */
@@ -88,7 +88,7 @@ export class RoomService {
     try {
       const { room, judged, hash } = await this.#check(session, f);
       const name = room?.name ?? f.room;
-      this.#ctx.rooms.apply({
+      await this.#ctx.rooms.apply({
         key: roomKey(name),
         name,
         admin: judged.admin,
@@ -128,7 +128,8 @@ export class RoomService {
    * The relay's checks of a change, the signature last.
    *
    * @throws {ChatError} the room rules' codes, `bad_room_name`,
-   * `room_taken`, `room_stale`, `no_such_user`, `too_many_rooms`, `bad_change`
+   * `room_taken`, `room_stale`, `no_such_user`, `too_many_rooms`,
+   * `bad_change`, `store_unavailable`
    */
   async #check(session: Session, f: RoomChangeFrame): Promise<Accepted> {
     const name = validateRoomName(f.room);
@@ -136,7 +137,7 @@ export class RoomService {
     if (c.author !== session.name) {
       throw new ChatError("bad_change", "A change is made by its sender");
     }
-    const room = this.#ctx.rooms.get(name);
+    const room = await this.#ctx.rooms.get(name);
     if (room && c.kind === "create") {
       throw new ChatError(
         "room_taken",
@@ -160,7 +161,7 @@ export class RoomService {
       );
     }
     const judged = judgeChange(room, c);
-    for (const added of judged.added) this.#checkAdded(added);
+    for (const added of judged.added) await this.#checkAdded(added);
     const change: RoomChange = { room: name, ...c };
     const keys = await importPeerKeys({
       sign: Uint8Array.fromBase64(session.binding.sign),
@@ -176,8 +177,8 @@ export class RoomService {
   }
 
   /** A name added must be bound, spelled as bound, and in fewer than 100 rooms. */
-  #checkAdded(name: string): void {
-    const binding = this.#ctx.store.binding(name);
+  async #checkAdded(name: string): Promise<void> {
+    const binding = await this.#ctx.store.find(name);
     if (!binding || binding.name !== name) {
       throw new ChatError(
         "no_such_user",
@@ -186,7 +187,7 @@ export class RoomService {
           : `No user named "${name}"`,
       );
     }
-    if (this.#ctx.rooms.countOf(name) >= MAX_ROOMS_PER_USER) {
+    if (await this.#ctx.rooms.countOf(name) >= MAX_ROOMS_PER_USER) {
       throw new ChatError(
         "too_many_rooms",
         `${name} is in ${MAX_ROOMS_PER_USER} rooms, the most one user may be in`,
@@ -202,7 +203,20 @@ export class RoomService {
    */
   send(session: Session, payload: Uint8Array, frame: Frame): void {
     const { id, room } = decodeRoomRoute(frame);
-    const r = this.#ctx.rooms.get(room);
+    after(
+      this.#ctx.rooms.get(room),
+      (r) => this.#fanOut(session, payload, { id, room }, r),
+      (err) => this.#refuse(session, { id, room }, err),
+    );
+  }
+
+  #fanOut(
+    session: Session,
+    payload: Uint8Array,
+    route: { id: string; room: string },
+    r: RelayRoom | undefined,
+  ): void {
+    const { id, room } = route;
     if (!r || !r.members.has(session.key)) {
       return notMember(session, id, room);
     }
@@ -224,19 +238,53 @@ export class RoomService {
    * @throws {ProtocolError} `bad_field`
    */
   history(session: Session, frame: Frame): void {
-    const { id, room, after } = decodeRoomHistoryRequest(frame);
-    const r = this.#ctx.rooms.get(room);
+    const request = decodeRoomHistoryRequest(frame);
+    this.#history(session, request).catch((err) =>
+      this.#refuse(session, request, err)
+    );
+  }
+
+  async #history(
+    session: Session,
+    request: { id: string; room: string; after?: Uint8Array | undefined },
+  ): Promise<void> {
+    const { id, room } = request;
+    const r = await this.#ctx.rooms.get(room);
     if (!r || !r.members.has(session.key)) {
       return notMember(session, id, room);
     }
     const page = ROOM_BOUNDS.historyPage;
-    const changes = this.#ctx.rooms.history(r.key, after, page + 1);
+    const changes = await this.#ctx.rooms.history(
+      r.key,
+      request.after,
+      page + 1,
+    );
     session.out.send({
       type: "room_history",
       id,
       room: r.name,
       changes: changes.slice(0, page).map((json) => JSON.parse(json)),
       more: changes.length > page,
+    });
+  }
+
+  /** A room frame the store could not serve: `error` with its code. */
+  #refuse(
+    session: Session,
+    route: { id: string; room: string },
+    err: unknown,
+  ): void {
+    if (!(err instanceof ChatError)) {
+      this.#ctx.log(`room frame: ${err}`);
+      err = new ChatError("internal", "The server failed to handle the frame");
+    }
+    const { code, message } = err as ChatError;
+    session.out.send({
+      type: "error",
+      code,
+      message,
+      id: route.id,
+      room: route.room.slice(0, 64),
     });
   }
 

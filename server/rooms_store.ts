@@ -12,6 +12,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ChatError } from "../errors.ts";
 import { type Membership, nameKey, roomKey } from "../protocol/mod.ts";
+import type { RoomStorage } from "./storage.ts";
 
 /** A room as the relay keeps it. */
 export interface RelayRoom extends Membership {
@@ -62,7 +63,7 @@ const SCHEMA = `
 `;
 
 /** The rooms of the relay; see the module doc. */
-export class RoomStore {
+export class RoomStore implements RoomStorage {
   readonly #db: DatabaseSync;
   readonly #rooms = new Map<string, RelayRoom>();
   /** By member name key: the keys of the rooms they are in. */

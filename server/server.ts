@@ -8,19 +8,17 @@
  *
  * @module
  */
-import { escapeControls } from "../protocol/mod.ts";
-import { openDatabase } from "./database.ts";
+import { certificateBinding, NO_BINDING } from "../crypto/mod.ts";
+import { certificateDer, escapeControls } from "../protocol/mod.ts";
 import {
   DEFAULT_PORT,
   resolveLimits,
   resolveQueueLimits,
   type ServerOptions,
 } from "./options.ts";
-import { PrekeyStore } from "./prekeys.ts";
-import { MessageQueue } from "./queue.ts";
-import { Store } from "./store.ts";
 import { Relay } from "./relay.ts";
-import { RoomStore } from "./rooms_store.ts";
+import { openSqliteStorage } from "./sqlite_storage.ts";
+import { after } from "./storage.ts";
 
 /** A running relay. */
 export interface Server {
@@ -49,22 +47,27 @@ export function startServer(options: ServerOptions = {}): Server {
   const listener: Deno.Listener = options.tls
     ? Deno.listenTls({ ...address, ...options.tls })
     : Deno.listen(address);
-  const database = options.database ?? ":memory:";
-  const db = openDatabase(database);
-  const storage = {
-    db,
-    store: new Store(db),
-    queue: new MessageQueue(db, resolveQueueLimits(options)),
-    prekeys: new PrekeyStore(db),
-    rooms: new RoomStore(db),
-  };
-  const { store, queue } = storage;
-  log(
-    `state in ${database}: ${store.size} names, ${queue.size} message${
-      queue.size === 1 ? "" : "s"
-    } kept for offline users`,
+  const cluster = options.cluster;
+  const storage = cluster?.storage ??
+    openSqliteStorage(
+      options.database ?? ":memory:",
+      resolveQueueLimits(options),
+    );
+  // Logins are bound to the certificate the relay serves (PROTOCOL.md §8.3).
+  const binding = options.tls
+    ? certificateBinding(certificateDer(options.tls.cert))
+    : Promise.resolve(NO_BINDING);
+  const relay = new Relay(
+    resolveLimits(options),
+    storage,
+    log,
+    binding,
+    cluster,
   );
-  const relay = new Relay(resolveLimits(options), storage, log);
+  cluster?.start(relay.clusterEvents());
+  after(storage.describe(), log, (err) => {
+    log(`cannot read the state: ${(err as Error).message}`);
+  });
   let stopping = false;
   const finished = (async () => {
     while (!stopping) {

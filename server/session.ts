@@ -8,7 +8,7 @@
 import { nameKey } from "../protocol/mod.ts";
 import { InFlight } from "./in_flight.ts";
 import type { Outbound } from "./outbound.ts";
-import type { TokenBucket } from "./rate_limit.ts";
+import type { TokenBucket } from "../protocol/mod.ts";
 import type { Binding } from "./store.ts";
 
 /** A logged-in user's connection; see the module doc. */
@@ -25,12 +25,22 @@ export class Session {
   readonly bucket: TokenBucket | undefined;
   /** Frames refused in a row for the rate limit. */
   strikes = 0;
+  /**
+   * The `id` of the message (`send`, `room_send`) refused for the rate
+   * limit, while later ones are held back until it comes again (see
+   * `RateLimit`).
+   */
+  refusedSend: string | undefined;
   /** Messages relayed to this connection and not yet answered: that many `ack` or `nack` are free. */
   owed = 0;
   /** The `msg` frames sent on this connection and not yet acknowledged, in order. */
   readonly inFlight: InFlight = new InFlight();
   /** True while stored messages are being sent: new ones queue behind them. */
   draining = false;
+  /** Set when messages were stored while a page was being read: read once more. */
+  more = false;
+  /** In a cluster: this login's generation (a later login elsewhere replaces it). */
+  generation = 0;
   /** The last stored message sent on this connection (its place in arrival order). */
   drainedSeq = 0;
   /** Set when a message was stored behind `drainedSeq`: drain from there again. */

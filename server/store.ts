@@ -7,6 +7,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { nameKey } from "../protocol/name.ts";
 import { openDatabase } from "./database.ts";
+import type { Bindings } from "./storage.ts";
 
 /** A name and the public keys bound to it, base64 SPKI DER as on the wire. */
 export interface Binding {
@@ -19,10 +20,14 @@ export interface Binding {
 }
 
 /** Name-to-key bindings in SQLite; every write is committed before it returns. */
-export class Store {
+export class Store implements Bindings {
+  /** Every binding is in memory: a miss means no such user. */
+  readonly complete = true;
   readonly #db: DatabaseSync;
   readonly #owned: boolean;
   readonly #cache = new Map<string, Binding>();
+  /** How many names each signing key holds. */
+  readonly #perKey = new Map<string, number>();
   readonly #insert;
 
   /**
@@ -52,6 +57,7 @@ export class Store {
         sign: b.sign,
         kx: b.kx,
       });
+      this.#count(b.sign);
     }
     this.#insert = this.#db.prepare(
       "INSERT INTO bindings (name_key, name, sign, kx, created_ms) VALUES (?, ?, ?, ?, ?)",
@@ -61,6 +67,36 @@ export class Store {
   /** The binding for a name (any case), if the name was ever claimed. */
   binding(name: string): Binding | undefined {
     return this.#cache.get(nameKey(name));
+  }
+
+  /** How many names are bound to the signing key `sign` (base64 SPKI). */
+  namesOf(sign: string): number {
+    return this.#perKey.get(sign) ?? 0;
+  }
+
+  #count(sign: string): void {
+    this.#perKey.set(sign, this.namesOf(sign) + 1);
+  }
+
+  /** How many names are bound ({@linkcode size}). */
+  count(): number {
+    return this.size;
+  }
+
+  /** The same as {@linkcode binding}: this store knows every binding. */
+  find(name: string): Binding | undefined {
+    return this.binding(name);
+  }
+
+  /**
+   * Binds a free name, or returns the binding it already has (the relay is
+   * one process: nothing else binds meanwhile).
+   */
+  claim(binding: Binding): Binding {
+    const bound = this.binding(binding.name);
+    if (bound) return bound;
+    this.bind(binding);
+    return binding;
   }
 
   /** Number of bound names. */
@@ -78,6 +114,7 @@ export class Store {
       Date.now(),
     );
     this.#cache.set(nameKey(binding.name), binding);
+    this.#count(binding.sign);
   }
 
   /** Closes the database if this store opened it. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { markPlain } from "./transport.ts";
 import type { PrekeyBundle } from "../crypto/mod.ts";
 import {
   decodePrekeys,
@@ -53,6 +54,7 @@ export class FakeRelay {
   ) {
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.port = this.#listener.addr.port;
+    markPlain(this.port);
     const listener = this.#listener;
     this.#accepting = (async () => {
       for await (const conn of listener) {

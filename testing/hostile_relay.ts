@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { markPlain } from "./transport.ts";
 import {
   encodeFrame,
   type Frame,
@@ -119,6 +120,7 @@ export class MaliciousRelay {
   private constructor(serverPort: number) {
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.port = this.#listener.addr.port;
+    markPlain(this.port);
     this.#serverPort = serverPort;
     this.#accepting = this.#accept();
   }

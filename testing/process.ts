@@ -7,6 +7,7 @@
  * @module
  */
 import { testHome } from "./fixtures.ts";
+import { isPlain, markPlain, TEST_CERT } from "./transport.ts";
 
 /** Path of main.ts. */
 export const MAIN: string = new URL("../main.ts", import.meta.url).pathname;
@@ -195,7 +196,13 @@ export class ServerProc extends Proc {
 
   /**
    * Starts `chat serve --port 0 ARGS` and waits for `listening on`; state
-   * lives in memory (`--data :memory:`) unless ARGS give `--data`.
+   * lives in memory (`--data :memory:`) unless ARGS give `--data`. It
+   * serves TLS with the fixture certificate (see `transport.ts`) unless
+   * ARGS give `--no-tls`, `--tls-cert` or `--own-cert` (dropped: the
+   * server then makes its own certificate, as `chat serve` does). Login
+   * throttling and the hourly bound on new names per address are off
+   * (tests start many clients from 127.0.0.1) unless ARGS set them or
+   * give `--default-limits` (dropped: every limit keeps its default).
    *
    * @param env more environment variables, e.g. `DENO_V8_FLAGS`
    */
@@ -205,12 +212,30 @@ export class ServerProc extends Proc {
   ): Promise<ServerProc> {
     // Tests never share the user's data folder unless they ask.
     const data = args.includes("--data") ? [] : ["--data", ":memory:"];
-    const p = new ServerProc(["serve", "--port", "0", ...data, ...args], env);
+    const own = args.includes("--own-cert");
+    const strict = args.includes("--default-limits");
+    const given = args.filter((a) =>
+      a !== "--own-cert" && a !== "--default-limits"
+    );
+    const tls = own || given.includes("--no-tls") ||
+        given.includes("--tls-cert")
+      ? []
+      : ["--tls-cert", TEST_CERT.certFile, "--tls-key", TEST_CERT.keyFile];
+    const relaxed = strict ? [] : [
+      ...(given.includes("--login-rate") ? [] : ["--login-rate", "0"]),
+      ...(given.includes("--names-per-ip") ? [] : ["--names-per-ip", "0"]),
+    ];
+    const p = new ServerProc(
+      ["serve", "--port", "0", ...data, ...tls, ...relaxed, ...given],
+      env,
+    );
     const line = await p.until(
       () => p.out.find((l) => l.startsWith("listening on ")),
       "listening on",
+      30_000,
     );
     p.port = Number(line.slice(line.lastIndexOf(":") + 1));
+    if (given.includes("--no-tls")) markPlain(p.port);
     return p;
   }
 
@@ -274,16 +299,19 @@ export class ClientProc extends Proc {
       args?: string[];
       ready?: boolean;
       env?: Record<string, string>;
+      /** Plain TCP (`--no-tls`); default: when `port` is recorded as plain. */
+      plain?: boolean;
     } = {},
   ): Promise<ClientProc> {
     const home = opts.home ?? await testHome([name]);
+    const plain = (opts.plain ?? isPlain(port)) ? ["--no-tls"] : [];
     const p = new ClientProc(
       [
         "connect",
         "--name",
         name,
-        "--port",
-        String(port),
+        // `--server a,b` (a cluster) takes the place of --port.
+        ...(opts.args?.includes("--server") ? [] : ["--port", String(port)]),
         "--home",
         home,
         "--json",
@@ -291,6 +319,7 @@ export class ClientProc extends Proc {
         // for reconnecting with its own --reconnect-for (the later wins).
         "--reconnect-for",
         "0",
+        ...plain,
         ...(opts.args ?? []),
       ],
       opts.env,

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { isPlain, markPlain } from "./transport.ts";
 
 /** `up` is client → server, `down` is server → client. */
 export type Direction = "up" | "down";
@@ -78,6 +79,7 @@ export class TcpProxy {
   private constructor(targetPort: number, options: ProxyOptions) {
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.port = this.#listener.addr.port;
+    if (isPlain(targetPort)) markPlain(this.port);
     this.#targetPort = targetPort;
     this.#options = options;
     this.#accepting = this.#accept();

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { signLogin } from "../crypto/mod.ts";
+import { NO_BINDING, signLogin } from "../crypto/mod.ts";
 import {
   encodeFrame,
   type Frame,
@@ -62,6 +62,7 @@ export class RawSession {
         (await fixtureIdentity(fixture)).signPrivate,
         Uint8Array.fromBase64(challenge.nonce as string),
         name,
+        NO_BINDING,
       );
       await s.write(
         encodeFrame({ type: "auth", signature: signature.toBase64() }),

@@ -24,6 +24,7 @@ import {
   MAX_FRAME_BYTES,
   parseFrame,
 } from "../protocol/mod.ts";
+import { markPlain } from "./transport.ts";
 
 interface Pair {
   client: FramedConnection;
@@ -51,6 +52,7 @@ export class RoomRelay {
   private constructor(serverPort: number) {
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.port = this.#listener.addr.port;
+    markPlain(this.port);
     this.#serverPort = serverPort;
     this.#accepting = this.#accept();
   }

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { Proc } from "./process.ts";
+import { isPlain } from "./transport.ts";
 
 /** `chat connect` in text mode (what a person sees), without reconnecting. */
 export function textClient(name: string, port: number, home: string): Proc {
@@ -20,6 +21,7 @@ export function textClient(name: string, port: number, home: string): Proc {
     home,
     "--reconnect-for",
     "0",
+    ...(isPlain(port) ? ["--no-tls"] : []),
   ]);
 }
 

@@ -27,7 +27,7 @@ function assertClosedWith(frames: Frame[], code: string): void {
 }
 
 Deno.test("bad bytes from a connection close it with an error frame; the others keep chatting", async () => {
-  await using server = await ServerProc.start();
+  await using server = await ServerProc.start(["--no-tls"]);
   await using alice = await ClientProc.start("alice", server.port);
   await using bob = await ClientProc.start("bob", server.port);
   const hello = await fixtureHello("frank", "rawfrank");
@@ -121,7 +121,11 @@ Deno.test("bad bytes from a connection close it with an error frame; the others 
 });
 
 Deno.test("a connection that never logs in is closed with login_timeout (serve --login-timeout)", async () => {
-  await using server = await ServerProc.start(["--login-timeout", "1"]);
+  await using server = await ServerProc.start([
+    "--no-tls",
+    "--login-timeout",
+    "1",
+  ]);
   await using alice = await ClientProc.start("alice", server.port);
   await using bob = await ClientProc.start("bob", server.port);
   const silent = await RawClient.connect(server.port);
@@ -146,7 +150,7 @@ Deno.test("a connection that never logs in is closed with login_timeout (serve -
 });
 
 Deno.test("BR-21: a raw client sending `\\n`, `\\r\\n` and NUL is disconnected; the others are unaffected", async () => {
-  await using server = await ServerProc.start();
+  await using server = await ServerProc.start(["--no-tls"]);
   await using alice = await ClientProc.start("alice", server.port);
   await using bob = await ClientProc.start("bob", server.port);
   const raw = await RawClient.connect(server.port);
@@ -166,7 +170,7 @@ Deno.test("BR-21: a raw client sending `\\n`, `\\r\\n` and NUL is disconnected; 
 });
 
 Deno.test("BR-07: TCP resets from raw and real clients do not hurt the server or the chat", async () => {
-  await using server = await ServerProc.start();
+  await using server = await ServerProc.start(["--no-tls"]);
   await using alice = await ClientProc.start("alice", server.port);
   await using bob = await ClientProc.start("bob", server.port);
   const pid = server.child.pid;
@@ -245,7 +249,7 @@ Deno.test("BR-07: TCP resets from raw and real clients do not hurt the server or
 });
 
 Deno.test("a protocol-1 client is told version_mismatch, with the hint to upgrade", async () => {
-  await using server = await ServerProc.start();
+  await using server = await ServerProc.start(["--no-tls"]);
   const raw = await RawClient.connect(server.port);
   await raw.write(
     encodeFrame({ ...(await fixtureHello("alice")), version: 1 }),

@@ -32,6 +32,46 @@ Deno.test("chat --help prints the usage with both commands and exits 0", async (
   assert.match(text, /chat connect --name NAME/);
 });
 
+Deno.test("chat serve --help, chat connect --help and chat keys --help each print only their own flags", async () => {
+  const runs = await Promise.all(
+    ["serve", "connect", "keys"].map((c) => run([c, "--help"])),
+  );
+  for (const r of runs) {
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.err, []);
+  }
+  const [s, c, k] = runs.map((r) => r.out.join("\n"));
+  assert.match(s!, /^Usage: chat serve/);
+  for (
+    const flag of [
+      "--msg-rate",
+      "--login-rate",
+      "--names-per-key",
+      "--no-tls",
+      "--data",
+    ]
+  ) {
+    assert.ok(s!.includes(flag), flag);
+    assert.ok(!k!.includes(flag), flag);
+  }
+  assert.ok(!c!.includes("--msg-rate") && !c!.includes("--data"));
+  assert.match(c!, /^Usage: chat connect --name NAME/);
+  for (
+    const flag of [
+      "--server-fingerprint",
+      "--tls-ca",
+      "--no-tls",
+      "--json",
+      "--reconnect-for",
+    ]
+  ) {
+    assert.ok(c!.includes(flag), flag);
+    assert.ok(!s!.includes(flag) || flag === "--no-tls", flag);
+  }
+  assert.match(k!, /^Usage: chat keys --name NAME/);
+  assert.ok(!k!.includes("--json") && !k!.includes("--port"));
+});
+
 Deno.test("chat --version prints the version from deno.json", async () => {
   const r = await run(["--version"]);
   assert.equal(r.code, 0);

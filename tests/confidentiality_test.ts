@@ -23,7 +23,8 @@ async function quitAll(
 }
 
 Deno.test("BR-11: the same text three times gives three different ciphertexts, no 16-byte block repeats", async () => {
-  await using server = await ServerProc.start();
+  // The recorder reads frames off the wire: plain TCP (TLS hides them).
+  await using server = await ServerProc.start(["--no-tls"]);
   const recorder = TcpProxy.start(server.port);
   try {
     await using alice = await ClientProc.start("alice", recorder.port);

@@ -37,7 +37,8 @@ async function say(
 }
 
 Deno.test("a thief with both users' identity.json, passphrases and state.db cannot open the conversation recorded before", async () => {
-  await using server = await ServerProc.start();
+  // The recorder reads frames off the wire: plain TCP (TLS hides them).
+  await using server = await ServerProc.start(["--no-tls"]);
   const home = await testHome(["alice", "bob"]);
   const wire = TcpProxy.start(server.port);
   const alice = await ClientProc.start("alice", wire.port, { home });
@@ -81,7 +82,8 @@ Deno.test("a thief with both users' identity.json, passphrases and state.db cann
 });
 
 Deno.test("a thief with bob's state from message 10 cannot open alice's messages after bob's next reply", async () => {
-  await using server = await ServerProc.start();
+  // The recorder reads frames off the wire: plain TCP (TLS hides them).
+  await using server = await ServerProc.start(["--no-tls"]);
   const home = await testHome(["alice", "bob"]);
   await using alice = await ClientProc.start("alice", server.port, { home });
   const wire = TcpProxy.start(server.port);

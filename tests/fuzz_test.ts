@@ -205,6 +205,7 @@ async function connection(port: number, r: Random): Promise<number> {
 Deno.test("fuzz: thousands of random and mutated frames; the server then still serves", async () => {
   console.log(`fuzz seed ${SEED} (rerun with CHAT_FUZZ_SEED=${SEED})`);
   const server = await ServerProc.start([
+    "--no-tls",
     "--msg-rate",
     "0",
     "--max-conns-per-ip",

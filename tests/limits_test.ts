@@ -22,7 +22,7 @@ async function loginWhenFree(port: number, name: string): Promise<RawSession> {
 }
 
 Deno.test("connections over the per-IP or total limit get too_many_connections; the rest are untouched", async () => {
-  const perIp = await ServerProc.start(["--max-conns-per-ip", "3"]);
+  const perIp = await ServerProc.start(["--no-tls", "--max-conns-per-ip", "3"]);
   const alice = await ClientProc.start("alice", perIp.port);
   const bob = await ClientProc.start("bob", perIp.port);
   const idle = await RawClient.connect(perIp.port);
@@ -38,7 +38,7 @@ Deno.test("connections over the per-IP or total limit get too_many_connections; 
   assert.equal(await perIp.stop(), 0);
   assert.ok(perIp.err.some((l) => /refused .*too_many_connections/.test(l)));
 
-  const total = await ServerProc.start(["--max-conns", "2"]);
+  const total = await ServerProc.start(["--no-tls", "--max-conns", "2"]);
   const a = await RawSession.login(total.port, "alice");
   const b = await RawSession.login(total.port, "bob");
   const [full] = await (await RawClient.connect(total.port))
@@ -52,7 +52,11 @@ Deno.test("connections over the per-IP or total limit get too_many_connections; 
 });
 
 Deno.test("a frame over --max-frame-bytes closes only the connection that sent it", async () => {
-  const server = await ServerProc.start(["--max-frame-bytes", "65536"]);
+  const server = await ServerProc.start([
+    "--no-tls",
+    "--max-frame-bytes",
+    "65536",
+  ]);
   const alice = await ClientProc.start("alice", server.port);
   const bob = await ClientProc.start("bob", server.port);
 
@@ -76,7 +80,7 @@ Deno.test("a frame over --max-frame-bytes closes only the connection that sent i
 });
 
 Deno.test("slowloris: connections that send one byte a second are closed by the login timeout", async () => {
-  const server = await ServerProc.start(["--login-timeout", "2"]);
+  const server = await ServerProc.start(["--no-tls", "--login-timeout", "2"]);
   const hello = encodeFrame(await fixtureHello("mallory"));
   const slow = await Promise.all(
     Array.from({ length: 10 }, () => RawClient.connect(server.port)),
@@ -113,7 +117,7 @@ Deno.test("slowloris: connections that send one byte a second are closed by the 
 });
 
 Deno.test("half-open connections: a peer that stops answering pings is closed; live clients stay", async () => {
-  const server = await ServerProc.start(["--idle-timeout", "1"]);
+  const server = await ServerProc.start(["--no-tls", "--idle-timeout", "1"]);
   const alice = await ClientProc.start("alice", server.port);
   const bob = await ClientProc.start("bob", server.port);
   // carol's network path dies: both sockets stay open, nothing flows.
@@ -150,6 +154,7 @@ Deno.test("half-open connections: a peer that stops answering pings is closed; l
 
 Deno.test("a client that never reads: the overflow is stored (bounded), senders get queue_full, the idle timeout closes it; memory stays bounded", async () => {
   const server = await ServerProc.start([
+    "--no-tls",
     "--max-queue-bytes",
     "1048576",
     "--queue-bytes",

@@ -338,7 +338,7 @@ Deno.test("after a peer leaves, messages kept for it open in the session its cli
 });
 
 Deno.test("the relay stores a sealed message for a registered user as it came; an unknown name or a short session id is refused", async () => {
-  await using server = await ServerProc.start(FAST);
+  await using server = await ServerProc.start(["--no-tls", ...FAST]);
   const bobHome = await testHome(["bob"]);
   await register("bob", server.port, bobHome);
   const raw = await RawSession.login(server.port, "alice");

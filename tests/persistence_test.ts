@@ -219,7 +219,7 @@ for (const signal of ["SIGTERM", "SIGKILL"] as const) {
 }
 
 Deno.test("a relay that replays a recorded session to a restarted client cannot show the old message again", async () => {
-  await using server = await ServerProc.start();
+  await using server = await ServerProc.start(["--no-tls"]);
   const relay = MaliciousRelay.start(server.port);
   const bobHome = await testHome(["bob"]);
   await using alice = await ClientProc.start("alice", server.port);

@@ -19,20 +19,28 @@ import {
 import { PinStore } from "../client/pins.ts";
 import { testHome } from "../testing/fixtures.ts";
 import { ClientProc } from "../testing/process.ts";
+import { pinPath } from "../testing/transport.ts";
 
 /** alice's pins, by name, as in her pin file. */
 async function pinFile(
   home: string,
+  port: number,
 ): Promise<Record<string, { sign: string; verified: boolean }>> {
   const o = JSON.parse(
-    await Deno.readTextFile(`${home}/alice/known_peers.json`),
+    await Deno.readTextFile(pinPath(home, "alice", port)),
   );
   return o.peers;
 }
 
-/** Pins bob's real keys as verified in alice's pin file. */
-async function pinBobVerified(home: string, bob: Fixture): Promise<void> {
-  const pins = await PinStore.load(`${home}/alice/known_peers.json`);
+/** Pins bob's real keys as verified in alice's pin file for the relay at `port`. */
+async function pinBobVerified(
+  home: string,
+  bob: Fixture,
+  port: number,
+): Promise<void> {
+  const path = pinPath(home, "alice", port);
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  const pins = await PinStore.load(path);
   await pins.pin({
     name: "bob",
     sign: bob.sign,
@@ -48,7 +56,6 @@ Deno.test("a relay that answers a look-up for bob with mallory's keys gets neith
     ["alice", "bob", "mallory"].map(fixture),
   );
   const home = await testHome(["alice"]);
-  await pinBobVerified(home, bob!);
   const relay = new FakeRelay((fc, f) => {
     // The swap: asked for bob, it answers with mallory's name and keys.
     if (f.type === "lookup") {
@@ -61,6 +68,7 @@ Deno.test("a relay that answers a look-up for bob with mallory's keys gets neith
       });
     }
   });
+  await pinBobVerified(home, bob!, relay.port);
   await using a = await ClientProc.start("alice", relay.port, { home });
   await a.write("@bob the vault code is 4711");
   const refused = await a.waitFor({ type: "security", code: "bad_key" });
@@ -85,7 +93,7 @@ Deno.test("a relay that answers a look-up for bob with mallory's keys gets neith
   );
   assert.deepEqual(a.ofType("message"), []);
   assert.equal(await a.quit(), 0);
-  const pin = (await pinFile(home)).bob!;
+  const pin = (await pinFile(home, relay.port)).bob!;
   assert.equal(pin.sign, bob!.sign);
   assert.equal(pin.verified, true);
   await relay.close();
@@ -231,7 +239,6 @@ Deno.test("a malformed who list is reported and the client keeps working", async
 Deno.test("/trust and /verify accept only keys already shown to the user, never keys fetched at that moment", async () => {
   const [bob, mallory] = await Promise.all(["bob", "mallory"].map(fixture));
   const home = await testHome(["alice"]);
-  await pinBobVerified(home, bob!);
   // After a restart, the relay serves mallory's keys as bob's.
   const relay = new FakeRelay((fc, f) => {
     if (f.type === "lookup") {
@@ -244,6 +251,7 @@ Deno.test("/trust and /verify accept only keys already shown to the user, never 
       });
     }
   });
+  await pinBobVerified(home, bob!, relay.port);
   await using a = await ClientProc.start("alice", relay.port, { home });
   for (const command of ["/trust bob", "/verify bob"]) {
     const before = a.events.length;
@@ -252,7 +260,7 @@ Deno.test("/trust and /verify accept only keys already shown to the user, never 
   }
   assert.deepEqual(a.ofType("trust"), []);
   assert.deepEqual(relay.from("alice", "lookup"), []);
-  assert.equal((await pinFile(home)).bob!.sign, bob!.sign);
+  assert.equal((await pinFile(home, relay.port)).bob!.sign, bob!.sign);
 
   // Shown first (a warning with the new safety number), then trusted: the
   // keys trusted are the ones shown.

@@ -13,7 +13,7 @@ import { testHome } from "../testing/fixtures.ts";
 import { ClientProc, type Event, ServerProc } from "../testing/process.ts";
 
 Deno.test("recorded messages replayed after the shown-message log is trimmed, and to a new device with only identity.json, are refused and never shown", async () => {
-  await using server = await ServerProc.start();
+  await using server = await ServerProc.start(["--no-tls"]);
   const relay = MaliciousRelay.start(server.port);
   const home = await testHome(["alice", "bob"]);
   await using alice = await ClientProc.start("alice", server.port, { home });

@@ -18,9 +18,12 @@ Deno.test(`${CYCLES} connect/disconnect cycles leak no file descriptors or memor
   // generation capped at 24 MiB (a few times what the server really holds)
   // V8 must collect, RSS follows what is live, and a leak of JS objects
   // would end in an out-of-memory crash.
-  const server = await ServerProc.start(["--max-conns-per-ip", "0"], {
-    DENO_V8_FLAGS: "--max-old-space-size=24",
-  });
+  const server = await ServerProc.start(
+    ["--no-tls", "--max-conns-per-ip", "0"],
+    {
+      DENO_V8_FLAGS: "--max-old-space-size=24",
+    },
+  );
   const pid = server.child.pid;
   const hello = encodeFrame(await fixtureHello("grace"));
   const run = async (count: number) => {
@@ -78,7 +81,7 @@ Deno.test("BR-18: with at most 256 open files, 300 aborted handshakes leave no d
   // 300 cycles of the BR-18 mix (2,000 in the report; attack_cycles_test.ts
   // runs 2,000 twice): with the server held to 256 open files, a leak of one
   // descriptor per cycle would end in accept failures.
-  await using server = await ServerProc.start();
+  await using server = await ServerProc.start(["--no-tls"]);
   const pid = server.child.pid;
   // As `ulimit -n 256` would, but on the running server (soft and hard).
   const limit = await new Deno.Command("prlimit", {

@@ -173,7 +173,8 @@ interface HostileTeam extends AsyncDisposable {
 
 /** Starts a {@linkcode HostileTeam}, each member having read "one" and "two"; disposing it stops everything. */
 async function hostileTeam(): Promise<HostileTeam> {
-  const server = await ServerProc.start();
+  // Plain TCP: the hostile relay reads and writes frames.
+  const server = await ServerProc.start(["--no-tls"]);
   const relay = RoomRelay.start(server.port);
   const canerHome = await testHome(["caner"]);
   const users: ClientProc[] = [];
@@ -290,4 +291,38 @@ Deno.test("rooms, hostile relay: a removed member, kept from its removal and han
   assert.deepEqual(members.users.map((u: Event) => u.name), ["emir", "ali"]);
   assert.deepEqual(emir.ofType("security"), []);
   await quitAll(h);
+});
+
+Deno.test("rooms under a tight rate limit: 60 room lines pasted at once all arrive, in order, once; nothing is refused for long", async () => {
+  // 5 frames a second, 5 at once: the paste leaves paced, a room_send
+  // taking one token whatever the member count (PROTOCOL.md, Rooms).
+  await using server = await ServerProc.start([
+    "--msg-rate",
+    "5",
+    "--msg-burst",
+    "5",
+  ]);
+  await using emir = await ClientProc.start("emir", server.port);
+  await using ali = await ClientProc.start("ali", server.port);
+  await using caner = await ClientProc.start("caner", server.port);
+  await team(emir, ali, caner);
+  const sent = Array.from(
+    { length: 60 },
+    (_, i) => `r${String(i).padStart(3, "0")}`,
+  );
+  await emir.write(sent.map((t) => `#team ${t}`).join("\n"));
+  for (const c of [ali, caner]) {
+    await c.until(
+      () => texts(c, "emir").length >= sent.length || undefined,
+      `${c.name} has all 60`,
+      60_000,
+    );
+    assert.deepEqual(texts(c, "emir"), sent);
+  }
+  assert.deepEqual(
+    emir.ofType("error").filter((e) => e.code === "rate_limited"),
+    [],
+  );
+  for (const c of [emir, ali, caner]) assert.equal(await c.quit(), 0);
+  assert.equal(await server.stop(), 0);
 });

@@ -21,7 +21,7 @@ import { RawClient } from "../testing/raw_client.ts";
 
 Deno.test("another user cannot make alice's screen show a line from bob: not with a newline in a message, nor with escapes in a nack code", async () => {
   const [alice, mallory] = await Promise.all(["alice", "mallory"].map(fixture));
-  await using server = await ServerProc.start();
+  await using server = await ServerProc.start(["--no-tls"]);
   await using a = textClient("alice", server.port, await testHome(["alice"]));
   await textReady(a);
   const m = await RawSession.login(server.port, "mallory");
@@ -79,7 +79,7 @@ Deno.test("another user cannot make alice's screen show a line from bob: not wit
 });
 
 Deno.test("the relay escapes what clients send in its log, and refuses an oversized session id", async () => {
-  await using server = await ServerProc.start();
+  await using server = await ServerProc.start(["--no-tls"]);
   // Before login: a frame type with newlines and terminal escapes.
   const raw = await RawClient.connect(server.port);
   await raw.write(

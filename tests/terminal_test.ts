@@ -7,164 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { fixtureIdentity } from "../testing/fixtures.ts";
+import { testDial } from "../testing/transport.ts";
 import { ChatClient, type ClientEvent, dialer } from "../client/mod.ts";
 import { testHome } from "../testing/fixtures.ts";
 import { ServerProc } from "../testing/process.ts";
+import { stamp } from "../cli/tui/format.ts";
+import { statusLine, Tmux, TMUX_MISSING, WAIT_MS } from "../testing/tmux.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const TMUX_MISSING = (() => {
-  try {
-    return new Deno.Command("tmux", {
-        args: ["-V"],
-        stdout: "null",
-        stderr: "null",
-      })
-        .outputSync().success
-      ? undefined
-      : "tmux -V failed";
-  } catch {
-    return "tmux is not installed (apt-get install tmux)";
-  }
-})();
-if (TMUX_MISSING) {
-  console.warn(`tests/terminal_test.ts: skipped: ${TMUX_MISSING}`);
-}
-/** Longest wait for something to show on screen, in ms. */
-const WAIT_MS = 30_000;
-/** The status line once logged in. */
-const ONLINE = /^ \[alice\] .* online/;
-
-/** A tmux server of its own with one window running bash. */
-class Tmux {
-  readonly #dir: string;
-  readonly #socket: string;
-
-  private constructor(dir: string) {
-    this.#dir = dir;
-    this.#socket = `${dir}/tmux.sock`;
-  }
-
-  static async start(width: number, height: number): Promise<Tmux> {
-    const t = new Tmux(await Deno.makeTempDir({ prefix: "chat-tmux-" }));
-    await t.tmux(
-      "-f",
-      "/dev/null",
-      "new-session",
-      "-d",
-      "-s",
-      "t",
-      "-x",
-      String(width),
-      "-y",
-      String(height),
-      "env PS1='$ ' bash --norc --noprofile",
-    );
-    return t;
-  }
-
-  async tmux(...args: string[]): Promise<string> {
-    const out = await new Deno.Command("tmux", {
-      args: ["-S", this.#socket, ...args],
-      stdout: "piped",
-      stderr: "piped",
-      env: { TMUX: "" },
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    if (!out.success) {
-      throw new Error(
-        `tmux ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
-      );
-    }
-    return text;
-  }
-
-  /** Types text as it is. */
-  type(text: string): Promise<string> {
-    return this.tmux("send-keys", "-t", "t", "-l", text);
-  }
-
-  /** Presses keys by tmux name (`Enter`, `C-z`, `Tab`). */
-  press(...keys: string[]): Promise<string> {
-    return this.tmux("send-keys", "-t", "t", ...keys);
-  }
-
-  /** The visible rows. */
-  async screen(): Promise<string[]> {
-    return (await this.tmux("capture-pane", "-p", "-t", "t")).replace(/\n$/, "")
-      .split("\n");
-  }
-
-  /** Waits until `check` passes on the screen; returns that screen. */
-  async until(
-    check: (rows: string[]) => boolean,
-    what: string,
-  ): Promise<string[]> {
-    const deadline = Date.now() + WAIT_MS;
-    while (true) {
-      const rows = await this.screen();
-      if (check(rows)) return rows;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `Timed out waiting for ${what}; screen:\n${rows.join("\n")}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  /** Starts `deno task connect` for alice in the shell. */
-  async connect(port: number, home: string): Promise<void> {
-    await this.type(
-      `clear && cd '${ROOT}' && stty -g > '${this.#dir}/tty' && NO_COLOR=1 deno task connect --name alice --port ${port} --home '${home}' --reconnect-for 0`,
-    );
-    await this.press("Enter");
-    await this.until(
-      (rows) => rows.some((r) => ONLINE.test(r)),
-      "alice online",
-    );
-  }
-
-  /** The pid of the client: bash → deno task → deno run. */
-  async clientPid(): Promise<number> {
-    const children = async (pid: number) => {
-      const out = await new Deno.Command("ps", {
-        args: ["-o", "pid=", "--ppid", String(pid)],
-        stdout: "piped",
-      }).output();
-      return new TextDecoder().decode(out.stdout).split("\n").map(Number)
-        .filter((n) => n > 0);
-    };
-    const bash = Number(
-      await this.tmux("display", "-p", "-t", "t", "#{pane_pid}"),
-    );
-    const [task] = await children(bash);
-    const [client] = await children(task!);
-    assert.ok(client, "no client process");
-    return client;
-  }
-
-  /** Waits for the shell, then checks the terminal settings are as before the client ran. */
-  async restored(): Promise<void> {
-    await this.until(
-      (rows) => rows.findLast((r) => r !== "") === "$",
-      "the shell prompt",
-    );
-    await this.type(
-      `stty -g | cmp -s - '${this.#dir}/tty' && echo tty-same || echo tty-changed`,
-    );
-    await this.press("Enter");
-    const rows = await this.until(
-      (rows) => rows.some((r) => /^tty-(same|changed)$/.test(r)),
-      "the stty check",
-    );
-    assert.ok(rows.includes("tty-same"), rows.join("\n"));
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.tmux("kill-server").catch(() => {});
-    await Deno.remove(this.#dir, { recursive: true });
-  }
-}
+/** The status line once alice is logged in. */
+const ONLINE = statusLine("alice");
 
 /** bob, in process: his messages can hold any text, newlines included. */
 class Bob {
@@ -174,7 +25,7 @@ class Bob {
   static async start(port: number): Promise<Bob> {
     const bob = new Bob();
     bob.client = await ChatClient.connect({
-      dial: dialer({ hostname: "127.0.0.1", port }),
+      dial: dialer(testDial(port)),
       name: "bob",
       identity: await fixtureIdentity("bob"),
       onEvent: (e) => bob.events.push(e),
@@ -224,7 +75,7 @@ Deno.test({
     await using server = await ServerProc.start();
     await using bob = await Bob.start(server.port);
     await using tmux = await Tmux.start(80, 24);
-    await tmux.connect(server.port, await testHome(["alice"]));
+    await tmux.connect(server.port, await testHome(["alice"]), "alice");
     const typed = "@bob " +
       "a line longer than one row of the screen, ".repeat(3) + "end";
     await tmux.type(typed);
@@ -280,7 +131,7 @@ Deno.test({
     await using server = await ServerProc.start();
     await using bob = await Bob.start(server.port);
     await using tmux = await Tmux.start(80, 24);
-    await tmux.connect(server.port, await testHome(["alice"]));
+    await tmux.connect(server.port, await testHome(["alice"]), "alice");
     await tmux.type("/que");
     await tmux.press("Tab");
     await tmux.type("b");
@@ -338,7 +189,7 @@ Deno.test({
     await using server = await ServerProc.start();
     await using bob = await Bob.start(server.port);
     await using tmux = await Tmux.start(80, 24);
-    await tmux.connect(server.port, await testHome(["alice"]));
+    await tmux.connect(server.port, await testHome(["alice"]), "alice");
     await tmux.type("@bob back");
     await tmux.press("C-z");
     await tmux.until(
@@ -381,10 +232,10 @@ Deno.test({
     try {
       await using tmux = await Tmux.start(80, 24);
       const home = await testHome(["alice"]);
-      await tmux.connect(server.port, home);
+      await tmux.connect(server.port, home, "alice");
       Deno.kill(await tmux.clientPid(), "SIGTERM");
       await tmux.restored();
-      await tmux.connect(server.port, home);
+      await tmux.connect(server.port, home, "alice");
       assert.equal(await server.stop(), 0);
       await tmux.until(
         (rows) => rows.includes("chat: error: Server is shutting down"),
@@ -394,5 +245,63 @@ Deno.test({
     } finally {
       await server[Symbol.asyncDispose]();
     }
+  },
+});
+
+Deno.test({
+  name:
+    "terminal: history shown after a restart: alice's earlier messages with bob fill the pane again, in order, at the times they were written, delivered marks kept",
+  ignore: TMUX_MISSING !== undefined,
+  async fn(): Promise<void> {
+    await using server = await ServerProc.start();
+    await using bob = await Bob.start(server.port);
+    await using tmux = await Tmux.start(80, 24);
+    const home = await testHome(["alice"]);
+    await tmux.connect(server.port, home, "alice");
+    const from = Date.now();
+    bob.client.sendText("alice", "selam alice");
+    await tmux.until(
+      (rows) => rows.some((r) => /^\d\d:\d\d bob: selam alice$/.test(r)),
+      "bob's message",
+    );
+    await tmux.type("@bob merhaba bob");
+    await tmux.press("Enter");
+    assert.equal(await bob.message(), "merhaba bob");
+    await tmux.until(
+      (rows) =>
+        rows.some((r) =>
+          /^\d\d:\d\d alice: merhaba bob \(delivered\)$/.test(r)
+        ),
+      "alice's message delivered",
+    );
+    const to = Date.now();
+    await tmux.press("C-d");
+    await tmux.restored();
+
+    await tmux.connect(server.port, home, "alice");
+    const lines = [
+      /^(\d\d:\d\d) bob: selam alice$/,
+      /^(\d\d:\d\d) alice: merhaba bob \(delivered\)$/,
+    ];
+    const rows = await tmux.until(
+      (rows) => lines.every((l) => rows.some((r) => l.test(r))),
+      "the earlier messages after the restart",
+    );
+    const { pane } = split(rows);
+    const at = lines.map((l) => pane.findIndex((r) => l.test(r)));
+    const connected = pane.findLastIndex((r) =>
+      r.includes("-- connected as alice")
+    );
+    assert.ok(at[0]! < at[1]! && at[1]! < connected, rows.join("\n"));
+    const now = Date.now();
+    for (const [i, l] of lines.entries()) {
+      const time = l.exec(pane[at[i]!]!)![1]!;
+      assert.ok(
+        [stamp(from, now), stamp(to, now)].includes(time),
+        rows.join("\n"),
+      );
+    }
+    await tmux.press("C-d");
+    await tmux.restored();
   },
 });

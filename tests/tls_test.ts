@@ -46,7 +46,7 @@ Deno.test("TLS: a pinned or CA-checked server carries the chat, and the wire sho
   // bob checks the chain and host name against the roots, the test
   // certificate added to them.
   const bob = await ClientProc.start("bob", server.port, {
-    args: ["--tls"],
+    args: ["--tls-ca"],
     env: { DENO_CERT: cert.certFile },
   });
   await alice.write("@bob secret over tls");
@@ -93,27 +93,31 @@ Deno.test("TLS: a wrong pin, an untrusted certificate or plain TCP is refused be
   );
 
   const untrusted = await ClientProc.start("alice", server.port, {
-    args: ["--tls"],
+    args: ["--tls-ca"],
     ready: false,
   });
   assert.equal(await untrusted.exit(), 1);
   assert.match(untrusted.err.join("\n"), /chat: error: TLS with .* failed/);
-  assert.match(untrusted.err.join("\n"), /chat: hint: .*--server-fingerprint/);
+  assert.match(untrusted.err.join("\n"), /chat: hint: .*--tls-ca/);
 
   // Plain TCP to a TLS server: the handshake fails, the connection is closed.
-  const plain = await ClientProc.start("alice", server.port, { ready: false });
+  const plain = await ClientProc.start("alice", server.port, {
+    ready: false,
+    plain: true,
+  });
   assert.equal(await plain.exit(), 1);
   const raw = await RawClient.connect(server.port);
   await raw.write('\x00\x00\x00\x0f{"type":"who"}');
   assert.deepEqual(await raw.framesUntilClosed(5000).catch(() => []), []);
 
-  // TLS to a plain server fails the same way.
-  const plainServer = await ServerProc.start();
+  // TLS (the default) to a plain server fails the same way, and says so.
+  const plainServer = await ServerProc.start(["--no-tls"]);
   const mismatch = await ClientProc.start("alice", plainServer.port, {
-    args: ["--server-fingerprint", cert.fingerprint],
     ready: false,
+    plain: false,
   });
   assert.equal(await mismatch.exit(), 1);
+  assert.match(mismatch.err.join("\n"), /chat: hint: .*--no-tls/);
   assert.equal(await plainServer.stop(), 0);
 
   // Nothing reached the server's chat, and it serves whoever pins right.
@@ -129,4 +133,15 @@ Deno.test("TLS: a wrong pin, an untrusted certificate or plain TCP is refused be
   for (const c of [alice, bob]) assert.equal(await c.quit(), 0);
   assert.equal(await server.stop(), 0);
   for (const c of [cert, other]) await Deno.remove(c.dir, { recursive: true });
+});
+
+Deno.test("--no-tls on a network address is warned about, on loopback it is not", async () => {
+  const loud = await ServerProc.start(["--no-tls", "--host", "0.0.0.0"]);
+  await loud.waitForLine(/warning: --no-tls on a network address/, {
+    stream: "err",
+  });
+  assert.equal(await loud.stop(), 0);
+  const quiet = await ServerProc.start(["--no-tls"]);
+  assert.equal(await quiet.stop(), 0);
+  assert.ok(!quiet.err.some((l) => /warning/.test(l)));
 });

@@ -9,6 +9,7 @@ import {
 } from "../protocol/mod.ts";
 import { testHome } from "../testing/fixtures.ts";
 import { ClientProc, type Event, ServerProc } from "../testing/process.ts";
+import { markPlain, pinPath } from "../testing/transport.ts";
 
 const FIXTURES = new URL("./fixtures/keys/", import.meta.url);
 
@@ -38,6 +39,8 @@ async function fingerprintOf(name: string): Promise<string> {
  */
 class KeySwapRelay {
   readonly port: number;
+  /** Off at first: the relay passes everything, as an honest one would. */
+  swapping = false;
   /** Frames sent by the clients, in order. */
   readonly sent: Frame[] = [];
   readonly #listener: Deno.TcpListener;
@@ -52,7 +55,9 @@ class KeySwapRelay {
   ) {
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.port = this.#listener.addr.port;
+    markPlain(this.port);
     const swap = (f: Frame): Frame => {
+      if (!this.swapping) return f;
       if (f.type === "keys" && nameKey(String(f.name)) === nameKey(victim)) {
         return { ...f, ...keys };
       }
@@ -104,33 +109,36 @@ async function pinOf(
   home: string,
   user: string,
   peer: string,
+  port: number,
 ): Promise<Event> {
-  const o = JSON.parse(
-    await Deno.readTextFile(`${home}/${user}/known_peers.json`),
-  );
+  const o = JSON.parse(await Deno.readTextFile(pinPath(home, user, port)));
   return o.peers[peer];
 }
 
 Deno.test("a relay that substitutes bob's keys is caught on the first message: nothing is encrypted to the false keys", async () => {
-  await using server = await ServerProc.start();
+  // The relay is a frame-level man in the middle: plain TCP.
+  await using server = await ServerProc.start(["--no-tls"]);
   const home = await testHome(["alice"]);
   await using bob = await ClientProc.start("bob", server.port);
-  // First contact through the honest server pins bob's keys.
-  await using first = await ClientProc.start("alice", server.port, { home });
-  await first.write("@bob hello");
-  await bob.waitFor({ type: "message", text: "hello" });
-  assert.equal(await first.quit(), 0);
-  const pin = await pinOf(home, "alice", "bob");
-  assert.equal(pin.fingerprint, await fingerprintOf("bob"));
-  assert.equal(pin.verified, false);
-  const pinFile = await Deno.readTextFile(`${home}/alice/known_peers.json`);
-
-  // Now the relay answers look-ups for bob with mallory's keys.
+  // Pins are per server address: alice always goes through the relay, which
+  // is honest at first. First contact pins bob's keys.
   const relay = new KeySwapRelay(
     server.port,
     "bob",
     await publicKeys("mallory"),
   );
+  await using first = await ClientProc.start("alice", relay.port, { home });
+  await first.write("@bob hello");
+  await bob.waitFor({ type: "message", text: "hello" });
+  assert.equal(await first.quit(), 0);
+  const pin = await pinOf(home, "alice", "bob", relay.port);
+  assert.equal(pin.fingerprint, await fingerprintOf("bob"));
+  assert.equal(pin.verified, false);
+  const pinFile = await Deno.readTextFile(pinPath(home, "alice", relay.port));
+
+  // Now the relay answers look-ups for bob with mallory's keys.
+  relay.swapping = true;
+  const sentBefore = relay.sent.length;
   await using alice = await ClientProc.start("alice", relay.port, { home });
   await alice.write("@bob the secret plan");
   const warning = await alice.waitFor(isSecurity("key_changed", "bob"));
@@ -159,11 +167,14 @@ Deno.test("a relay that substitutes bob's keys is caught on the first message: n
   await relay.close();
 
   // No message frame left alice: nothing reached mallory's key.
-  assert.deepEqual(relay.sent.filter((f) => f.type === "send"), []);
+  assert.deepEqual(
+    relay.sent.slice(sentBefore).filter((f) => f.type === "send"),
+    [],
+  );
   assert.equal(bob.ofType("message").length, 1);
   // The pin was not rewritten by the change.
   assert.equal(
-    await Deno.readTextFile(`${home}/alice/known_peers.json`),
+    await Deno.readTextFile(pinPath(home, "alice", relay.port)),
     pinFile,
   );
   assert.equal(await bob.quit(), 0);
@@ -175,8 +186,10 @@ Deno.test("changed keys from a server with another database are refused both way
   const [dataA, dataB] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
   const aliceHome = await testHome(["alice"]);
   const bobHome = await testHome(["bob"]);
+  let port = 0;
   {
     await using server = await ServerProc.start(["--data", dataA]);
+    port = server.port;
     await using bob = await ClientProc.start("bob", server.port, {
       home: bobHome,
     });
@@ -199,7 +212,12 @@ Deno.test("changed keys from a server with another database are refused both way
   }
 
   // Same address, other database: mallory got the name "bob" there.
-  await using server = await ServerProc.start(["--data", dataB]);
+  await using server = await ServerProc.start([
+    "--data",
+    dataB,
+    "--port",
+    String(port),
+  ]);
   await using alice = await ClientProc.start("alice", server.port, {
     home: aliceHome,
   });
@@ -222,7 +240,7 @@ Deno.test("changed keys from a server with another database are refused both way
   assert.equal(trusted.trust, "unverified");
   assert.equal(trusted.fingerprint, await fingerprintOf("mallory"));
   assert.equal(
-    (await pinOf(aliceHome, "alice", "bob")).fingerprint,
+    (await pinOf(aliceHome, "alice", "bob", port)).fingerprint,
     await fingerprintOf("mallory"),
   );
   await alice.write("@bob after trust");
@@ -233,14 +251,14 @@ Deno.test("changed keys from a server with another database are refused both way
   await alice.write("/verify bob");
   const verified = await alice.waitFor({ type: "trust", trust: "verified" });
   assert.equal(verified.name, "bob");
-  assert.equal((await pinOf(aliceHome, "alice", "bob")).verified, true);
+  assert.equal((await pinOf(aliceHome, "alice", "bob", port)).verified, true);
   await alice.write("/who");
   const who = await alice.waitFor({ type: "who" });
   assert.equal(
     who.users.find((u: Event) => u.name === "bob").trust,
     "verified",
   );
-  const stat = await Deno.stat(`${aliceHome}/alice/known_peers.json`);
+  const stat = await Deno.stat(pinPath(aliceHome, "alice", port));
   assert.equal(stat.mode! & 0o777, 0o600);
 
   assert.equal(await alice.quit(), 0);
@@ -254,7 +272,8 @@ Deno.test("changed keys from a server with another database are refused both way
 Deno.test("a damaged pin file stops the client and is left as it is", async () => {
   await using server = await ServerProc.start();
   const home = await testHome(["alice"]);
-  const path = `${home}/alice/known_peers.json`;
+  const path = pinPath(home, "alice", server.port);
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   await Deno.writeTextFile(path, '{"version":1,"peers":{"bob":');
   await using alice = await ClientProc.start("alice", server.port, {
     home,

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  certificateBinding,
   fingerprint,
   formatFingerprint,
   importPeerKeys,
@@ -16,13 +17,13 @@ import {
 } from "../crypto/mod.ts";
 import { encodeFrame, FrameDecoder, parseFrame } from "../protocol/mod.ts";
 import keys from "./vectors/keys.json" with { type: "json" };
-import login from "./vectors/login.json" with { type: "json" };
+import login from "./vectors/v2/login.json" with { type: "json" };
+import { fixtureIdentity } from "../testing/fixtures.ts";
 import fp from "./vectors/fingerprint.json" with { type: "json" };
 import frames from "./vectors/frame.json" with { type: "json" };
 
 const hex = (h: string): Uint8Array<ArrayBuffer> => Uint8Array.fromHex(h);
 const b64 = (b: string): Uint8Array<ArrayBuffer> => Uint8Array.fromBase64(b);
-const PSS = { name: "RSA-PSS", hash: "SHA-256" } as const;
 
 const alice = await importPeerKeys({
   sign: b64(keys.alice.sign_spki_b64),
@@ -38,34 +39,49 @@ function assertParts(parts: Record<string, string>, whole: string): void {
   assert.equal(Object.values(parts).join(""), whole);
 }
 
-Deno.test("login vector: loginInput() is the documented byte layout and the signature verifies", async () => {
-  assertParts(login.signature_input_parts, login.signature_input_hex);
-  const challenge = hex(login.challenge_hex);
-  assert.equal(
-    loginInput(challenge, login.name).toHex(),
-    login.signature_input_hex,
+Deno.test("login vector: loginInput() is the documented byte layout, bound to the certificate, and the signature verifies", async () => {
+  const pem = await Deno.readTextFile(
+    new URL("./fixtures/tls/cert.pem", import.meta.url),
   );
-  const signature = b64(login.signature_b64);
-  assert.equal(
-    await verifyLogin(alice.sign, challenge, login.name, signature),
-    true,
+  const der = Uint8Array.fromBase64(
+    pem.replace(/-----[A-Z ]+-----|\s+/g, ""),
   );
   assert.equal(
-    await verifyLogin(alice.sign, challenge, "bob", signature),
-    false,
+    (await certificateBinding(der)).toHex(),
+    login.certificate_sha256,
   );
-  // signLogin() with the vector's key makes a signature that verifies too.
-  const signPrivate = await crypto.subtle.importKey(
-    "pkcs8",
-    b64(keys.alice.sign_pkcs8_b64),
-    PSS,
-    false,
-    ["sign"],
+  const alice = await fixtureIdentity("alice");
+  for (const v of login.cases) {
+    assertParts(v.signature_input_parts, v.signature_input_hex);
+    const challenge = hex(v.challenge_hex);
+    const binding = hex(v.binding_hex);
+    assert.equal(
+      loginInput(challenge, v.name, binding).toHex(),
+      v.signature_input_hex,
+    );
+    const signature = b64(v.signature_b64);
+    const key = alice.peer.sign;
+    assert.ok(await verifyLogin(key, challenge, v.name, signature, binding));
+    assert.ok(!await verifyLogin(key, challenge, "bob", signature, binding));
+    // signLogin() makes a signature that verifies too.
+    const mine = await signLogin(alice.signPrivate, challenge, v.name, binding);
+    assert.ok(await verifyLogin(key, challenge, v.name, mine, binding));
+  }
+  const [tls, plain] = login.cases.map((v) => b64(v.signature_b64));
+  const challenge = hex(login.cases[0]!.challenge_hex);
+  const bindings = login.cases.map((v) => hex(v.binding_hex));
+  // A login bound to one transport does not verify for the other.
+  assert.ok(
+    !await verifyLogin(alice.peer.sign, challenge, "alice", tls!, bindings[1]!),
   );
-  const mine = await signLogin(signPrivate, challenge, login.name);
-  assert.equal(
-    await verifyLogin(alice.sign, challenge, login.name, mine),
-    true,
+  assert.ok(
+    !await verifyLogin(
+      alice.peer.sign,
+      challenge,
+      "alice",
+      plain!,
+      bindings[0]!,
+    ),
   );
 });
 

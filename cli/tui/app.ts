@@ -7,10 +7,22 @@
  */
 import { HELP, parseInput } from "./commands.ts";
 import { completer } from "./completion.ts";
+import {
+  HISTORY_PAGE,
+  type HistoryRequest,
+  rowsFrom,
+  viewEntries,
+} from "./history_view.ts";
 import type { KeyEvent } from "./keys.ts";
 import { type Frame, itemRows, layout } from "./layout.ts";
 import { LineEditor } from "./line_editor.ts";
-import { ChatModel, type ConversationId, type ViewEvent } from "./model.ts";
+import {
+  ChatModel,
+  type ConversationId,
+  conversationId,
+  type MessageItem,
+  type ViewEvent,
+} from "./model.ts";
 
 /** What the interface asks of the engine. */
 export interface ChatIntents {
@@ -20,6 +32,11 @@ export interface ChatIntents {
   command(line: string): void;
   /** The user opened a conversation (a chance to look the peer up, or load its history). */
   open(conversation: ConversationId): void;
+  /**
+   * Loads older entries of the history kept on disk; they come back as a
+   * `history` view event (also when there are none). Absent: none is kept.
+   */
+  history?(request: HistoryRequest): void;
   /** The user wants to leave. */
   quit(): void;
 }
@@ -82,7 +99,15 @@ export class TuiApp {
           .map((c) => c.label.slice(1)),
       ],
       rooms: () =>
-        [...model.conversations.keys()].filter((id) => id[0] === "#"),
+        [...model.conversations.values()]
+          .filter((c) => c.id[0] === "#")
+          .map((c) => c.label),
+      members: (room) => {
+        const id = conversationId(room);
+        const self = model.self.toLowerCase();
+        return (id && model.rooms.get(id) || [])
+          .filter((n) => n.toLowerCase() !== self);
+      },
     }));
   }
 
@@ -129,6 +154,9 @@ export class TuiApp {
       // Keep the rows being read in place.
       this.#scroll += itemRows(e.item, this.#width, this.#now()).length;
     }
+    if (e.type === "history" && e.reveal) {
+      this.#reveal(e.items[0] ?? viewEntries(this.model, e.view)[0], e.view);
+    }
   }
 
   /** The screen changed size. */
@@ -155,8 +183,47 @@ export class TuiApp {
       scroll: this.#scroll,
       now: this.#now(),
     });
-    this.#scroll = f.scroll;
+    // At the top of the view: older history is loaded, and a scroll past
+    // the top is kept until it comes.
+    if (f.top) this.#loadOlder(HISTORY_PAGE, false);
+    if (!this.model.history?.loading) this.#scroll = f.scroll;
     return f;
+  }
+
+  /**
+   * `/history`: the last `count` entries of the view on screen brought into
+   * it, loading those not shown yet; the oldest goes to the top of the pane.
+   */
+  #showHistory(count: number): void {
+    const h = this.model.history;
+    if (!h || !this.#intents.history) return this.notice("No history is kept");
+    const view = this.model.current;
+    const entries = viewEntries(this.model, view);
+    if (entries.length < count && !h.done(view)) {
+      return this.#loadOlder(count - entries.length, true);
+    }
+    if (entries.length === 0) return this.notice("No history kept here");
+    this.#reveal(entries[Math.max(0, entries.length - count)], view);
+  }
+
+  /** Asks for older entries of the view on screen, unless there are none or a load is under way. */
+  #loadOlder(count: number, reveal: boolean): void {
+    const h = this.model.history;
+    const view = this.model.current;
+    if (!h || !this.#intents.history || h.loading || h.done(view)) return;
+    h.loading = true;
+    const before = h.before(this.model.items, view);
+    this.#intents.history({ view, before, count, reveal });
+  }
+
+  /** Scrolls so that `item` (just loaded, in `view`) is at the top of the pane. */
+  #reveal(
+    item: MessageItem | undefined,
+    view: ConversationId | undefined,
+  ): void {
+    if (!item || view !== this.model.current) return;
+    const rows = rowsFrom(this.model, item, this.#width, this.#now());
+    this.#scroll = Math.max(0, rows - (this.#height - 2));
   }
 
   #page(): number {
@@ -175,6 +242,9 @@ export class TuiApp {
       case "open":
         this.#open(action.conversation);
         return;
+      case "history":
+        if (action.conversation) this.#open(action.conversation);
+        return this.#showHistory(action.count);
       case "command":
         this.#intents.command(action.line);
         return;

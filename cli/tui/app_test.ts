@@ -198,3 +198,46 @@ Deno.test("TuiApp shows the help, and passes engine commands on", () => {
   line(app, "/quit");
   assert.deepEqual(calls, ["command /who", "quit"]);
 });
+
+Deno.test("TuiApp rooms: /query #team makes the room current and lines go there; Tab completes the room and, after /kick #team, its members; /members alone asks for the room on screen; a security warning there rings", () => {
+  const { app, calls } = rig();
+  app.view({
+    type: "room",
+    room: "#team",
+    label: "#team",
+    member: true,
+    members: ["emir", "ali", "caner"],
+  });
+  app.key({ type: "text", text: "/q #te" });
+  app.key(k("tab"));
+  assert.equal(app.editor.text, "/q #team ");
+  app.key(k("enter"));
+  assert.equal(app.model.current, "#team");
+  line(app, "selam herkes");
+  line(app, "/members");
+  app.key({ type: "text", text: "/kick #team c" });
+  app.key(k("tab"));
+  assert.equal(app.editor.text, "/kick #team caner ");
+  app.key(k("enter"));
+  assert.deepEqual(calls, [
+    "open #team",
+    "send #team text selam herkes",
+    "command /members #team",
+    "command /kick #team caner",
+  ]);
+  line(app, "/q ali");
+  app.view({
+    type: "item",
+    item: {
+      id: "s1",
+      conversation: "#team",
+      from: "ali",
+      text: "SECURITY WARNING from ali: forged; dropped",
+      time: 0,
+      own: false,
+      kind: "security",
+    },
+  });
+  assert.equal(app.takeBell(), true);
+  assert.equal(app.model.conversations.get("#team")?.unread, 1);
+});

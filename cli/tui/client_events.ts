@@ -3,19 +3,33 @@
  * With client_session.ts, the only part of `cli/tui/` that knows the
  * engine; when the engine changes, they change.
  *
- * The reconnect countdown is read from the engine's error message; rooms are
- * refused until the engine has them.
+ * The reconnect countdown is read from the engine's error message. A room's
+ * messages, gaps, errors and security warnings go to its conversation;
+ * a membership change shows there as a notice (in every view when it is
+ * about oneself), and keeps the rooms and their members up to date.
  *
  * @module
  */
 import type { ClientEvent } from "../../client/mod.ts";
 import { formatEvent } from "../output.ts";
-import type {
-  ConversationId,
-  MessageItem,
-  TrustState,
-  ViewEvent,
+import {
+  type ConversationId,
+  conversationId,
+  type MessageItem,
+  type TrustState,
+  type ViewEvent,
 } from "./model.ts";
+
+/** The conversation of a room, from a name the engine gives (`undefined` if malformed). */
+function roomId(room: string): `#${string}` | undefined {
+  const id = conversationId(room);
+  return id?.[0] === "#" ? id as `#${string}` : undefined;
+}
+
+/** The conversation of a message from `from`, or in `room` when it names one. */
+function conversationOf(from: string, room?: string): ConversationId | "" {
+  return room === undefined ? `@${from.toLowerCase()}` : roomId(room) ?? "";
+}
 
 /** The engine's reconnect notice: `…; reconnecting in 2.0 s`. */
 const RECONNECTING = /^(.*); reconnecting in ([\d.]+) s$/s;
@@ -37,6 +51,8 @@ export class ClientEvents {
   readonly #now: () => number;
   #notices = 0;
   #readyOnce = false;
+  /** One's own name, once logged in. */
+  #self = "";
   #online = false;
   /** The last error shown that names no message (the relay's last word). */
   #lastError = "";
@@ -102,24 +118,15 @@ export class ClientEvents {
 
   /** Maps one engine event. */
   event(e: ClientEvent): void {
-    const view = this.#view;
     switch (e.type) {
       case "ready":
-        view({ type: "ready", self: e.name, fingerprint: e.fingerprint });
-        this.notice(
-          this.#readyOnce
-            ? "reconnected"
-            : `connected as ${e.name}; your fingerprint: ${e.fingerprint}; type /help for commands`,
-        );
-        this.#readyOnce = this.#online = true;
-        for (const f of this.#whenOnline.splice(0)) f();
-        return;
+        return this.#ready(e);
       case "message":
-        view({
+        return this.#view({
           type: "item",
           item: {
             id: e.id,
-            conversation: `@${e.from.toLowerCase()}`,
+            conversation: conversationOf(e.from, e.room),
             from: e.from,
             text: e.text,
             time: e.time,
@@ -127,63 +134,133 @@ export class ClientEvents {
             kind: e.action ? "action" : "text",
           },
         });
-        return;
       case "gap":
-        this.notice(e.message, `@${e.from.toLowerCase()}`, "gap", e.from);
-        return;
-      case "sent":
-      case "queued":
-        view({ type: "status", id: e.id, status: e.type });
-        return;
-      case "delivered":
-        view({ type: "status", id: e.id, status: "delivered" });
-        return;
-      case "join":
-      case "leave":
-        view({ type: "presence", name: e.name, online: e.type === "join" });
-        this.notice(
-          `${e.name} has ${e.type === "join" ? "joined" : "left"} the chat`,
-          `@${e.name.toLowerCase()}`,
-        );
-        return;
-      case "who":
-        for (const u of e.users) {
-          view({ type: "presence", name: u.name, online: true });
-          view({ type: "trust", name: u.name, trust: u.trust });
-        }
-        if (this.quietWho) this.quietWho = false;
-        else this.notice(formatEvent(e)!.text);
-        return;
-      case "trust":
-        view({ type: "trust", name: e.name, trust: e.trust });
-        this.notice(formatEvent(e)!.text);
-        return;
-      case "fingerprint":
-      case "info":
-        this.notice(formatEvent(e)!.text);
-        return;
-      case "security":
-        if (e.code === "key_changed") {
-          view({ type: "trust", name: e.from, trust: "changed" });
-        }
-        if (e.id !== undefined) {
-          view({
-            type: "status",
-            id: e.id,
-            status: "failed",
-            detail: e.message,
-          });
-        }
-        this.notice(
-          `SECURITY WARNING from ${e.from}: ${e.message}`,
-          "",
-          "security",
+        return this.notice(
+          e.message,
+          conversationOf(e.from, e.room),
+          "gap",
           e.from,
         );
-        return;
+      case "room":
+        return this.#room(e);
+      case "members":
+        this.roster([{ room: e.room, members: e.users.map((u) => u.name) }]);
+        return this.notice(formatEvent(e)!.text);
+      case "sent":
+      case "queued":
+      case "delivered":
+        return this.#view({ type: "status", id: e.id, status: e.type });
+      case "join":
+      case "leave":
+        return this.#presence(e.name, e.type === "join");
+      case "who":
+        return this.#who(e);
+      case "trust":
+        this.#view({ type: "trust", name: e.name, trust: e.trust });
+        return this.notice(formatEvent(e)!.text);
+      case "fingerprint":
+      case "rooms":
+      case "info":
+      case "history":
+        return this.notice(formatEvent(e)!.text);
+      case "security":
+        return this.#security(e);
       case "error":
         return this.#error(e);
     }
+  }
+
+  /**
+   * Maps the answer to a command the user typed: a refusal is shown in
+   * every view (where it was typed too), not only in its room's.
+   */
+  answer(e: ClientEvent): void {
+    if ((e.type === "error" || e.type === "security") && e.room) {
+      const { room: _, ...rest } = e;
+      return this.event(rest);
+    }
+    this.event(e);
+  }
+
+  /** Rooms one is in, with their members (the engine's at start, a `/members` answer). */
+  roster(rooms: { room: string; members: string[] }[]): void {
+    for (const { room, members } of rooms) {
+      const id = roomId(room);
+      if (id) {
+        this.#view({
+          type: "room",
+          room: id,
+          label: room,
+          member: true,
+          members,
+        });
+      }
+    }
+  }
+
+  /** A membership change: the rooms kept up to date, and a line in the room. */
+  #room(e: Extract<ClientEvent, { type: "room" }>): void {
+    const room = roomId(e.room);
+    if (!room) return;
+    const you = e.name.toLowerCase() === this.#self.toLowerCase();
+    const gone = you && (e.event === "removed" || e.event === "left");
+    this.#view({
+      type: "room",
+      room,
+      label: e.room,
+      member: !gone,
+      members: e.members,
+    });
+    this.notice(formatEvent(e, this.#self)!.text, you ? "" : room);
+  }
+
+  #ready(e: Extract<ClientEvent, { type: "ready" }>): void {
+    this.#self = e.name;
+    this.#view({ type: "ready", self: e.name, fingerprint: e.fingerprint });
+    this.notice(
+      this.#readyOnce
+        ? "reconnected"
+        : `connected as ${e.name}; your fingerprint: ${e.fingerprint}; type /help for commands`,
+    );
+    this.#readyOnce = this.#online = true;
+    for (const f of this.#whenOnline.splice(0)) f();
+  }
+
+  #presence(name: string, online: boolean): void {
+    this.#view({ type: "presence", name, online });
+    this.notice(
+      `${name} has ${online ? "joined" : "left"} the chat`,
+      `@${name.toLowerCase()}`,
+    );
+  }
+
+  #who(e: Extract<ClientEvent, { type: "who" }>): void {
+    for (const u of e.users) {
+      this.#view({ type: "presence", name: u.name, online: true });
+      this.#view({ type: "trust", name: u.name, trust: u.trust });
+    }
+    if (this.quietWho) this.quietWho = false;
+    else this.notice(formatEvent(e)!.text);
+  }
+
+  #security(e: Extract<ClientEvent, { type: "security" }>): void {
+    if (e.code === "key_changed") {
+      this.#view({ type: "trust", name: e.from, trust: "changed" });
+    }
+    if (e.id !== undefined) {
+      this.#view({
+        type: "status",
+        id: e.id,
+        status: "failed",
+        detail: e.message,
+      });
+    }
+    this.notice(
+      `SECURITY WARNING from ${e.from}: ${e.message}`,
+      e.room === undefined ? "" : conversationOf(e.from, e.room),
+      "security",
+      e.from,
+    );
   }
 
   #error(e: Extract<ClientEvent, { type: "error" }>): void {
@@ -199,7 +276,8 @@ export class ClientEvents {
     const retry = RECONNECTING.exec(e.message);
     if (!retry) {
       this.#lastError = e.message;
-      return this.notice(`error: ${e.message}`);
+      const where = e.room === undefined ? "" : conversationOf("", e.room);
+      return this.notice(`error: ${e.message}`, where);
     }
     const reason = retry[1]!;
     this.#view({

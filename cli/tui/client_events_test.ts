@@ -147,3 +147,119 @@ Deno.test("ClientEvents.whenOnline() runs at once while logged in, else at the n
   events.whenOnline(() => ran.push("online"));
   assert.deepEqual(ran, ["before login", "while away", "online"]);
 });
+
+Deno.test("ClientEvents files a room's messages, gaps, errors and security warnings in the room; membership changes keep its members and show as a line there, or in every view when they are about oneself", () => {
+  const { events, seen } = rig();
+  events.event({ type: "ready", name: "caner", fingerprint: "1" });
+  seen.length = 0;
+  const change = (event: "added" | "removed", name: string): ClientEvent => ({
+    type: "room",
+    room: "#Team",
+    event,
+    name,
+    by: "emir",
+    members: event === "added" ? ["emir", "ali", "caner"] : ["emir", "ali"],
+  });
+  events.event(change("added", "caner"));
+  events.event({
+    type: "message",
+    from: "emir",
+    to: "#Team",
+    room: "#Team",
+    text: "selam herkes",
+    id: "1",
+    time: 0,
+  });
+  events.event({
+    type: "gap",
+    from: "ali",
+    count: 2,
+    message: "2 messages from ali in #Team never arrived",
+    room: "#Team",
+  });
+  events.event({
+    type: "security",
+    code: "bad_signature",
+    from: "ali",
+    message: "forged; dropped",
+    room: "#Team",
+  });
+  events.event({
+    type: "error",
+    code: "no_prekeys",
+    message: "ali could not be given your sender key",
+    room: "#Team",
+  });
+  events.event(change("removed", "caner"));
+  assert.deepEqual(items(seen), [
+    "notice  emir added you to #Team (members: emir, ali, caner)",
+    "text #team selam herkes",
+    "gap #team 2 messages from ali in #Team never arrived",
+    "security #team SECURITY WARNING from ali: forged; dropped",
+    "notice #team error: ali could not be given your sender key",
+    "notice  emir removed you from #Team",
+  ]);
+  assert.deepEqual(
+    seen.filter((e) => e.type === "room"),
+    [
+      {
+        type: "room",
+        room: "#team",
+        label: "#Team",
+        member: true,
+        members: ["emir", "ali", "caner"],
+      },
+      {
+        type: "room",
+        room: "#team",
+        label: "#Team",
+        member: false,
+        members: ["emir", "ali"],
+      },
+    ],
+  );
+  seen.length = 0;
+  events.event({
+    type: "room",
+    room: "#Team",
+    event: "left",
+    name: "ali",
+    by: "ali",
+    members: ["emir"],
+  });
+  assert.deepEqual(items(seen), [
+    "notice #team #Team: ali left (members: emir)",
+  ]);
+});
+
+Deno.test("ClientEvents: the rooms at start, and answers to typed room commands shown where they were typed", () => {
+  const { events, seen } = rig();
+  events.roster([{ room: "#Team", members: ["emir", "ali"] }]);
+  events.answer({
+    type: "error",
+    code: "not_admin",
+    message: "Only the admin can",
+    room: "#Team",
+  });
+  assert.deepEqual(seen, [
+    {
+      type: "room",
+      room: "#team",
+      label: "#Team",
+      member: true,
+      members: ["emir", "ali"],
+    },
+    {
+      type: "item",
+      item: {
+        id: "notice-1",
+        conversation: "",
+        from: "",
+        text: "error: Only the admin can",
+        time: 1000,
+        own: false,
+        kind: "notice",
+      },
+    },
+  ]);
+});

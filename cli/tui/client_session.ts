@@ -1,21 +1,25 @@
 /**
  * Today's engine (`ChatClient`) behind the interface: its intents carried
- * out on the client, and the full-screen interface run on it.
+ * out on the client, and the full-screen interface run on it. The room
+ * commands are read and run as in line mode (cli/commands.ts,
+ * cli/room_commands.ts); their answers come back as view events.
  *
  * @module
  */
-import type { ChatClient, ClientEvent } from "../../client/mod.ts";
+import type { ChatClient, ClientEvent, History } from "../../client/mod.ts";
 import { parseLine } from "../commands.ts";
+import { runRoomCommand } from "../room_commands.ts";
 import { ChatError } from "../../errors.ts";
 import type { ChatIntents } from "./app.ts";
 import { ClientEvents } from "./client_events.ts";
+import { loadHistory, startHistory } from "./client_history.ts";
 import type { ConversationId } from "./model.ts";
 import { runTui, type Session } from "./run.ts";
 
 /** The engine calls the interface uses. */
 export type Engine = Pick<
   ChatClient,
-  "name" | "sendText" | "who" | "fingerprintOf" | "trust" | "peer"
+  "name" | "sendText" | "who" | "fingerprintOf" | "trust" | "peer" | "rooms"
 >;
 
 /**
@@ -33,11 +37,11 @@ export function engineIntents(
   };
   return {
     send(to, text, kind): void {
-      if (to[0] === "#") {
-        events.notice("Rooms are not supported by this server yet", to);
-        return;
-      }
-      const id = client.sendText(to.slice(1), text, kind === "action");
+      const action = kind === "action";
+      // A room one is not in: the engine refuses it, and the item says why.
+      const id = to[0] === "#"
+        ? client.rooms.send(to, text, action)
+        : client.sendText(to.slice(1), text, action);
       events.own({ id, conversation: to, from: client.name, text, kind });
     },
     command(line): void {
@@ -64,6 +68,13 @@ export function engineIntents(
             failed(""),
           );
           return;
+        case "invite":
+        case "kick":
+        case "leave":
+        case "members":
+        case "rooms":
+          runRoomCommand(client.rooms, cmd, (e) => events.answer(e));
+          return;
       }
     },
     open(conversation): void {
@@ -81,14 +92,19 @@ export function engineIntents(
  * Runs the full-screen interface on a `ChatClient`.
  *
  * @param connect connects and logs in, reporting events to `onEvent`
+ * @param history the history kept, shown at start (before logging in) and
+ * read further back on request
  * @returns the exit code (see {@linkcode runTui})
  */
 export function runChatTui(
   connect: (onEvent: (event: ClientEvent) => void) => Promise<ChatClient>,
+  history?: History,
 ): Promise<number> {
   return runTui(async (view): Promise<Session> => {
     const events = new ClientEvents(view);
+    if (history) view(await startHistory(history));
     const client = await connect((e) => events.event(e));
+    events.roster(client.rooms.roster());
     // Who is online, for Tab completion.
     events.quietWho = true;
     client.who();
@@ -97,5 +113,5 @@ export function runChatTui(
       closed: client.closed,
       close: () => client.close(),
     };
-  });
+  }, history && ((request) => loadHistory(history, request)));
 }

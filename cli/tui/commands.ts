@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { ChatError } from "../../errors.ts";
+import { parseHistory } from "../commands.ts";
 import { type ConversationId, conversationId } from "./model.ts";
 
 /** What to do with a submitted line. */
@@ -13,6 +15,8 @@ export type LineAction =
   | { type: "send"; to: ConversationId; text: string; kind: "text" | "action" }
   /** Open a conversation (`undefined`: show all). */
   | { type: "open"; conversation: ConversationId | undefined }
+  /** Older entries of the history (`/history [name|#room] [N]`), brought into view. */
+  | { type: "history"; conversation?: ConversationId; count: number }
   /** A command for the engine (`/who`, `/fingerprint ali`, …). */
   | { type: "command"; line: string }
   | { type: "help" }
@@ -28,6 +32,21 @@ export const COMMANDS: readonly (readonly [string, string])[] = [
   ["/reply", "/reply TEXT: answer the last person who wrote to you (/r)"],
   ["/me", "/me TEXT: an action, shown as * you TEXT"],
   ["/who", "/who: who is online, with key fingerprints and trust"],
+  [
+    "/invite",
+    "/invite #ROOM NAME…: make #ROOM (you are its admin) or add people to it",
+  ],
+  [
+    "/members",
+    "/members [#ROOM]: its members, with fingerprints and trust (the room on screen)",
+  ],
+  ["/rooms", "/rooms: the rooms you are in"],
+  ["/kick", "/kick #ROOM NAME: remove NAME from #ROOM (its admin only)"],
+  ["/leave", "/leave #ROOM: leave #ROOM"],
+  [
+    "/history",
+    "/history [NAME|#ROOM] [N]: N older messages from the history kept (20; PgUp loads them too)",
+  ],
   [
     "/fingerprint",
     "/fingerprint [NAME]: yours, or the safety number with NAME",
@@ -51,9 +70,10 @@ export const HELP: readonly string[] = [
 ];
 
 /** The conversation the line names at its start (`@ali text`, `#team:text`). */
-const TARGET = /^([@#][A-Za-z0-9][A-Za-z0-9._-]{0,31})(?::|\s)([\s\S]*)$/;
+const TARGET =
+  /^(@[A-Za-z0-9][A-Za-z0-9._-]{0,31}|#[A-Za-z0-9._-]{1,32})(?::|\s)([\s\S]*)$/;
 const NO_CONVERSATION =
-  "No conversation open: start the line with @name, or type /query name";
+  "No conversation open: start the line with @name or #room, or type /query name";
 
 /**
  * Reads a submitted line.
@@ -110,20 +130,32 @@ export function parseInput(
         if (arg.trim() === "") return { type: "hint", text: "Usage: /me TEXT" };
         if (!current) return { type: "hint", text: NO_CONVERSATION };
         return { type: "send", to: current, text: arg, kind: "action" };
+      case "/history":
+        return history(arg);
+      case "/members":
+        if (arg.trim() !== "") break;
+        if (current?.[0] !== "#") {
+          return {
+            type: "hint",
+            text:
+              "Usage: /members #room (or /members alone in the room's conversation)",
+          };
+        }
+        return { type: "command", line: `/members ${current}` };
       case "/help":
         return { type: "help" };
       case "/quit":
       case "/exit":
         return { type: "quit" };
-      default:
-        return { type: "command", line: start.trim() };
     }
+    return { type: "command", line: start.trim() };
   }
   const m = TARGET.exec(start);
+  const usage = start[0] === "#"
+    ? "Usage: #room message"
+    : "Usage: @name message";
   if (m) {
-    if (m[2]!.trim() === "") {
-      return { type: "hint", text: "Usage: @name message" };
-    }
+    if (m[2]!.trim() === "") return { type: "hint", text: usage };
     return {
       type: "send",
       to: conversationId(m[1]!)!,
@@ -131,9 +163,7 @@ export function parseInput(
       kind: "text",
     };
   }
-  if (/^[@#]\S*$/.test(start.trim())) {
-    return { type: "hint", text: "Usage: @name message" };
-  }
+  if (/^[@#]\S*$/.test(start.trim())) return { type: "hint", text: usage };
   return toCurrent(line, current);
 }
 
@@ -143,4 +173,22 @@ function toCurrent(
 ): LineAction {
   if (!current) return { type: "hint", text: NO_CONVERSATION };
   return { type: "send", to: current, text, kind: "text" };
+}
+
+/** `/history [name|#room] [N]`, or the usage as a hint. */
+function history(arg: string): LineAction {
+  try {
+    const h = parseHistory(arg.trim() === "" ? [] : arg.trim().split(/\s+/));
+    const conversation = h.conversation === undefined
+      ? undefined
+      : conversationId(h.conversation);
+    return {
+      type: "history",
+      ...(conversation ? { conversation } : {}),
+      count: h.count,
+    };
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    return { type: "hint", text: err.message };
+  }
 }

@@ -96,10 +96,13 @@ Deno.test("completer() completes commands first, @names and #rooms anywhere, nam
   const complete = completer({
     names: () => ["ali", "Alice", "bob"],
     rooms: () => ["#team"],
+    members: () => [],
   });
   assert.deepEqual(complete("/q").candidates, ["/query", "/quit"]);
   assert.deepEqual(complete("/que").candidates, ["/query"]);
-  assert.deepEqual(complete("/").candidates.length, 9);
+  assert.deepEqual(complete("/").candidates.length, 15);
+  assert.deepEqual(complete("/hi").candidates, ["/history"]);
+  assert.deepEqual(complete("/history b").candidates, ["bob"]);
   assert.deepEqual(complete("hey @al").candidates, ["@Alice", "@ali"]);
   assert.deepEqual(complete("#t").candidates, ["#team"]);
   assert.deepEqual(complete("/query b").candidates, ["bob"]);
@@ -111,4 +114,77 @@ Deno.test("completer() completes commands first, @names and #rooms anywhere, nam
     "bob",
   ]);
   assert.deepEqual(complete("just words").candidates, []);
+});
+
+Deno.test("parseInput() /history names a conversation and a count, or gives the usage as a hint", () => {
+  assert.deepEqual(parseInput("/history Bob 5", undefined), {
+    type: "history",
+    conversation: "@bob",
+    count: 5,
+  });
+  assert.deepEqual(parseInput("/history", "@ali"), {
+    type: "history",
+    count: 20,
+  });
+  const bad = parseInput("/history bob 0", undefined);
+  assert.equal(bad.type, "hint");
+  assert.match((bad as { text: string }).text, /^Usage: \/history/);
+});
+
+Deno.test("completer() completes rooms after the room commands, people after /invite #room, members after /kick #room", () => {
+  const complete = completer({
+    names: () => ["ali", "bob", "caner"],
+    rooms: () => ["#team", "#Tea"],
+    members: (room) => room.toLowerCase() === "#team" ? ["ali", "caner"] : [],
+  });
+  assert.deepEqual(complete("/mem").candidates, ["/members"]);
+  assert.deepEqual(complete("/kick #te").candidates, ["#Tea", "#team"]);
+  assert.deepEqual(complete("/invite #team ali c").candidates, ["caner"]);
+  assert.deepEqual(complete("/kick #team ").candidates, ["ali", "caner"]);
+  assert.deepEqual(complete("/kick #TEAM c").candidates, ["caner"]);
+  assert.deepEqual(complete("/kick #other ").candidates, []);
+  assert.deepEqual(complete("/kick #team caner x").candidates, []);
+});
+
+Deno.test("parseInput() sends to rooms; /members alone names the room on screen; room commands go to the engine", () => {
+  assert.deepEqual(parseInput("#team selam herkes", "@ali"), {
+    type: "send",
+    to: "#team",
+    text: "selam herkes",
+    kind: "text",
+  });
+  assert.deepEqual(parseInput("#_dev:hi", undefined), {
+    type: "send",
+    to: "#_dev",
+    text: "hi",
+    kind: "text",
+  });
+  assert.deepEqual(parseInput("selam", "#team"), {
+    type: "send",
+    to: "#team",
+    text: "selam",
+    kind: "text",
+  });
+  assert.deepEqual(parseInput("/q #Team", undefined), {
+    type: "open",
+    conversation: "#team",
+  });
+  assert.deepEqual(parseInput("/members", "#team"), {
+    type: "command",
+    line: "/members #team",
+  });
+  assert.deepEqual(parseInput("/members #other", "#team"), {
+    type: "command",
+    line: "/members #other",
+  });
+  assert.equal(parseInput("/members", "@ali").type, "hint");
+  assert.deepEqual(parseInput("#team", undefined), {
+    type: "hint",
+    text: "Usage: #room message",
+  });
+  for (
+    const line of ["/invite #team ali caner", "/kick #team caner", "/rooms"]
+  ) {
+    assert.deepEqual(parseInput(line, "#team"), { type: "command", line });
+  }
 });

@@ -1,6 +1,7 @@
 /**
  * Tab completion: commands at the start of a line, `@names` and `#rooms`
- * anywhere, and bare names after commands that take one.
+ * anywhere, bare names after commands that take one, the people to add
+ * after `/invite #room`, and the room's members after `/kick #room`.
  *
  * @module
  */
@@ -14,14 +15,17 @@ const TAKES_NAME = new Set([
   "/fingerprint",
   "/verify",
   "/trust",
+  "/history",
 ]);
 
 /** Where completion finds names and rooms. */
 export interface CompletionSource {
   /** People: online, and those one has talked to. */
   names(): Iterable<string>;
-  /** Rooms one has talked in, with their `#`. */
+  /** Rooms one is in or has talked in, with their `#`. */
   rooms(): Iterable<string>;
+  /** The members of a room one is in (none when one is not). */
+  members(room: string): Iterable<string>;
 }
 
 /**
@@ -30,9 +34,14 @@ export interface CompletionSource {
  * @example Usage
  * ```ts
  * import { completer } from "./completion.ts";
- * const complete = completer({ names: () => ["ali", "bob"], rooms: () => ["#team"] });
+ * const complete = completer({
+ *   names: () => ["ali", "bob"],
+ *   rooms: () => ["#team"],
+ *   members: () => ["ali", "caner"],
+ * });
  * if (complete("hi @a").candidates.join() !== "@ali") throw new Error();
  * if (complete("/que").candidates.join() !== "/query") throw new Error();
+ * if (complete("/kick #team c").candidates.join() !== "caner") throw new Error();
  * ```
  */
 export function completer(source: CompletionSource): Completer {
@@ -54,6 +63,12 @@ export function completer(source: CompletionSource): Completer {
     }
     if (word.startsWith("#")) return { word, candidates: pick(source.rooms()) };
     const cmd = words[0]!.toLowerCase();
+    if (cmd === "/kick" && words.length === 3) {
+      return { word, candidates: pick(source.members(words[1]!)) };
+    }
+    if (cmd === "/invite" && words.length >= 3) {
+      return { word, candidates: pick(source.names()) };
+    }
     if (words.length === 2 && TAKES_NAME.has(cmd)) {
       const rooms = cmd === "/query" || cmd === "/q" ? source.rooms() : [];
       return { word, candidates: pick([...source.names(), ...rooms]) };

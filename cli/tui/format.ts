@@ -71,19 +71,28 @@ function statusText(item: MessageItem): string | undefined {
   }
 }
 
-/** The head of the first row (after the time) and the style of the text. */
+/**
+ * The head of the first row (after the time) and the style of the text; a
+ * room's message starts with the room (`#team emir: …`).
+ */
 function head(item: MessageItem): { spans: Span[]; text?: Style } {
   const name = escapeControls(item.from);
+  const room: Span[] = item.conversation[0] === "#"
+    ? [{ text: `${item.conversation} `, style: STYLES.room }]
+    : [];
   switch (item.kind) {
     case "text":
       return {
-        spans: [{ text: name, style: senderStyle(item.from) }, { text: ": " }],
+        spans: [...room, { text: name, style: senderStyle(item.from) }, {
+          text: ": ",
+        }],
       };
     case "action":
       return {
-        spans: [{ text: "* " }, { text: name, style: senderStyle(item.from) }, {
-          text: " ",
-        }],
+        spans: [...room, { text: "* " }, {
+          text: name,
+          style: senderStyle(item.from),
+        }, { text: " " }],
       };
     case "notice":
       return {

@@ -158,3 +158,16 @@ Deno.test("formatItem() a long name on a narrow screen: text below, still indent
   assert.equal(rows[0], "14:30 " + "a".repeat(23) + "…");
   assert.match(rows[1]!, /^ {2,}hello there$/);
 });
+
+Deno.test("formatItem() a room's message starts with the room, and its rows below are indented under the text", () => {
+  const room = item({ conversation: "#team", from: "emir" });
+  assert.deepEqual(lines({ ...room, text: "selam herkes" }, 80), [
+    "14:30 #team emir: selam herkes",
+  ]);
+  assert.deepEqual(lines({ ...room, text: "waves", kind: "action" }, 80), [
+    "14:30 #team * emir waves",
+  ]);
+  const wrapped = lines({ ...room, text: "a ".repeat(30) + "\nali: fake" }, 40);
+  assert.ok(wrapped.length > 2);
+  for (const r of wrapped.slice(1)) assert.match(r, /^ {18}\S/);
+});

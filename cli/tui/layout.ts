@@ -8,7 +8,7 @@
  */
 import { escapeControls } from "../../protocol/mod.ts";
 import { fit, formatItem } from "./format.ts";
-import type { ChatModel, MessageItem } from "./model.ts";
+import type { ChatModel, ConversationId, MessageItem } from "./model.ts";
 import { type Row, type Span, STYLES } from "./style.ts";
 import { graphemeWidth, textWidth } from "./width.ts";
 
@@ -116,6 +116,20 @@ function inputRows(
   return { rows, ...at };
 }
 
+/**
+ * What the status line says of the current conversation after its name: a
+ * peer's trust, or a room's member count (or that one is not in it).
+ */
+function conversationState(model: ChatModel, id: ConversationId): string {
+  if (id[0] === "#") {
+    const members = model.rooms.get(id);
+    if (!members) return " (not a member)";
+    return ` ${members.length} member${members.length === 1 ? "" : "s"}`;
+  }
+  const trust = model.trust.get(id.slice(1));
+  return trust === "changed" ? " KEYS CHANGED" : trust ? ` ${trust}` : "";
+}
+
 /** The status line's text. */
 function statusText(model: ChatModel, scroll: number, now: number): string {
   const parts: string[] = [];
@@ -123,12 +137,7 @@ function statusText(model: ChatModel, scroll: number, now: number): string {
   const cur = model.current;
   if (cur) {
     const label = model.conversations.get(cur)?.label ?? cur;
-    const trust = cur[0] === "@" ? model.trust.get(cur.slice(1)) : undefined;
-    parts.push(
-      `${me}${label}${
-        trust === "changed" ? " KEYS CHANGED" : trust ? ` ${trust}` : ""
-      }`,
-    );
+    parts.push(`${me}${label}${conversationState(model, cur)}`);
   } else {
     parts.push(`${me}all conversations`);
   }
@@ -150,9 +159,13 @@ function statusText(model: ChatModel, scroll: number, now: number): string {
 /**
  * Lays out one frame.
  *
- * @returns the frame, and the scroll clamped to what there is to scroll
+ * @returns the frame, the scroll clamped to what there is to scroll, and
+ * whether the pane shows the first row of its view (`top`: time to load
+ * older history)
  */
-export function layout(s: LayoutInput): Frame & { scroll: number } {
+export function layout(
+  s: LayoutInput,
+): Frame & { scroll: number; top: boolean } {
   const { model, width, height, now } = s;
   const unread = model.unread;
   const title = `${unread > 0 ? `(${unread}) ` : ""}chat${
@@ -161,7 +174,7 @@ export function layout(s: LayoutInput): Frame & { scroll: number } {
   if (width < MIN_SIZE.width || height < MIN_SIZE.height) {
     const rows: Row[] = Array.from({ length: height }, () => []);
     if (height > 0) rows[0] = fit([{ text: "(enlarge the terminal)" }], width);
-    return { rows, cursor: { row: 0, col: 0 }, title, scroll: 0 };
+    return { rows, cursor: { row: 0, col: 0 }, title, scroll: 0, top: false };
   }
   const input = inputRows(model, s.input, s.cursor, width);
   const maxInput = Math.max(1, Math.floor((height - 1) / 3));
@@ -174,13 +187,18 @@ export function layout(s: LayoutInput): Frame & { scroll: number } {
   // Items from the newest back, until the pane (and what is scrolled past) is full.
   const pane: Row[] = [];
   const want = paneHeight + Math.max(0, s.scroll);
-  for (let i = model.items.length - 1; i >= 0 && pane.length < want; i--) {
+  let i = model.items.length - 1;
+  for (; i >= 0 && pane.length < want; i--) {
     const item = model.items[i]!;
     if (model.shows(item)) pane.unshift(...itemRows(item, width, now));
   }
+  // Nothing above what is shown: no item left, or none left in this view.
+  let top = true;
+  for (; i >= 0 && top; i--) top = !model.shows(model.items[i]!);
   const scroll = Math.max(0, Math.min(s.scroll, pane.length - paneHeight));
   const end = pane.length - scroll;
   const visible = pane.slice(Math.max(0, end - paneHeight), end);
+  top &&= end - paneHeight <= 0;
   const blank: Row[] = Array.from(
     { length: paneHeight - visible.length },
     () => [],
@@ -198,5 +216,6 @@ export function layout(s: LayoutInput): Frame & { scroll: number } {
     cursor: { row: paneHeight + 1 + input.row - first, col: input.col },
     title,
     scroll,
+    top,
   };
 }

@@ -119,3 +119,49 @@ Deno.test("layout() a screen too small asks to be enlarged", () => {
   const f = lay({ width: 10, height: 3 });
   assert.deepEqual(f.text, ["(enlarge …", "", ""]);
 });
+
+Deno.test("layout() the status line names the room on screen with its member count (or says one is not in it), and counts unread room messages", () => {
+  const m = model();
+  m.apply({
+    type: "room",
+    room: "#team",
+    label: "#Team",
+    member: true,
+    members: ["emir", "ali", "caner"],
+  });
+  m.apply({
+    type: "room",
+    room: "#ops",
+    label: "#ops",
+    member: true,
+    members: ["emir", "ali"],
+  });
+  m.open("#team");
+  m.apply({
+    type: "item",
+    item: {
+      id: "r1",
+      conversation: "#ops",
+      from: "ali",
+      text: "deploy?",
+      time: NOW,
+      own: false,
+      kind: "text",
+    },
+  });
+  let f = lay({ model: m });
+  assert.match(
+    f.text[22]!,
+    /^ \[emir\] #Team 3 members \| online \| unread: #ops 1 /,
+  );
+  assert.equal(f.text[23], "#Team> ");
+  m.apply({
+    type: "room",
+    room: "#team",
+    label: "#Team",
+    member: false,
+    members: ["emir", "ali"],
+  });
+  f = lay({ model: m });
+  assert.match(f.text[22]!, /^ \[emir\] #Team \(not a member\) \| online/);
+});

@@ -1,11 +1,13 @@
 /**
  * The view model the terminal interface renders: conversations (`@name`,
- * `#room`), message items, unread counts and the connection state. It knows
- * nothing of the engine; an adapter turns the engine's events into
+ * `#room`), message items, unread counts, the connection state and what is
+ * loaded of the history kept on disk. It knows nothing of the engine; an adapter turns the engine's events into
  * {@linkcode ViewEvent}s.
  *
  * @module
  */
+
+import { HistoryState, mergeHistory } from "./history_view.ts";
 
 /** A conversation: `@name` with a person, `#room` for a room. Lower case. */
 export type ConversationId = `@${string}` | `#${string}`;
@@ -56,6 +58,8 @@ export interface MessageItem {
   detail?: string;
   /** What it is. */
   kind: ItemKind;
+  /** Its number in the history kept on disk, for an item loaded from it. */
+  seq?: number;
 }
 
 /** A peer's key trust, as `/who` shows it. */
@@ -79,7 +83,36 @@ export type ViewEvent =
   /** One's own message `id` moved on. */
   | { type: "status"; id: string; status: MessageStatus; detail?: string }
   | { type: "presence"; name: string; online: boolean }
-  | { type: "trust"; name: string; trust: TrustState };
+  | { type: "trust"; name: string; trust: TrustState }
+  /**
+   * One is in the room `room` (its name as spelled: `label`) with
+   * `members`; with `member` false, one is no longer in it (removed, or
+   * left).
+   */
+  | {
+    type: "room";
+    room: `#${string}`;
+    label: string;
+    member: boolean;
+    members: string[];
+  }
+  /**
+   * Entries of the history kept on disk, oldest first (items with `seq`),
+   * for `view` (`undefined`: all conversations). `end`: nothing older is
+   * kept for that view; `floor`: every entry of all conversations from that
+   * number up is now loaded; `liveFrom` (with the first such event): the
+   * number of the first entry of this run; `reveal`: bring the oldest item
+   * to the top of the pane.
+   */
+  | {
+    type: "history";
+    items: MessageItem[];
+    view: ConversationId | undefined;
+    end: boolean;
+    floor?: number;
+    liveFrom?: number;
+    reveal?: boolean;
+  };
 
 /** A conversation's state. */
 export interface Conversation {
@@ -105,9 +138,10 @@ const ITEM_LIMIT = 5000;
  * ```
  */
 export function conversationId(target: string): ConversationId | undefined {
-  const m = /^([@#]?)([A-Za-z0-9][A-Za-z0-9._-]{0,31})$/.exec(target);
-  if (!m) return undefined;
-  return `${m[1] === "#" ? "#" : "@"}${m[2]!.toLowerCase()}`;
+  const room = /^#[A-Za-z0-9._-]{1,32}$/.exec(target);
+  if (room) return room[0].toLowerCase() as `#${string}`;
+  const m = /^@?([A-Za-z0-9][A-Za-z0-9._-]{0,31})$/.exec(target);
+  return m ? `@${m[1]!.toLowerCase()}` : undefined;
 }
 
 /**
@@ -131,8 +165,12 @@ export class ChatModel {
   readonly online = new Map<string, string>();
   /** Key trust by lower-case name. */
   readonly trust = new Map<string, TrustState>();
+  /** The rooms one is in, with their members' names. */
+  readonly rooms = new Map<ConversationId, string[]>();
   /** The last person who wrote to us, for `/reply`. */
   lastSender: string | undefined;
+  /** What is loaded of the history kept on disk; `undefined`: none is kept. */
+  history: HistoryState | undefined;
   readonly #own = new Map<string, MessageItem>();
 
   /**
@@ -167,6 +205,16 @@ export class ChatModel {
       case "trust":
         this.trust.set(e.name.toLowerCase(), e.trust);
         return false;
+      case "room": {
+        const c = this.#conversation(e.room, e.label);
+        if (c.label === c.id) c.label = e.label;
+        if (e.member) this.rooms.set(e.room, e.members);
+        else this.rooms.delete(e.room);
+        return false;
+      }
+      case "history":
+        this.#addHistory(e);
+        return false;
     }
   }
 
@@ -198,16 +246,41 @@ export class ChatModel {
     return c;
   }
 
+  /** Entries from the history: in its order, before the live items; no unread, no bell. */
+  #addHistory(e: Extract<ViewEvent, { type: "history" }>): void {
+    const h = this.history ??= new HistoryState(
+      e.liveFrom ?? Number.MAX_SAFE_INTEGER,
+    );
+    h.loading = false;
+    if (e.floor !== undefined) h.floor = Math.min(h.floor, e.floor);
+    if (e.end) h.ended.add(e.view ?? "");
+    for (const item of mergeHistory(this.items, e.items)) {
+      const message = item.kind === "text" || item.kind === "action";
+      if (!message || item.conversation === "") continue;
+      const label = item.conversation[0] === "@" && !item.own
+        ? `@${item.from}`
+        : undefined;
+      const c = this.#conversation(item.conversation, label);
+      if (label && c.label === c.id) c.label = label;
+    }
+  }
+
   #add(item: MessageItem): boolean {
     this.items.push(item);
     if (this.items.length > ITEM_LIMIT) {
       const gone = this.items.splice(0, this.items.length - ITEM_LIMIT);
       for (const old of gone) if (old.own) this.#own.delete(old.id);
+      if (gone.some((old) => old.seq !== undefined)) {
+        this.history?.dropped(this.items[0]);
+      }
     }
     if (item.own) this.#own.set(item.id, item);
     const message = item.kind === "text" || item.kind === "action";
+    // A security warning about a room counts as loudly as a message there.
+    const loud = message ||
+      (item.kind === "security" && item.conversation[0] === "#");
     // Only messages start a conversation (a join notice does not).
-    if (item.conversation === "" || !message) return false;
+    if (item.conversation === "" || !loud) return false;
     const label = item.conversation[0] === "@" && !item.own
       ? `@${item.from}`
       : undefined;

@@ -45,6 +45,8 @@ export const STYLES = {
   failed: { bold: true, fg: 203 },
   /** The status line. */
   statusLine: { reverse: true },
+  /** The room before a room message's sender. */
+  room: { fg: 245 },
   /** The prompt before the input. */
   prompt: { bold: true },
 } as const satisfies Record<string, Style>;

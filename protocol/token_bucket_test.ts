@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TokenBucket } from "./rate_limit.ts";
+import { TokenBucket } from "./token_bucket.ts";
 
 function takeMany(bucket: TokenBucket, n: number, now: number): number {
   let taken = 0;
@@ -33,4 +33,19 @@ Deno.test("a bucket is full again only after a quiet spell long enough to refill
   takeMany(bucket, 100, 0);
   assert.equal(bucket.full(4_000), false);
   assert.equal(bucket.full(5_000), true);
+});
+
+Deno.test("TokenBucket tells how long until the next token, and may start low or go into debt", () => {
+  const bucket = new TokenBucket(20, 100, 0, 1);
+  assert.equal(bucket.level(0), 1);
+  assert.equal(bucket.retryMs(0), 0);
+  assert.ok(bucket.take(0));
+  assert.equal(bucket.retryMs(0), 50);
+  assert.equal(bucket.retryMs(20), 30);
+  bucket.charge(50); // one token back, taken: 0 left
+  bucket.charge(50); // debt of one
+  assert.equal(bucket.retryMs(50), 100);
+  assert.ok(!bucket.take(100));
+  assert.ok(bucket.take(150));
+  assert.equal(bucket.level(150), 0);
 });
