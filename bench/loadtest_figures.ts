@@ -115,3 +115,15 @@ export function generatorFigures(
     bottleneck,
   };
 }
+
+/**
+ * The relay's own timing of its messages, from its log line at shutdown
+ * (`relay latency, send read to msg write: n=… p50=… … ms`).
+ */
+export function relayLatency(log: string[]): Figures | undefined {
+  const line = log.find((l) => l.includes("relay latency"));
+  if (!line) return undefined;
+  return Object.fromEntries(
+    [...line.matchAll(/(\w+)=([\d.]+)/g)].map(([, k, v]) => [k, Number(v)]),
+  );
+}

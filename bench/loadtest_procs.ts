@@ -205,3 +205,11 @@ export class WorkerProcess {
     for await (const _ of this.#replies) { /* drain */ }
   }
 }
+
+/** Asks every worker `command` and waits for all their replies. */
+export function askAll<T>(
+  workers: WorkerProcess[],
+  command: Record<string, unknown>,
+): Promise<T[]> {
+  return Promise.all(workers.map((w) => w.ask<T>(command)));
+}

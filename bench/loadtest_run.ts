@@ -18,10 +18,12 @@ import {
   type Figures,
   generatorFigures,
   loginFigures,
+  relayLatency,
   round,
 } from "./loadtest_figures.ts";
 import { choosePeers } from "./loadtest_parts.ts";
 import {
+  askAll,
   CAPACITY_ARGS,
   ServerProcess,
   WorkerProcess,
@@ -79,13 +81,6 @@ export interface LoadtestOptions {
   cluster?: number;
   /** Extra arguments for that `redis-server`. */
   redisArgs?: string[];
-}
-
-function all<T>(
-  workers: WorkerProcess[],
-  command: Record<string, unknown>,
-): Promise<T[]> {
-  return Promise.all(workers.map((w) => w.ask<T>(command)));
 }
 
 /** The run's parts, once started. */
@@ -167,7 +162,7 @@ async function idlePhase(run: Run, rss0: number): Promise<Figures> {
   const pid = run.pid;
   const cpu0 = pid ? cpuSeconds(pid) : 0;
   const t0 = performance.now();
-  const replies = await all<LoginReply>(run.workers, { cmd: "idle" });
+  const replies = await askAll<LoginReply>(run.workers, { cmd: "idle" });
   const figures = loginFigures(replies, performance.now() - t0);
   const idle: Figures = { ...figures };
   if (!pid) return idle;
@@ -195,7 +190,7 @@ async function measuredRun(run: Run): Promise<Figures> {
   const serverMain0 = pid ? cpuSeconds(pid, pid) : 0;
   const start = performance.timeOrigin + performance.now() + 100;
   const machine0 = machineCpu();
-  await all(workers, { cmd: "run", start });
+  await askAll(workers, { cmd: "run", start });
   const machine1 = machineCpu();
   const end = performance.timeOrigin + performance.now();
   const server = pid
@@ -205,7 +200,7 @@ async function measuredRun(run: Run): Promise<Figures> {
       mem: memory(pid),
     }
     : undefined;
-  const results = await all<WorkerResult>(workers, { cmd: "stop" });
+  const results = await askAll<WorkerResult>(workers, { cmd: "stop" });
   const wallS = (end - start) / 1000;
   const machineBusy = (machine1.busy - machine0.busy) /
     (machine1.total - machine0.total);
@@ -233,18 +228,6 @@ async function measuredRun(run: Run): Promise<Figures> {
     server ? server.main / wallS : 0,
   );
   return figures;
-}
-
-/**
- * The relay's own timing of its messages, from its log line at shutdown
- * (`relay latency, send read to msg write: n=… p50=… … ms`).
- */
-function relayLatency(log: string[]): Figures | undefined {
-  const line = log.find((l) => l.includes("relay latency"));
-  if (!line) return undefined;
-  return Object.fromEntries(
-    [...line.matchAll(/(\w+)=([\d.]+)/g)].map(([, k, v]) => [k, Number(v)]),
-  );
 }
 
 /**
@@ -289,10 +272,12 @@ export async function runLoadtest(o: LoadtestOptions): Promise<Figures> {
     const rss0 = run.pid ? memory(run.pid).rss : 0;
     if (o.idle > 0) result["idle"] = await idlePhase(run, rss0);
     const t0 = performance.now();
-    const logins = await all<LoginReply>(run.workers, { cmd: "login" });
+    const logins = await askAll<LoginReply>(run.workers, { cmd: "login" });
     result["login"] = loginFigures(logins, performance.now() - t0);
     const t1 = performance.now();
-    const warm = await all<{ sessions: number }>(run.workers, { cmd: "warm" });
+    const warm = await askAll<{ sessions: number }>(run.workers, {
+      cmd: "warm",
+    });
     result["sessions"] = {
       "count": warm.reduce((n, w) => n + w.sessions, 0),
       "wall_s": round((performance.now() - t1) / 1000),
