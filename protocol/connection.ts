@@ -98,6 +98,8 @@ export class FramedConnection {
   /** Bytes of the write under way. */
   #writingBytes = 0;
   #writing = false;
+  /** True while {@linkcode #flush} runs: one at a time. */
+  #flushing = false;
   #closed = false;
   #drained: (() => void)[] = [];
   /** Why the connection was closed by this side, if it was. */
@@ -193,6 +195,8 @@ export class FramedConnection {
   }
 
   async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
     try {
       while (this.#outBytes > 0 && !this.#closed) {
         // Frames queued while this buffer is written go to another one.
@@ -224,6 +228,7 @@ export class FramedConnection {
         ),
       );
     } finally {
+      this.#flushing = false;
       this.#writing = false;
       this.#writingBytes = 0;
       for (const resolve of this.#drained.splice(0)) resolve();
@@ -246,6 +251,10 @@ export class FramedConnection {
     let buf = new Uint8Array(READ_BUFFER_BYTES.first);
     let fill = 0;
     while (!this.#closed) {
+      // What answers this peer's frames leaves before more of them are
+      // read (the others' frames still wait for the turn's end): a peer
+      // cut off for a flood gets its notices before the close.
+      if (this.#outBytes > 0) this.#flush();
       const n = await this.#read(buf.subarray(fill));
       if (n === null) {
         if (fill > 0) {
