@@ -62,3 +62,26 @@ export async function topFunctions(
       share: busy ? hits / busy : 0,
     }));
 }
+
+/**
+ * Prints the top functions by self time of each profile in `dir`, named by
+ * `what` from the process id in its file name.
+ */
+export async function printProfiles(
+  dir: string,
+  what: (pid: number) => string,
+): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".cpuprofile")) continue;
+    const path = `${dir}/${entry.name}`;
+    const pid = Number(entry.name.split(".")[2]);
+    console.error(`loadtest: ${what(pid)} profile ${path}, top self time:`);
+    for (const f of await topFunctions(path, 12)) {
+      console.error(
+        `  ${(f.share * 100).toFixed(1).padStart(5)}%  ${
+          f.selfMs.toFixed(0).padStart(6)
+        } ms  ${f.name}`,
+      );
+    }
+  }
+}

@@ -1,5 +1,5 @@
 /**
- * One process of the load generator (bench/loadtest.ts starts one or more).
+ * The clients of one load worker process (bench/loadtest_worker_main.ts).
  * Each simulated user is a real {@linkcode ChatClient}, the engine behind
  * `chat connect`: it logs in with a signed challenge, sets up sessions with
  * RSA-OAEP key transport signed with RSA-PSS, seals every message with
@@ -11,88 +11,18 @@
  * and sends its texts there: the relay makes a copy for each other member,
  * and each member counts what it opened.
  *
- * The coordinator drives it over stdin with one JSON command a line
- * (`idle`, `login`, `warm`, `run`, `stop`); after each it prints one JSON
- * reply line on stdout.
- *
  * @module
  */
-import { ChatClient, type ClientEvent, dialer } from "../client/mod.ts";
-import type { Identity } from "../crypto/mod.ts";
-import { identityPool } from "../testing/fixtures.ts";
+import type { ChatClient, ClientEvent } from "../client/mod.ts";
+import { connectClient, Identities, loginIdle } from "./loadtest_clients.ts";
 import { cpuSeconds } from "../testing/proc_stats.ts";
-
-/** What one worker is asked to do; set by the coordinator. */
-export interface WorkerConfig {
-  /** Server host. */
-  hostname: string;
-  /** Server port. */
-  port: number;
-  /** A cluster's relays (`--cluster N`): client `i` uses `ports[i % N]`. */
-  ports?: number[];
-  /** Names of all active clients, of every worker. */
-  names: string[];
-  /** Indices (into `names`) of the active clients this worker runs. */
-  mine: number[];
-  /** For each of `mine`, the indices of the peers it writes to. */
-  peers: number[][];
-  /** Names of the idle clients this worker holds. */
-  idle: string[];
-  /** Number of distinct identities; client `i` uses identity `i % keys`. */
-  keys: number;
-  /** `burst`: as fast as the window allows; `paced`: a fixed total rate. */
-  mode: "burst" | "paced";
-  /** Total send rate over all active clients in `paced` mode, messages/s. */
-  rate: number;
-  /** Messages each active client sends. */
-  messages: number;
-  /** Text size, in bytes. */
-  size: number;
-  /** Most messages one client has sent and not yet seen delivered (burst). */
-  window: number;
-  /** Give up waiting for deliveries after this long without progress, in ms. */
-  drainTimeoutMs: number;
-  /** Logins under way at once in this worker. */
-  loginConcurrency: number;
-  /** Room mode: the room every active client is in and sends to (client 0 makes it). */
-  room?: string;
-}
-
-/** A worker's reply to `login` and `idle`. */
-export interface LoginReply {
-  /** Time of each successful login, connect to ready, in ms. */
-  loginMs: number[];
-  /** Logins refused or failed, by error code. */
-  failures: Record<string, number>;
-}
-
-/** A worker's figures after `stop`. */
-export interface WorkerResult {
-  /** Messages handed to a client to send (measured phase). */
-  sent: number;
-  /** `delivered` receipts seen by senders. */
-  acked: number;
-  /** Distinct messages decrypted at their recipient with the exact text sent. */
-  received: number;
-  /** Messages decrypted more than once. */
-  duplicated: number;
-  /** Texts that decrypted to something other than what was sent, plus `security` events. */
-  corrupted: number;
-  /** `error` events, by code. */
-  errors: Record<string, number>;
-  /** join and leave events received by all clients of this worker. */
-  presence: number;
-  /** Send-to-decrypted latency of each received message, in ms. */
-  latencies: number[];
-  /** When the last message was received, ms since the epoch (0 if none). */
-  lastReceivedAt: number;
-  /** CPU seconds of this process during the run. */
-  cpuS: number;
-  /** CPU seconds of its main (JavaScript) thread during the run. */
-  mainCpuS: number;
-  /** Longest a paced send started after its due time, in ms. */
-  maxLagMs: number;
-}
+import { loginAll, now, paced, randomInt, Texts } from "./loadtest_parts.ts";
+import { Tally } from "./loadtest_tally.ts";
+import type {
+  LoginReply,
+  WorkerConfig,
+  WorkerResult,
+} from "./loadtest_types.ts";
 
 /** One active user of the load test. */
 interface Sender {
@@ -103,89 +33,17 @@ interface Sender {
   inflight: number;
 }
 
-/** Wall-clock time in ms with sub-ms precision, comparable across processes. */
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-const random = new Uint32Array(1024);
-let randomLeft = 0;
-/** A uniform integer in [0, n), from `crypto.getRandomValues`. */
-function randomInt(n: number): number {
-  if (randomLeft === 0) {
-    crypto.getRandomValues(random);
-    randomLeft = random.length;
-  }
-  return random[--randomLeft]! % n;
-}
-
-/**
- * Message texts: `INDEX:SEQ:TIME:` then a filler that depends on SEQ, so the
- * recipient can rebuild the exact text and compare. Warm-up texts start
- * with `w:`.
- */
-class Texts {
-  readonly #size: number;
-  readonly #pattern: string;
-
-  constructor(size: number) {
-    this.#size = size;
-    this.#pattern = "abcdefghijklmnopqrstuvwxyz0123456789".repeat(
-      Math.ceil(size / 36) + 1,
-    );
-  }
-
-  make(head: string, seq: number): string {
-    const start = seq % 36;
-    return head +
-      this.#pattern.slice(start, start + this.#size - head.length);
-  }
-
-  /** The parts of a text, or undefined when it is not exactly a text made here. */
-  check(
-    text: string,
-  ): { warm: boolean; index: number; seq: number; time: number } | undefined {
-    const warm = text.startsWith("w:");
-    const parts = text.split(":", 4);
-    const [index, seq, time] = (warm ? parts.slice(1) : parts).map(Number);
-    if (
-      !Number.isSafeInteger(index) || !Number.isSafeInteger(seq) ||
-      !Number.isFinite(time)
-    ) return undefined;
-    const head = warm
-      ? `w:${index}:${seq}:${time}:`
-      : `${index}:${seq}:${time}:`;
-    if (this.make(head, seq!) !== text) return undefined;
-    return { warm, index: index!, seq: seq!, time: time! };
-  }
-}
-
 /** Runs the clients of one worker; see the module doc. */
 export class LoadWorker {
   readonly #config: WorkerConfig;
   readonly #texts: Texts;
   readonly #senders: Sender[] = [];
   readonly #idle: ChatClient[] = [];
-  readonly #seen = new Set<number>();
   /** Room mode: members of this worker who have joined the room. */
   readonly #joined = new Set<number>();
-  /** Room mode: warm-up texts each member of this worker opened. */
-  readonly #warmed = new Map<number, number>();
-  #identities: Identity[] = [];
-  #result: WorkerResult = {
-    sent: 0,
-    acked: 0,
-    received: 0,
-    duplicated: 0,
-    corrupted: 0,
-    errors: {},
-    presence: 0,
-    latencies: [],
-    lastReceivedAt: 0,
-    cpuS: 0,
-    mainCpuS: 0,
-    maxLagMs: 0,
-  };
+  readonly #tally: Tally;
+  readonly #result: WorkerResult;
+  readonly #identities: Identities;
   #measuring = false;
   #lastProgress = 0;
   #settled: (() => void) | undefined;
@@ -193,91 +51,46 @@ export class LoadWorker {
   constructor(config: WorkerConfig) {
     this.#config = config;
     this.#texts = new Texts(config.size);
-  }
-
-  async #identity(i: number): Promise<Identity> {
-    if (this.#identities.length === 0) {
-      this.#identities = await identityPool(this.#config.keys);
-    }
-    return this.#identities[i % this.#identities.length]!;
-  }
-
-  /** Runs `login(0)` … `login(count - 1)`, a few at once, timing each. */
-  async #loginAll(
-    count: number,
-    login: (k: number) => Promise<void>,
-  ): Promise<LoginReply> {
-    const reply: LoginReply = { loginMs: [], failures: {} };
-    let next = 0;
-    const lane = async () => {
-      while (next < count) {
-        const k = next++;
-        const t0 = performance.now();
-        try {
-          await login(k);
-          reply.loginMs.push(performance.now() - t0);
-        } catch (err) {
-          const code = (err as { code?: string }).code ?? String(err);
-          reply.failures[code] = (reply.failures[code] ?? 0) + 1;
-        }
-      }
-    };
-    const lanes = [];
-    for (let i = 0; i < this.#config.loginConcurrency; i++) lanes.push(lane());
-    await Promise.all(lanes);
-    return reply;
-  }
-
-  /** The port client `i` connects to (relays spread round-robin). */
-  #portOf(i: number): number {
-    const { ports, port } = this.#config;
-    return ports ? ports[i % ports.length]! : port;
+    this.#tally = new Tally(config, this.#texts);
+    this.#result = this.#tally.result;
+    this.#identities = new Identities(config.keys);
   }
 
   /** Logs in the idle clients; they only count the presence events they get. */
   async idle(): Promise<LoginReply> {
-    const { idle, names } = this.#config;
-    return await this.#loginAll(idle.length, async (k) => {
-      const client = await ChatClient.connect({
-        dial: dialer({
-          hostname: this.#config.hostname,
-          port: this.#portOf(names.length + k),
-        }),
-        name: idle[k]!,
-        identity: await this.#identity(names.length + k),
-        onEvent: (e) => this.#onIdleEvent(e),
-      });
-      this.#idle.push(client);
-    });
-  }
-
-  #onIdleEvent(e: ClientEvent): void {
-    if (e.type === "join" || e.type === "leave") this.#result.presence++;
+    return await loginIdle(
+      this.#config,
+      this.#identities,
+      this.#idle,
+      () => this.#result.presence++,
+    );
   }
 
   /** Logs in the active clients. */
   async login(): Promise<LoginReply> {
     const { mine, peers, names } = this.#config;
-    const reply = await this.#loginAll(mine.length, async (k) => {
-      const index = mine[k]!;
-      const sender: Sender = {
-        index,
-        peers: peers[k]!,
-        seq: 0,
-        inflight: 0,
-        client: undefined as unknown as ChatClient,
-      };
-      sender.client = await ChatClient.connect({
-        dial: dialer({
-          hostname: this.#config.hostname,
-          port: this.#portOf(index),
-        }),
-        name: names[index]!,
-        identity: await this.#identity(index),
-        onEvent: (e) => this.#onEvent(sender, e),
-      });
-      this.#senders.push(sender);
-    });
+    const reply = await loginAll(
+      this.#config.loginConcurrency,
+      mine.length,
+      async (k) => {
+        const index = mine[k]!;
+        const sender: Sender = {
+          index,
+          peers: peers[k]!,
+          seq: 0,
+          inflight: 0,
+          client: undefined as unknown as ChatClient,
+        };
+        sender.client = await connectClient(
+          this.#config,
+          index,
+          names[index]!,
+          await this.#identities.get(index),
+          (e) => this.#onEvent(sender, e),
+        );
+        this.#senders.push(sender);
+      },
+    );
     if (Object.keys(reply.failures).length > 0) {
       throw new Error(`Logins failed: ${JSON.stringify(reply.failures)}`);
     }
@@ -303,7 +116,7 @@ export class LoadWorker {
         if (this.#measuring) r.acked++;
         return this.#progress(sender);
       case "error":
-        r.errors[e.code] = (r.errors[e.code] ?? 0) + 1;
+        this.#tally.error(e.code);
         if (e.id === undefined) return;
         sender.inflight--;
         return this.#progress(sender);
@@ -318,34 +131,16 @@ export class LoadWorker {
   }
 
   #onMessage(from: string, text: string, receiver: number): void {
-    const r = this.#result;
-    const t = now();
-    const parts = this.#texts.check(text);
-    if (!parts || this.#config.names[parts.index] !== from) {
-      r.corrupted++;
-      return;
-    }
-    if (parts.warm) {
-      this.#warmed.set(receiver, (this.#warmed.get(receiver) ?? 0) + 1);
+    const kind = this.#tally.message(from, text, receiver);
+    if (kind === "warm") {
       this.#lastProgress = performance.now();
       return this.#maybeSettled();
     }
     const { names, messages, room } = this.#config;
-    // In a room each member receives every text: counted per receiver.
-    const base = room === undefined ? 0 : receiver * names.length;
-    const key = (base + parts.index) * messages + parts.seq;
-    if (this.#seen.has(key)) {
-      r.duplicated++;
-      return;
-    }
-    this.#seen.add(key);
-    r.received++;
-    r.latencies.push(t - parts.time);
-    r.lastReceivedAt = t;
-    if (room !== undefined) {
+    if (kind === "measured" && room !== undefined) {
       this.#lastProgress = performance.now();
       const expected = this.#senders.length * (names.length - 1) * messages;
-      if (r.received >= expected) this.#maybeSettled();
+      if (this.#result.received >= expected) this.#maybeSettled();
     }
   }
 
@@ -388,7 +183,7 @@ export class LoadWorker {
     if (room !== undefined && !this.#measuring) {
       // Warming up: every member has joined and opened the others' first text.
       return this.#joined.has(s.index) && s.inflight <= 0 &&
-        this.#warmed.get(s.index) === names.length - 1;
+        this.#tally.warmed(s.index) === names.length - 1;
     }
     const sent = s.inflight <= 0 && (!this.#measuring || s.seq >= messages);
     if (room === undefined || !sent) return sent;
@@ -473,40 +268,20 @@ export class LoadWorker {
     if (this.#config.mode === "burst") {
       for (const s of this.#senders) this.#progress(s);
     } else {
-      await this.#paced(start);
+      const { names, rate, messages } = this.#config;
+      await paced(
+        { start, rate, clients: names.length, messages },
+        this.#senders,
+        (s, lagMs) => {
+          this.#result.maxLagMs = Math.max(this.#result.maxLagMs, lagMs);
+          this.#sendNext(s);
+        },
+      );
+      this.#lastProgress = performance.now();
     }
     await settled;
     this.#result.cpuS = cpuSeconds("self") - cpu0;
     this.#result.mainCpuS = cpuSeconds("self", pid) - main0;
-  }
-
-  /**
-   * Paced sending: message `j` of client `i` is due at
-   * `start + (j * N + i) / rate` seconds, for N active clients.
-   */
-  async #paced(start: number): Promise<void> {
-    const { names, rate, messages } = this.#config;
-    const interval = 1000 / rate;
-    const due = (s: Sender) =>
-      start + (s.seq * names.length + s.index) * interval;
-    const pending = [...this.#senders];
-    while (pending.length > 0) {
-      const t = now();
-      let next = Infinity;
-      for (let i = pending.length - 1; i >= 0; i--) {
-        const s = pending[i]!;
-        while (s.seq < messages && due(s) <= t) {
-          this.#result.maxLagMs = Math.max(this.#result.maxLagMs, t - due(s));
-          this.#sendNext(s);
-        }
-        if (s.seq >= messages) pending.splice(i, 1);
-        else next = Math.min(next, due(s));
-      }
-      if (next !== Infinity) {
-        await new Promise((r) => setTimeout(r, Math.max(0, next - now())));
-      }
-    }
-    this.#lastProgress = performance.now();
   }
 
   /** Closes every client and returns the figures. */
@@ -518,53 +293,4 @@ export class LoadWorker {
     ]);
     return this.#result;
   }
-}
-
-async function main(): Promise<void> {
-  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
-  let worker: LoadWorker | undefined;
-  let rest = "";
-  const reply = (value: unknown) => {
-    const bytes = new TextEncoder().encode(JSON.stringify(value) + "\n");
-    let off = 0;
-    while (off < bytes.length) {
-      off += Deno.stdout.writeSync(bytes.subarray(off));
-    }
-  };
-  for await (const chunk of lines) {
-    rest += chunk;
-    let nl: number;
-    while ((nl = rest.indexOf("\n")) >= 0) {
-      const command = JSON.parse(rest.slice(0, nl));
-      rest = rest.slice(nl + 1);
-      switch (command.cmd) {
-        case "config":
-          worker = new LoadWorker(command.config);
-          reply({ ok: true });
-          break;
-        case "idle":
-          reply(await worker!.idle());
-          break;
-        case "login":
-          reply(await worker!.login());
-          break;
-        case "warm":
-          reply(await worker!.warm());
-          break;
-        case "run":
-          await worker!.run(command.start);
-          reply({ ok: true });
-          break;
-        case "stop":
-          reply(await worker!.stop());
-          return;
-      }
-    }
-  }
-}
-
-if (import.meta.main) {
-  await main();
-  // Without a `stop` (the coordinator failed), open sockets would keep us alive.
-  Deno.exit(0);
 }

@@ -3,7 +3,7 @@
  * the sender's pinned keys), opened in its session, checked for order (its
  * conversation number), shown, and recorded, in arrival order. When the
  * messages that arrived together are done, the state is committed, the
- * relay's `ack` answers them all, and each sender gets one end-to-end
+ * relay's `ack` answers them all, after each sender's one end-to-end
  * receipt. A message that fails a check is reported as a security event,
  * refused with a `nack` so its sender can try again, and never shown.
  *
@@ -73,6 +73,8 @@ export class Inbox {
   #acked = 0;
   /** The connection the numbers belong to (the link's login count). */
   #generation = 0;
+  /** Acks waiting behind receipts being sealed: later acks wait too, in order. */
+  #acksBehind = 0;
   /** Peers owed a receipt, with the ranges found missing since the last one. */
   readonly #owed = new Map<string, [number, number][]>();
 
@@ -145,13 +147,11 @@ export class Inbox {
       );
       return;
     }
-    if (this.#handled > this.#acked) {
-      this.#acked = this.#handled;
-      link.send({ type: "ack", upto: this.#acked });
-    }
+    let receipts = 0;
     for (const [peer, missing] of this.#owed) {
       const last = conversations.lastShown(nameKey(peer));
       if (last) {
+        receipts++;
         outbox.receipt(peer, {
           t: "receipt",
           e: last.epoch,
@@ -161,6 +161,22 @@ export class Inbox {
       }
     }
     this.#owed.clear();
+    if (this.#handled <= this.#acked) return;
+    const upto = this.#acked = this.#handled;
+    const generation = this.#generation;
+    const ack = () => {
+      // Numbers belong to one connection: none is acknowledged on another.
+      if (generation === this.#generation) link.send({ type: "ack", upto });
+    };
+    // The ack goes after the receipts of what it answers (sealed first):
+    // a connection cut between them must not leave the relay rid of a
+    // message whose sender never hears it was delivered.
+    if (receipts === 0 && this.#acksBehind === 0) return ack();
+    this.#acksBehind++;
+    outbox.afterQueued(() => {
+      this.#acksBehind--;
+      ack();
+    });
   }
 
   async #receive(outer: Frame): Promise<void> {

@@ -23,7 +23,7 @@ import {
   MAX_FRAME_BYTES,
   nameKey,
   nameOf,
-  parseFrame,
+  parseRelayedFrame,
   PROTOCOL_VERSION,
 } from "../protocol/mod.ts";
 import {
@@ -394,7 +394,7 @@ export class Link {
       await fc.readFrames((payload) => {
         this.#heard = Date.now();
         this.#pinged = false;
-        const frame = last = parseFrame(payload);
+        const frame = last = parseRelayedFrame(payload);
         if (!this.#welcomed) return this.#onLoginFrame(frame);
         if (frame.type === "ping") this.send({ type: "pong" });
         else {

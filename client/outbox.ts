@@ -130,6 +130,16 @@ export class Outbox {
     this.#run(() => this.#leave(frame.id, to, framing, true, 0));
   }
 
+  /**
+   * Runs `step` once everything queued so far has been handed to the link
+   * (or failed): the inbox's `ack` follows the receipts it answers.
+   */
+  afterQueued(step: () => void): void {
+    this.#run(() => {
+      this.#outChain = this.#outChain.then(step);
+    });
+  }
+
   #enqueue(item: Item): void {
     this.#run(() => this.#send(item));
   }

@@ -45,12 +45,21 @@ export function framePayload(payload: Uint8Array): Uint8Array<ArrayBuffer> {
  */
 export function frameOfSize(size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(HEADER_BYTES + size);
-  // Byte by byte: a DataView per frame would be a second allocation.
-  out[0] = size >>> 24;
-  out[1] = (size >>> 16) & 0xff;
-  out[2] = (size >>> 8) & 0xff;
-  out[3] = size & 0xff;
+  writeFrameHeader(out, 0, size);
   return out;
+}
+
+/** Writes the 4-byte big-endian length `size` into `out` at `at`. */
+export function writeFrameHeader(
+  out: Uint8Array,
+  at: number,
+  size: number,
+): void {
+  // Byte by byte: a DataView per frame would be an allocation.
+  out[at] = size >>> 24;
+  out[at + 1] = (size >>> 16) & 0xff;
+  out[at + 2] = (size >>> 8) & 0xff;
+  out[at + 3] = size & 0xff;
 }
 
 /**

@@ -206,10 +206,12 @@ export interface RelayedMsg {
  * Reads the outer fields of a `msg`: the sender the relay names, the
  * sender's `send` object and the frame's number.
  *
- * @throws {ProtocolError} `bad_field` when `m` is missing or not an object,
- * or `n` is not an integer
+ * @throws {ProtocolError} `bad_frame` when `parseRelayedFrame` found the
+ * sender's payload malformed, `bad_field` when `m` is missing or not an
+ * object, or `n` is not an integer
  */
 export function decodeMsg(frame: Frame): RelayedMsg {
+  if (frame.malformed instanceof ProtocolError) throw frame.malformed;
   const m = objectField(frame, "m");
   if (!m) throw new ProtocolError("bad_field", "Relayed frame has no message");
   return { from: frame.from, m, n: intField(frame, "n") };

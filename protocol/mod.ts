@@ -11,6 +11,7 @@ export * from "./frames.ts";
 export * from "./login_frames.ts";
 export * from "./prekey_frames.ts";
 export * from "./msg_frame.ts";
+export * from "./send_head.ts";
 export * from "./codes.ts";
 export * from "./name.ts";
 export * from "./connection.ts";

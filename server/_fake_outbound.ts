@@ -9,8 +9,8 @@ import type { Outbound } from "./outbound.ts";
 
 /** A fake connection; see the module doc. */
 export class FakeOutbound implements Outbound {
-  /** The frames sent, parsed, in order. */
-  readonly frames: Frame[] = [];
+  /** What was sent, in order: frames, or reserved places parsed when read. */
+  readonly #sent: (Frame | Uint8Array)[] = [];
   /** Bytes "not yet written": what the relay sees as the backlog. */
   backlog = 0;
   #closed = false;
@@ -29,15 +29,28 @@ export class FakeOutbound implements Outbound {
   /** Records a frame. */
   send(frame: unknown): boolean {
     if (this.#closed) return false;
-    this.frames.push(structuredClone(frame) as Frame);
+    this.#sent.push(structuredClone(frame) as Frame);
     return true;
   }
 
   /** Records a framed frame (header and JSON payload). */
   sendBytes(bytes: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.frames.push(parseFrame(bytes.subarray(4)));
+    this.#sent.push(parseFrame(bytes.subarray(4)));
     return true;
+  }
+
+  /** A place for a frame's payload, parsed when {@linkcode frames} is read. */
+  reserve(size: number): Uint8Array | undefined {
+    if (this.#closed) return undefined;
+    const place = new Uint8Array(size);
+    this.#sent.push(place);
+    return place;
+  }
+
+  /** The frames sent, parsed, in order. */
+  get frames(): Frame[] {
+    return this.#sent.map((f) => f instanceof Uint8Array ? parseFrame(f) : f);
   }
 
   /** Resolves when the test empties the backlog ({@linkcode drain}). */

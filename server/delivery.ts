@@ -10,10 +10,11 @@
  */
 import { ChatError } from "../errors.ts";
 import {
-  msgFrame,
   msgPrefix,
+  msgSize,
   nameKey,
   type SendRoute,
+  writeMsg,
 } from "../protocol/mod.ts";
 import type { Presence } from "./presence.ts";
 import type { QueuedMessage } from "./queue.ts";
@@ -61,7 +62,11 @@ export class Delivery {
     this.#ctx = ctx;
   }
 
-  /** Routes a `send` of `sender` (its payload as it arrived) to its recipient. */
+  /**
+   * Routes a `send` of `sender` (its payload as it arrived) to its
+   * recipient. The payload may be a view of a read buffer: what is kept of
+   * it is copied.
+   */
   relay(sender: Session, payload: Uint8Array, route: SendRoute): void {
     const { presence, store } = this.#ctx;
     const { to } = route;
@@ -70,10 +75,12 @@ export class Delivery {
       return this.#route(sender, payload, route, known);
     }
     // A cluster's bindings are cached: a name bound at another relay is
-    // looked up in the shared store.
+    // looked up in the shared store (the payload copied: the read buffer
+    // it may be a view of is reused meanwhile).
+    const kept = payload.slice();
     after(
       store.find(to),
-      (b) => this.#route(sender, payload, route, b?.name),
+      (b) => this.#route(sender, kept, route, b?.name),
       (err) => this.#refuse(sender, route, err),
     );
   }
@@ -176,8 +183,10 @@ export class Delivery {
     payload: Uint8Array,
   ): boolean {
     const ledger = target.inFlight;
-    const frame = msgFrame(prefix, payload, ledger.next);
-    if (!target.out.sendBytes(frame)) return false;
+    const n = ledger.next;
+    const place = target.out.reserve(msgSize(prefix, payload, n));
+    if (place === undefined) return false;
+    writeMsg(place, prefix, payload, n);
     ledger.pushLive(this.#ctx.queue.reserve(), sender, id, payload);
     target.owed++;
     return true;
@@ -191,8 +200,11 @@ export class Delivery {
    */
   #sendStored(session: Session, m: QueuedMessage): boolean {
     const ledger = session.inFlight;
-    const frame = msgFrame(msgPrefix(m.sender), m.payload, ledger.next);
-    if (!session.out.sendBytes(frame)) return false;
+    const prefix = msgPrefix(m.sender);
+    const n = ledger.next;
+    const place = session.out.reserve(msgSize(prefix, m.payload, n));
+    if (place === undefined) return false;
+    writeMsg(place, prefix, m.payload, n);
     ledger.pushStored(m.seq);
     session.owed++;
     return true;
@@ -244,7 +256,9 @@ export class Delivery {
     const senderOut = () => presence.get(nameKey(sender))?.out;
     let stored: Promise<void>;
     try {
-      stored = queue.add(recipient, sender, id, payload, seq);
+      // A copy: the payload may be a view of a read buffer, and the store
+      // writes at the end of the turn.
+      stored = queue.add(recipient, sender, id, payload.slice(), seq);
     } catch (err) {
       if (!(err instanceof ChatError)) throw err;
       const { code, message } = err;

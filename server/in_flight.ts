@@ -8,9 +8,12 @@
  * place, so none is lost with the bytes left in socket buffers. A message
  * sent from the store stays stored until acknowledged.
  *
- * It is a ring of parallel arrays: sending and acknowledging a message cost
- * O(1) and make no object, map entry or closure. An idle connection holds
- * no arrays at all.
+ * It is a ring of parallel arrays, and the live payloads are copied, in
+ * send order, into one byte arena (the payload handed in may be a view of
+ * a read buffer that is about to be reused): sending and acknowledging a
+ * message cost O(1) and make no object, map entry, closure or buffer of
+ * their own. An idle connection holds no arrays at all, and a big ring or
+ * arena is dropped once a burst is acknowledged.
  *
  * @example Usage
  * ```ts
@@ -43,6 +46,10 @@ export interface LiveMessage {
 const FIRST_CAPACITY = 16;
 /** An empty ring larger than this many entries is dropped. */
 const SHRINK_ABOVE = 1024;
+/** First size of the payload arena, in bytes. */
+const FIRST_ARENA_BYTES = 16 * 1024;
+/** An empty arena larger than this is dropped, in bytes. */
+const SHRINK_ARENA_ABOVE = 256 * 1024;
 
 /** One connection's ledger; see the module doc. */
 export class InFlight {
@@ -52,8 +59,14 @@ export class InFlight {
   #sender: (string | undefined)[] = [];
   /** Message id of each live entry. */
   #id: (string | undefined)[] = [];
-  /** Payload of each live entry. */
-  #payload: (Uint8Array | undefined)[] = [];
+  /** Where each live entry's payload starts in the arena; -1 for a stored one. */
+  #at = new Int32Array(0);
+  /** Payload length of each live entry. */
+  #length = new Int32Array(0);
+  /** The live payloads, oldest first, from {@linkcode #arenaHead} to {@linkcode #arenaTail}. */
+  #arena: Uint8Array | undefined;
+  #arenaHead = 0;
+  #arenaTail = 0;
   /** Index of the oldest entry. */
   #head = 0;
   /** Entries held. */
@@ -92,17 +105,22 @@ export class InFlight {
 
   /** Records that `msg` number {@linkcode next} carried a live message. */
   pushLive(seq: number, sender: string, id: string, payload: Uint8Array): void {
+    const place = this.#room(payload.length);
     const at = this.#push(seq);
     this.#sender[at] = sender;
     this.#id[at] = id;
-    this.#payload[at] = payload;
+    this.#arena!.set(payload, place);
+    this.#at[at] = place;
+    this.#length[at] = payload.length;
+    this.#arenaTail = place + payload.length;
     this.#live++;
     this.#bytes += payload.length;
   }
 
   /** Records that `msg` number {@linkcode next} carried the stored message `seq`. */
   pushStored(seq: number): void {
-    this.#push(seq);
+    const at = this.#push(seq);
+    this.#at[at] = -1;
   }
 
   /**
@@ -124,19 +142,24 @@ export class InFlight {
     let left = upto - (this.#sent - this.#count);
     while (left-- > 0) {
       const at = this.#head;
-      const payload = this.#payload[at];
-      if (payload === undefined) {
+      const place = this.#at[at]!;
+      if (place < 0) {
         stored.push(this.#seq[at]!);
       } else {
         this.#live--;
-        this.#bytes -= payload.length;
-        this.#sender[at] = this.#id[at] = this.#payload[at] = undefined;
+        this.#bytes -= this.#length[at]!;
+        this.#arenaHead = place + this.#length[at]!;
+        this.#sender[at] = this.#id[at] = undefined;
       }
       this.#head = (at + 1) & mask;
       this.#count--;
     }
-    // After a burst, a big ring goes back to nothing.
+    if (this.#live === 0) this.#arenaHead = this.#arenaTail = 0;
+    // After a burst, a big ring or arena goes back to nothing.
     if (this.#count === 0 && this.#seq.length > SHRINK_ABOVE) this.#reset();
+    if (this.#live === 0 && (this.#arena?.length ?? 0) > SHRINK_ARENA_ABOVE) {
+      this.#arena = undefined;
+    }
     return stored;
   }
 
@@ -150,13 +173,13 @@ export class InFlight {
     const mask = this.#seq.length - 1;
     for (let i = 0; i < this.#count; i++) {
       const at = (this.#head + i) & mask;
-      const payload = this.#payload[at];
-      if (payload === undefined) continue;
+      const place = this.#at[at]!;
+      if (place < 0) continue;
       live.push({
         seq: this.#seq[at]!,
         sender: this.#sender[at]!,
         id: this.#id[at]!,
-        payload,
+        payload: this.#arena!.slice(place, place + this.#length[at]!),
       });
     }
     this.#reset();
@@ -168,12 +191,47 @@ export class InFlight {
     this.#seq = new Float64Array(0);
     this.#sender = [];
     this.#id = [];
-    this.#payload = [];
+    this.#at = new Int32Array(0);
+    this.#length = new Int32Array(0);
+    this.#arena = undefined;
     this.#head =
       this.#count =
       this.#live =
       this.#bytes =
+      this.#arenaHead =
+      this.#arenaTail =
         0;
+  }
+
+  /**
+   * Makes room for `size` more payload bytes at the end of the arena,
+   * moving the live ones to its start (or into a bigger arena) when the
+   * end is reached; returns where they go.
+   */
+  #room(size: number): number {
+    const arena = this.#arena;
+    if (arena && arena.length - this.#arenaTail >= size) return this.#arenaTail;
+    const head = this.#arenaHead;
+    const used = this.#arenaTail - head;
+    let target = arena;
+    if (!arena || used + size > arena.length / 2) {
+      let capacity = Math.max(FIRST_ARENA_BYTES, arena?.length ?? 0);
+      while (capacity < 2 * (used + size)) capacity *= 2;
+      target = new Uint8Array(capacity);
+    }
+    if (arena && used > 0) target!.set(arena.subarray(head, this.#arenaTail));
+    this.#arena = target;
+    this.#arenaHead = 0;
+    this.#arenaTail = used;
+    if (head > 0) {
+      const mask = this.#seq.length - 1;
+      for (let i = 0; i < this.#count; i++) {
+        const at = (this.#head + i) & mask;
+        const place = this.#at[at]!;
+        if (place >= 0) this.#at[at] = place - head;
+      }
+    }
+    return used;
   }
 
   /** Appends an entry for `msg` number {@linkcode next}; returns its index. */
@@ -193,18 +251,21 @@ export class InFlight {
     const seq = new Float64Array(capacity);
     const sender = new Array<string | undefined>(capacity);
     const id = new Array<string | undefined>(capacity);
-    const payload = new Array<Uint8Array | undefined>(capacity);
+    const place = new Int32Array(capacity);
+    const length = new Int32Array(capacity);
     for (let i = 0; i < this.#count; i++) {
       const from = (this.#head + i) & (old - 1);
       seq[i] = this.#seq[from]!;
       sender[i] = this.#sender[from];
       id[i] = this.#id[from];
-      payload[i] = this.#payload[from];
+      place[i] = this.#at[from]!;
+      length[i] = this.#length[from]!;
     }
     this.#seq = seq;
     this.#sender = sender;
     this.#id = id;
-    this.#payload = payload;
+    this.#at = place;
+    this.#length = length;
     this.#head = 0;
   }
 }

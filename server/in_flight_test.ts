@@ -72,3 +72,36 @@ Deno.test("InFlight keeps send order across wrap-arounds and growth", () => {
     order.filter((s) => s % 3 !== 0),
   );
 });
+
+Deno.test("InFlight keeps live payloads intact through arena compaction and growth, under cumulative acks", () => {
+  const ledger = new InFlight();
+  const held: { seq: number; bytes: Uint8Array }[] = [];
+  let seq = 0;
+  // Payloads of 1 to 3,000 bytes, acked in ranges of varied length, so the
+  // arena wraps, compacts and grows; every payload is a view of one buffer
+  // that is overwritten after each push (as a read buffer is).
+  const reused = new Uint8Array(4096);
+  for (let round = 0; round < 300; round++) {
+    for (let i = 0; i < 1 + (round % 9); i++) {
+      seq++;
+      const size = 1 + (seq * 997) % 3000;
+      reused.fill(seq & 0xff, 0, size);
+      if (seq % 5 === 0) ledger.pushStored(seq);
+      else {
+        ledger.pushLive(seq, "s", `m${seq}`, reused.subarray(0, size));
+        held.push({ seq, bytes: new Uint8Array(size).fill(seq & 0xff) });
+      }
+      reused.fill(0);
+    }
+    const first = ledger.sent - ledger.size;
+    const upto = Math.min(ledger.sent, first + (round % 7));
+    ledger.ack(upto);
+    while (held.length > 0 && held[0]!.seq <= upto) held.shift();
+  }
+  const live = ledger.takeLive();
+  assert.deepEqual(live.map((m) => m.seq), held.map((h) => h.seq));
+  for (let i = 0; i < live.length; i++) {
+    assert.deepEqual(live[i]!.payload, held[i]!.bytes);
+  }
+  assert.equal(ledger.bytes, 0);
+});

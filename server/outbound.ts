@@ -13,6 +13,11 @@ export interface Outbound {
   send(frame: unknown): boolean;
   /** Queues already-framed bytes; false as for {@linkcode send}. */
   sendBytes(bytes: Uint8Array): boolean;
+  /**
+   * Queues a frame of a `size`-byte payload and returns the place of the
+   * payload, to be filled at once; undefined as for {@linkcode send}.
+   */
+  reserve(size: number): Uint8Array | undefined;
   /** Bytes queued and not yet written. */
   readonly queuedBytes: number;
   /** Resolves when what is queued so far was written (or the connection closed). */

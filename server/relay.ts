@@ -15,12 +15,15 @@ import {
   MAX_LOGIN_FRAME_BYTES,
   nameKey,
   parseFrame,
+  readAckHead,
+  readSendHead,
 } from "../protocol/mod.ts";
 import { RateLimit } from "./admission.ts";
 import { type Conn, who } from "./conn.ts";
 import { Delivery } from "./delivery.ts";
 import { dispatch, type DispatchContext } from "./dispatch.ts";
 import { sweepIdle, sweepInterval } from "./keepalive.ts";
+import { LatencyProbe } from "./latency_probe.ts";
 import { auth, hello, type LoginContext, type PendingLogin } from "./login.ts";
 import { Gate } from "./gate.ts";
 import { closeSoon, goOnline } from "./online.ts";
@@ -35,6 +38,8 @@ import type { Cluster, ClusterEvents, RelayStorage } from "./storage.ts";
 const EXPIRY_SWEEP_MS = 60_000;
 /** How long shutdown waits for connections to close, in ms. */
 const SHUTDOWN_GRACE_MS = 2000;
+/** What the rate limit reads of an `ack` read from its bytes. */
+const ACK: Frame = { type: "ack" };
 
 /** The relay's connections and state; see the module doc. */
 export class Relay {
@@ -50,6 +55,7 @@ export class Relay {
   readonly #loginCtx: LoginContext;
   readonly #all = new Set<Conn>();
   readonly #timers: ReturnType<typeof setInterval>[];
+  readonly #probe = LatencyProbe.fromEnv();
 
   /**
    * A relay over opened storage, with the given limits; logins are bound
@@ -216,24 +222,51 @@ export class Relay {
   }
 
   /**
-   * One frame from `conn`, whatever its login state. A logged-in user's
-   * frame is handled at once (no promise: the read loop goes straight on);
-   * a login step returns its promise.
+   * One frame from `conn`, whatever its login state (`payload` is a view of
+   * the read buffer). A logged-in user's frame is handled at once (no
+   * promise: the read loop goes straight on); a login step returns its
+   * promise.
    */
   #onFrame(conn: Conn, payload: Uint8Array): void | Promise<void> {
     conn.lastFrame = Date.now();
     conn.pinged = false;
     const state = conn.state;
-    const frame = parseFrame(payload);
     if (state.kind === "online") {
-      if (this.#rateLimit.admit(state.session, frame)) {
-        dispatch(this.#ctx, state.session, payload, frame);
-      }
-      return;
+      return this.#onSessionFrame(state.session, payload);
     }
+    const frame = parseFrame(payload);
     return state.kind === "new"
       ? this.#challenge(conn, frame)
       : this.#login(conn, state.pending, frame);
+  }
+
+  /**
+   * A logged-in user's frame. A `send` or `ack` laid out as `chat` writes
+   * them is read from its bytes (`send_head.ts`): the `send`'s payload is
+   * forwarded unparsed. Any other frame is parsed and dispatched with a
+   * copy of its bytes, which it may keep.
+   */
+  #onSessionFrame(session: Session, payload: Uint8Array): void {
+    const head = readSendHead(payload);
+    if (head !== undefined) {
+      if (this.#rateLimit.admit(session, head)) {
+        const readAt = this.#probe ? performance.now() : 0;
+        this.#ctx.delivery.relay(session, payload, head);
+        this.#probe?.relayed(readAt);
+      }
+      return;
+    }
+    const upto = readAckHead(payload);
+    if (upto >= 0) {
+      if (this.#rateLimit.admit(session, ACK)) {
+        this.#ctx.delivery.ack(session, upto);
+      }
+      return;
+    }
+    const frame = parseFrame(payload);
+    if (this.#rateLimit.admit(session, frame)) {
+      dispatch(this.#ctx, session, payload.slice(), frame);
+    }
   }
 
   /** A `hello`: the challenge goes back. */
@@ -310,6 +343,7 @@ export class Relay {
    */
   async shutdown(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
+    if (this.#probe) this.#log(this.#probe.report());
     for (const c of this.#all) {
       this.#fail(c, new ChatError("shutdown", "Server is shutting down"));
       closeSoon(c.fc);
