@@ -11,20 +11,14 @@ import {
   certificateBinding,
   type Identity,
   NO_BINDING,
-  signLogin,
 } from "../crypto/mod.ts";
 import { ChatError, LimitError, ProtocolError } from "../errors.ts";
 import {
   type ByteConn,
-  decodeChallenge,
-  decodeError,
   type Frame,
   FramedConnection,
   MAX_FRAME_BYTES,
-  nameKey,
-  nameOf,
   parseRelayedFrame,
-  PROTOCOL_VERSION,
 } from "../protocol/mod.ts";
 import {
   backoffDelay,
@@ -34,6 +28,12 @@ import {
   STABLE_CONNECTION_MS,
 } from "./backoff.ts";
 import type { EmitEvent } from "./events.ts";
+import {
+  authFrame,
+  helloFrame,
+  loginRefusal,
+  welcomedName,
+} from "./login_frames.ts";
 import { Pacer, welcomeLimits } from "./pacer.ts";
 
 /**
@@ -209,14 +209,7 @@ export class Link {
   }
 
   #hello(): void {
-    const own = this.#opts.identity.peer.publicKeys;
-    this.send({
-      type: "hello",
-      version: PROTOCOL_VERSION,
-      name: this.#name,
-      sign: own.sign.toBase64(),
-      kx: own.kx.toBase64(),
-    });
+    this.send(helloFrame(this.#opts.identity, this.#name));
   }
 
   /**
@@ -344,25 +337,11 @@ export class Link {
   }
 
   async #onLoginFrame(frame: Frame): Promise<void> {
+    const { identity } = this.#opts;
     if (frame.type === "challenge") {
-      const nonce = decodeChallenge(frame);
-      const sig = await signLogin(
-        this.#opts.identity.signPrivate,
-        nonce,
-        this.#name,
-        this.#binding,
-      );
-      this.send({ type: "auth", signature: sig.toBase64() });
+      this.send(await authFrame(identity, this.#name, this.#binding, frame));
     } else if (frame.type === "welcome") {
-      const name = nameOf(frame);
-      // ASCII only: nameKey alone folds the Kelvin sign (U+212A) to "k".
-      if (nameKey(name) !== nameKey(this.#name) || /[^\x21-\x7e]/.test(name)) {
-        throw new ProtocolError(
-          "bad_field",
-          `Server welcomed "${name}", not "${this.#name}"`,
-        );
-      }
-      this.#name = name;
+      const name = this.#name = welcomedName(frame, this.#name);
       this.pacer.reset(welcomeLimits(frame));
       this.#welcomed = true;
       this.#loggedInOnce = true;
@@ -370,16 +349,8 @@ export class Link {
       this.#opts.onReady(name, frame);
       this.#loggedIn.resolve();
       this.#online.resolve();
-    } else if (frame.type === "error") {
-      const { code, message, retryMs } = decodeError(frame);
-      throw retryMs === undefined
-        ? new ChatError(code, message)
-        : new LimitError(code, message, retryMs);
     } else {
-      throw new ProtocolError(
-        "bad_frame",
-        `Unexpected "${frame.type}" during login`,
-      );
+      throw loginRefusal(frame);
     }
   }
 

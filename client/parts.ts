@@ -131,6 +131,43 @@ export function assemble(
     store: new SessionStore(state),
     prekeys,
   });
+  const { outbox, rooms, inbox } = pipelines(
+    identity,
+    link,
+    peers,
+    sessions,
+    state,
+    emit,
+  );
+  const upkeep = new PrekeyUpkeep({
+    identity,
+    name: () => link.name,
+    prekeys,
+    state,
+    link,
+    inbox,
+  });
+  return {
+    link,
+    peers,
+    outbox,
+    inbox,
+    upkeep,
+    state,
+    rooms,
+    history: opts.history,
+  };
+}
+
+/** The send pipeline, rooms and the receive pipeline, over one `state.db`. */
+function pipelines(
+  identity: Identity,
+  link: Link,
+  peers: Peers,
+  sessions: Sessions,
+  state: StateDb,
+  emit: EmitEvent,
+): { outbox: Outbox; rooms: Rooms; inbox: Inbox } {
   const conversations = new Conversations(state);
   const outbox = new Outbox({
     link,
@@ -141,7 +178,7 @@ export function assemble(
     emit,
   });
   const seen = new SeenLog(state);
-  const rooms: Rooms = new Rooms({
+  const rooms = new Rooms({
     identity,
     link,
     peers,
@@ -162,22 +199,5 @@ export function assemble(
     emit,
     rooms,
   });
-  const upkeep = new PrekeyUpkeep({
-    identity,
-    name: () => link.name,
-    prekeys,
-    state,
-    link,
-    inbox,
-  });
-  return {
-    link,
-    peers,
-    outbox,
-    inbox,
-    upkeep,
-    state,
-    rooms,
-    history: opts.history,
-  };
+  return { outbox, rooms, inbox };
 }
