@@ -159,7 +159,7 @@ Deno.test({
     await tmux.press("Enter");
     assert.equal(await bob.message(), "first line\nsecond line\nthird line");
     await tmux.until(
-      (rows) => rows.some((r) => /^ {13}third line \(delivered\)$/.test(r)),
+      (rows) => rows.some((r) => /^ {19}third line \(delivered\)$/.test(r)),
       "the paste shown as delivered (bob's receipt)",
     );
 
@@ -270,7 +270,7 @@ Deno.test({
     await tmux.until(
       (rows) =>
         rows.some((r) =>
-          /^\d\d:\d\d alice: merhaba bob \(delivered\)$/.test(r)
+          /^\d\d:\d\d alice → bob: merhaba bob \(delivered\)$/.test(r)
         ),
       "alice's message delivered",
     );
@@ -281,7 +281,7 @@ Deno.test({
     await tmux.connect(server.port, home, "alice");
     const lines = [
       /^(\d\d:\d\d) bob: selam alice$/,
-      /^(\d\d:\d\d) alice: merhaba bob \(delivered\)$/,
+      /^(\d\d:\d\d) alice → bob: merhaba bob \(delivered\)$/,
     ];
     const rows = await tmux.until(
       (rows) => lines.every((l) => rows.some((r) => l.test(r))),

@@ -72,6 +72,19 @@ function statusText(item: MessageItem): string | undefined {
 }
 
 /**
+ * ` → ali` after one's own direct message to ali: in a view of all
+ * conversations, whom it went to.
+ */
+function recipient(item: MessageItem): Span[] {
+  if (!item.own || item.conversation[0] !== "@") return [];
+  const to = item.conversation.slice(1);
+  return [{ text: " → " }, {
+    text: escapeControls(to),
+    style: senderStyle(to),
+  }];
+}
+
+/**
  * The head of the first row (after the time) and the style of the text; a
  * room's message starts with the room (`#team emir: …`).
  */
@@ -83,9 +96,12 @@ function head(item: MessageItem): { spans: Span[]; text?: Style } {
   switch (item.kind) {
     case "text":
       return {
-        spans: [...room, { text: name, style: senderStyle(item.from) }, {
-          text: ": ",
-        }],
+        spans: [
+          ...room,
+          { text: name, style: senderStyle(item.from) },
+          ...recipient(item),
+          { text: ": " },
+        ],
       };
     case "action":
       return {

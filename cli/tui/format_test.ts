@@ -112,7 +112,7 @@ Deno.test("formatItem() marks notices, security warnings and actions with signs 
   ]);
 });
 
-Deno.test("formatItem() shows the status of one's own messages after the text", () => {
+Deno.test("formatItem() shows whom one's own direct message went to, and its status after the text", () => {
   const own = item({
     own: true,
     from: "emir",
@@ -120,13 +120,13 @@ Deno.test("formatItem() shows the status of one's own messages after the text", 
     text: "selam",
   });
   assert.deepEqual(lines({ ...own, status: "pending" }, 80), [
-    "14:30 emir: selam (sending)",
+    "14:30 emir → ali: selam (sending)",
   ]);
   assert.deepEqual(lines({ ...own, status: "sent" }, 80), [
-    "14:30 emir: selam (sent)",
+    "14:30 emir → ali: selam (sent)",
   ]);
   assert.deepEqual(lines({ ...own, status: "delivered" }, 80), [
-    "14:30 emir: selam (delivered)",
+    "14:30 emir → ali: selam (delivered)",
   ]);
   const failed = lines({
     ...own,
@@ -134,9 +134,10 @@ Deno.test("formatItem() shows the status of one's own messages after the text", 
     detail: "No user named ali",
   }, 30);
   assert.deepEqual(failed, [
-    "14:30 emir: selam",
-    "            (not sent: No user",
-    "            named ali)",
+    "14:30 emir → ali: selam",
+    "                  (not sent:",
+    "                  No user",
+    "                  named ali)",
   ]);
 });
 
