@@ -20,13 +20,11 @@
  *
  * @module
  */
-import { markPlain } from "./transport.ts";
+import { FrameProxy, type ProxyPair } from "./frame_proxy.ts";
 import {
   encodeFrame,
   type Frame,
-  FramedConnection,
   framePayload,
-  MAX_FRAME_BYTES,
   parseFrame,
 } from "../protocol/mod.ts";
 
@@ -93,22 +91,13 @@ export type Attack =
     | { kind: "swap_sender"; as: string }
   );
 
-interface Pair {
-  client: FramedConnection;
-  server: FramedConnection;
-  /** The name the server welcomed on this connection. */
-  name?: string;
-}
+type Pair = ProxyPair;
 
 /** A running hostile relay; see the module doc. */
 export class MaliciousRelay {
   /** The port clients connect to. */
   readonly port: number;
-  readonly #listener: Deno.TcpListener;
-  readonly #serverPort: number;
-  readonly #pairs = new Set<Pair>();
-  readonly #tasks: Promise<void>[] = [];
-  readonly #accepting: Promise<void>;
+  readonly #proxy: FrameProxy<Pair>;
   /** Every `msg` frame delivered to each name, in order. */
   readonly #history = new Map<string, Frame[]>();
   /** The message ids the server relayed to each name so far. */
@@ -118,11 +107,12 @@ export class MaliciousRelay {
   #held: Frame | undefined;
 
   private constructor(serverPort: number) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = this.#listener.addr.port;
-    markPlain(this.port);
-    this.#serverPort = serverPort;
-    this.#accepting = this.#accept();
+    this.#proxy = new FrameProxy(
+      serverPort,
+      (client, server) => ({ client, server }),
+      (pair, payload) => this.#down(pair, payload),
+    );
+    this.port = this.#proxy.port;
   }
 
   /** Starts a relay in front of the server at `127.0.0.1:serverPort`. */
@@ -149,47 +139,8 @@ export class MaliciousRelay {
   }
 
   /** Closes the listener and every connection, and waits for the pumps. */
-  async close(): Promise<void> {
-    try {
-      this.#listener.close();
-    } catch { /* already closed */ }
-    for (const p of this.#pairs) {
-      p.client.close();
-      p.server.close();
-    }
-    await this.#accepting;
-    await Promise.all(this.#tasks);
-  }
-
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        const upstream = await Deno.connect({
-          hostname: "127.0.0.1",
-          port: this.#serverPort,
-        });
-        conn.setNoDelay(true);
-        upstream.setNoDelay(true);
-        const options = { maxFrameBytes: 4 * MAX_FRAME_BYTES };
-        const pair: Pair = {
-          client: new FramedConnection(conn, options),
-          server: new FramedConnection(upstream, options),
-        };
-        this.#pairs.add(pair);
-        const end = () => {
-          pair.client.close();
-          pair.server.close();
-          this.#pairs.delete(pair);
-        };
-        this.#tasks.push(
-          pair.client.readFrames((p) => {
-            pair.server.sendBytes(framePayload(p));
-          }).catch(() => {}).finally(end),
-          pair.server.readFrames((p) => this.#down(pair, p))
-            .catch(() => {}).finally(end),
-        );
-      }
-    } catch { /* listener closed */ }
+  close(): Promise<void> {
+    return this.#proxy.close();
   }
 
   /** One frame from the server to a client. */
@@ -289,7 +240,7 @@ export class MaliciousRelay {
         return this.#deliver(pair, frame);
       }
       case "readdress": {
-        const target = [...this.#pairs].find((p) => p.name === attack.to);
+        const target = this.#proxy.find(attack.to);
         if (!target) throw new Error(`No connection for "${attack.to}"`);
         if (attack.rewrite) m.to = attack.to;
         return this.#deliver(target, frame);
@@ -316,7 +267,7 @@ export class MaliciousRelay {
 
   /** Sends a frame of the relay's making to the client logged in as `name`. */
   #toSender(name: string, frame: Frame): void {
-    const pair = [...this.#pairs].find((p) => p.name === name);
+    const pair = this.#proxy.find(name);
     if (!pair) throw new Error(`No connection for "${name}"`);
     pair.client.sendBytes(encodeFrame(frame));
   }

@@ -19,18 +19,12 @@
 import {
   encodeFrame,
   type Frame,
-  FramedConnection,
   framePayload,
-  MAX_FRAME_BYTES,
   parseFrame,
 } from "../protocol/mod.ts";
-import { markPlain } from "./transport.ts";
+import { FrameProxy, type ProxyPair } from "./frame_proxy.ts";
 
-interface Pair {
-  client: FramedConnection;
-  server: FramedConnection;
-  /** The name the server welcomed on this connection. */
-  name?: string;
+interface Pair extends ProxyPair {
   /** The `n` of the last `msg` sent to the client. */
   n: number;
 }
@@ -39,22 +33,19 @@ interface Pair {
 export class RoomRelay {
   /** The port clients connect to. */
   readonly port: number;
-  readonly #listener: Deno.TcpListener;
-  readonly #serverPort: number;
-  readonly #pairs = new Set<Pair>();
-  readonly #tasks: Promise<void>[] = [];
-  readonly #accepting: Promise<void>;
+  readonly #proxy: FrameProxy<Pair>;
   readonly #withheld = new Map<string, (m: Frame) => boolean>();
   readonly #copies = new Set<string>();
   /** Every `msg` relayed to each name (as the server sent it), in order. */
   readonly relayed = new Map<string, Frame[]>();
 
   private constructor(serverPort: number) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = this.#listener.addr.port;
-    markPlain(this.port);
-    this.#serverPort = serverPort;
-    this.#accepting = this.#accept();
+    this.#proxy = new FrameProxy(
+      serverPort,
+      (client, server) => ({ client, server, n: 0 }),
+      (pair, payload) => this.#down(pair, payload),
+    );
+    this.port = this.#proxy.port;
   }
 
   /** Starts a relay in front of the server at `127.0.0.1:serverPort`. */
@@ -74,52 +65,14 @@ export class RoomRelay {
 
   /** Sends `name` a `msg` {`from`, `m`} of the relay's own making. */
   inject(name: string, from: string, m: Frame): void {
-    const pair = [...this.#pairs].find((p) => p.name === name);
+    const pair = this.#proxy.find(name);
     if (!pair) throw new Error(`No connection for "${name}"`);
     pair.client.sendBytes(encodeFrame({ type: "msg", from, m, n: pair.n }));
   }
 
   /** Closes the listener and every connection, and waits for the pumps. */
-  async close(): Promise<void> {
-    try {
-      this.#listener.close();
-    } catch { /* already closed */ }
-    for (const p of this.#pairs) {
-      p.client.close();
-      p.server.close();
-    }
-    await this.#accepting;
-    await Promise.all(this.#tasks);
-  }
-
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        const upstream = await Deno.connect({
-          hostname: "127.0.0.1",
-          port: this.#serverPort,
-        });
-        const options = { maxFrameBytes: 4 * MAX_FRAME_BYTES };
-        const pair: Pair = {
-          client: new FramedConnection(conn, options),
-          server: new FramedConnection(upstream, options),
-          n: 0,
-        };
-        this.#pairs.add(pair);
-        const end = () => {
-          pair.client.close();
-          pair.server.close();
-          this.#pairs.delete(pair);
-        };
-        this.#tasks.push(
-          pair.client.readFrames((p) => {
-            pair.server.sendBytes(framePayload(p));
-          }).catch(() => {}).finally(end),
-          pair.server.readFrames((p) => this.#down(pair, p))
-            .catch(() => {}).finally(end),
-        );
-      }
-    } catch { /* listener closed */ }
+  close(): Promise<void> {
+    return this.#proxy.close();
   }
 
   /** One frame from the server to a client. */
